@@ -1,0 +1,41 @@
+# medlib: two commands do all set-up on a fresh machine.
+#   make reproduce   run notebooks 01-06 headless (PROFILE=smoke|quick|full, default quick)
+#   make test        unit tests + notebooks under nbval (smoke defaults)
+# Both create the Python environment (.venv) first if it is missing or stale.
+
+PYTHON  ?= python3
+VENV    ?= .venv
+PROFILE ?= quick
+# TF=cpu installs tensorflow-cpu; TF=gpu installs tensorflow[and-cuda]
+TF      ?= cpu
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed-$(TF)
+
+.PHONY: help env data reproduce test lab clean
+help:
+	@sed -n 's/^#   //p' Makefile
+
+env: $(STAMP)
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[$(TF),dev]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (medlib)" >/dev/null
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+data: env                  ## locate every dataset, print the inventory (DOWNLOAD=1 fetches direct ones)
+	$(PY) -m medlib data $(if $(DOWNLOAD),--download)
+
+reproduce: env             ## execute the notebooks with papermill into build/$(PROFILE)
+	$(PY) -m medlib reproduce --profile $(PROFILE)
+
+test: env                  ## pytest + nbval (notebooks re-run with their smoke defaults)
+	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --nbval-lax -p no:cacheprovider notebooks
+
+lab: env                   ## JupyterLab on the notebooks
+	$(VENV)/bin/jupyter lab notebooks
+
+clean:                     ## remove build outputs and caches (keeps the venv and data)
+	rm -rf build data/cache results/cache .pytest_cache

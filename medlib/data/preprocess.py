@@ -1,0 +1,55 @@
+"""Preprocessing of s2.2: crop, grey -> RGB, resize or letterbox, to uint8.
+
+The networks take 3-channel images; grey images are repeated over the three
+channels. ``letterbox`` keeps the aspect ratio and centres the image on a black
+canvas (COV_X: 266x200); otherwise the image is resized to the target size, as
+the paper's "rescaled to" says.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image
+
+
+def crop(image: np.ndarray, box) -> np.ndarray:
+    """Crop ``(x0, y0, x1, y1)`` (pixels, clipped to the image); NaN box = no crop."""
+    if box is None or any(v is None or (isinstance(v, float) and math.isnan(v)) for v in box):
+        return image
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    x0, x1 = max(0, min(x0, w - 1)), max(1, min(x1, w))
+    y0, y1 = max(0, min(y0, h - 1)), max(1, min(y1, h))
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError(f"empty crop box {box} for an image of {w}x{h}")
+    return image[y0:y1, x0:x1]
+
+
+def to_uint8_rgb(image: np.ndarray) -> np.ndarray:
+    """float [0, 1] H x W x {1, 3} -> uint8 H x W x 3."""
+    arr = np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.shape[-1] == 1:
+        arr = np.repeat(arr, 3, axis=-1)
+    return arr
+
+
+def resize(image: np.ndarray, size: tuple[int, int], letterbox: bool = False) -> np.ndarray:
+    """Resize uint8 H x W x 3 to ``size`` = (height, width), optionally letterboxed."""
+    th, tw = size
+    pil = Image.fromarray(image)
+    if not letterbox:
+        return np.asarray(pil.resize((tw, th), Image.Resampling.BILINEAR, reducing_gap=None))
+    h, w = image.shape[:2]
+    scale = min(th / h, tw / w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    canvas = Image.new("RGB", (tw, th))
+    canvas.paste(pil.resize((nw, nh), Image.Resampling.BILINEAR), ((tw - nw) // 2, (th - nh) // 2))
+    return np.asarray(canvas)
+
+
+def prepare(image: np.ndarray, size: tuple[int, int], letterbox: bool = False, box=None) -> np.ndarray:
+    """Full s2.2 chain for one image read by :func:`medlib.data.readers.read_image`."""
+    return resize(to_uint8_rgb(crop(image, box)), size, letterbox)

@@ -1,0 +1,290 @@
+"""The single registry of every dataset the study knows about.
+
+One :class:`DatasetSpec` per dataset holds everything the rest of medlib needs:
+the paper's name and class counts (Table 1 of Apostolopoulos et al. 2022),
+modality and task, preprocessing (s2.2), where the data comes from, under what
+terms, and which index adapter turns the upstream layout into a labelled table.
+Modelled on MedMNIST's ``INFO`` dictionary: adding a dataset means adding one
+entry here (and, for a new upstream layout, one adapter).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DIRECT = "direct download"
+REGISTRATION = "registration required"
+PRIVATE = "private"
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """Training-time augmentation of s2.2 (applied to training batches only).
+
+    ``shift`` is a fraction of height/width; ``noise_sigma`` is the standard
+    deviation of additive Gaussian noise on images scaled to [0, 1]
+    (the paper's sigma = 0.01 ** 0.5 = 0.1).
+    """
+
+    rotation_deg: float = 0.0
+    shift: float = 0.0
+    noise_sigma: float = 0.0
+
+    @property
+    def is_identity(self) -> bool:
+        return not (self.rotation_deg or self.shift or self.noise_sigma)
+
+
+NO_AUGMENTATION = Augmentation()
+PAPER_NOISE_SIGMA = 0.01 ** 0.5
+
+
+@dataclass(frozen=True)
+class Source:
+    """One upstream artefact: a URL with its checksum, or the steps to get it."""
+
+    name: str
+    url: str | None = None
+    md5: str | None = None
+    access: str = DIRECT
+    archive_root: str = ""  # folder inside the archive that becomes the dataset root
+    steps: str = ""  # what a user must do when it cannot be downloaded
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    key: str
+    paper_name: str | None  # name in the paper's Table 1, None when not in the paper
+    modality: str
+    task: str
+    classes: tuple[str, ...]
+    paper_counts: dict[str, int] | None
+    image_size: tuple[int, int]  # (height, width) fed to the networks
+    letterbox: bool = False  # keep aspect ratio on a black background
+    augmentation: Augmentation = NO_AUGMENTATION
+    sources: tuple[Source, ...] = ()
+    licence: str = ""
+    mirror_subdir: str | None = None  # folder name inside a data mirror
+    adapter: str | None = None  # name in medlib.data.adapters.ADAPTERS
+    adapter_options: dict = field(default_factory=dict)
+    file_type: str = ""
+    size_source: str = "paper s2.2"
+    notes: str = ""
+
+    @property
+    def access(self) -> str:
+        """The most restrictive access kind among the sources."""
+        order = [DIRECT, REGISTRATION, PRIVATE]
+        return max((s.access for s in self.sources), key=order.index, default=PRIVATE)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+
+_NODULE_AUG = Augmentation(rotation_deg=10, shift=0.1, noise_sigma=PAPER_NOISE_SIGMA)
+_COVCT_AUG = Augmentation(shift=0.1, noise_sigma=PAPER_NOISE_SIGMA)
+_TCIA_STEPS = (
+    "Download with the NBIA Data Retriever from The Cancer Imaging Archive "
+    "(https://www.cancerimagingarchive.net/), accepting its data usage policy."
+)
+
+DATASETS: dict[str, DatasetSpec] = {}
+
+
+def _register(spec: DatasetSpec) -> None:
+    DATASETS[spec.key] = spec
+
+
+_register(DatasetSpec(
+    key="pet_ct", paper_name="PET/CT", modality="PET/CT, solitary pulmonary nodules",
+    task="benign vs malignant SPN", classes=("benign", "malignant"),
+    paper_counts={"benign": 61, "malignant": 111}, image_size=(80, 80),
+    augmentation=_NODULE_AUG, file_type="DICOM", adapter="folder_of_classes",
+    sources=(Source("PET/CT nodule crops", access=PRIVATE,
+                    steps="Private to the paper's authors (University of Patras). Ask them; "
+                          "place nodule crops as pet_ct/<class>/<image>."),),
+    licence="private", notes="GE Discovery iQ3 sl16; not public."))
+
+_register(DatasetSpec(
+    key="lidc_idri", paper_name="LIDC-IDRI", modality="CT, solitary pulmonary nodules",
+    task="benign vs malignant SPN", classes=("benign", "malignant"),
+    paper_counts={"benign": 620, "malignant": 616}, image_size=(80, 80),
+    augmentation=_NODULE_AUG, file_type="DICOM", adapter="folder_of_classes",
+    sources=(Source("LIDC-IDRI", access=REGISTRATION,
+                    steps=_TCIA_STEPS + " Crop the annotated nodules (the paper does not "
+                    "publish its crop or malignancy-rating rule) and place them as "
+                    "lidc_idri/<benign|malignant>/<nodule>.dcm."),),
+    licence="CC BY 3.0 (TCIA)"))
+
+_register(DatasetSpec(
+    key="cov_x", paper_name="COV_X", modality="chest X-ray", task="7 respiratory classes",
+    classes=("pulmonary oedema", "pleural effusion", "obstructive pulmonary disease",
+             "pulmonary fibrosis", "covid-19", "pneumonia", "normal"),
+    paper_counts={"pulmonary oedema": 293, "pleural effusion": 311,
+                  "obstructive pulmonary disease": 315, "pulmonary fibrosis": 280,
+                  "covid-19": 455, "pneumonia": 910, "normal": 1341},
+    image_size=(200, 266), letterbox=True, augmentation=Augmentation(rotation_deg=20),
+    file_type="JPEG", adapter="folder_of_classes",
+    sources=(Source("COV_X composite", access=PRIVATE,
+                    steps="The paper's 7-class COV_X merges several collections and was not "
+                          "published as such; only its COVID-19 source (covid-chestxray) is "
+                          "public: see dataset 'covid_chestxray'. Place your own composite as "
+                          "cov_x/<class>/<image>."),),
+    notes="266x200 (width x height) black canvas, aspect kept."))
+
+_register(DatasetSpec(
+    key="covid_chestxray", paper_name=None, modality="chest X-ray",
+    task="COVID-19 vs non-COVID-19 (X-ray only)", classes=("non-covid", "covid-19"),
+    paper_counts=None, image_size=(200, 266), letterbox=True,
+    augmentation=Augmentation(rotation_deg=20), file_type="JPEG/PNG",
+    adapter="covid_chestxray", mirror_subdir="covid-chestxray",
+    sources=(Source("ieee8023/covid-chestxray-dataset",
+                    url="https://github.com/ieee8023/covid-chestxray-dataset/archive/refs/heads/master.zip",
+                    archive_root="covid-chestxray-dataset-master"),),
+    licence="per image (metadata.csv 'license'; mostly CC BY-NC-SA 4.0, CC BY 4.0, Apache 2.0)",
+    size_source="paper s2.2 (COV_X)",
+    notes="The paper's reference [30]. Differs from COV_X: binary task, X-ray rows of "
+          "metadata.csv only, 'todo' findings dropped, grouped by patient; the other six "
+          "COV_X classes are not in this collection in usable numbers."))
+
+_register(DatasetSpec(
+    key="cov_ct", paper_name="COV_CT", modality="chest CT slices",
+    task="COVID-19 vs non-COVID-19", classes=("non-covid", "covid-19"),
+    paper_counts={"covid-19": 349, "non-covid": 397}, image_size=(200, 200),
+    augmentation=_COVCT_AUG, file_type="PNG/JPEG", adapter="covid_ct", mirror_subdir="covid-ct",
+    sources=(Source("UCSD-AI4H/COVID-CT",
+                    url="https://github.com/UCSD-AI4H/COVID-CT/archive/refs/heads/master.zip",
+                    archive_root="COVID-CT-master"),),
+    licence="images from preprints; copyright stays with their authors; research use",
+    size_source="assumed: the paper gives no size for COV_CT (200x200 chosen)",
+    notes="Patient ids from Meta/, official train/val/test split lists from Data-split/."))
+
+_register(DatasetSpec(
+    key="mosmed_ct", paper_name=None, modality="chest CT slices (MosMedData, Moscow)",
+    task="COVID-19 vs non-COVID-19", classes=("non-covid", "covid-19"),
+    paper_counts=None, image_size=(200, 200), augmentation=_COVCT_AUG,
+    file_type="JPEG", adapter="mosmed", mirror_subdir="mosmed-ct",
+    sources=(Source("Coronavirus-Visualization-Team/CVT_COVID-CT-CNN (new_data/)",
+                    url="https://github.com/Coronavirus-Visualization-Team/CVT_COVID-CT-CNN/archive/refs/heads/master.zip",
+                    archive_root="CVT_COVID-CT-CNN-master/new_data"),),
+    licence="MosMedData terms (non-commercial research)", size_source="as COV_CT",
+    notes="CT-0 = no COVID-19 findings; CT-1..CT-4 = COVID-19 of increasing severity. "
+          "No patient ids in this export: slices cannot be grouped by patient."))
+
+_register(DatasetSpec(
+    key="cells", paper_name="Cells", modality="microscopy (AML cytomorphology)",
+    task="5 white-cell types",
+    classes=("eosinophil", "lymphocyte", "monocyte", "myeloblast", "neutrophil"),
+    paper_counts={"eosinophil": 424, "lymphocyte": 3937, "monocyte": 1789,
+                  "myeloblast": 3268, "neutrophil": 4419},
+    image_size=(100, 100), file_type="TIFF", adapter="folder_of_classes",
+    adapter_options={"class_map": {"EOS": "eosinophil", "LYT": "lymphocyte",
+                                   "MON": "monocyte", "MYB": "myeloblast",
+                                   "NGS": "neutrophil"}},
+    sources=(Source("AML-Cytomorphology_LMU", access=REGISTRATION,
+                    steps=_TCIA_STEPS + " Keep its per-class folders (EOS, LYT, MON, MYB, NGS) "
+                                        "under cells/."),),
+    licence="CC BY 3.0 (TCIA)"))
+
+_register(DatasetSpec(
+    key="cells2", paper_name="Cells2", modality="microscopy (blood smear, BCCD)",
+    task="3 white-cell types", classes=("eosinophil", "lymphocyte", "monocyte"),
+    paper_counts={"monocyte": 20, "eosinophil": 88, "lymphocyte": 34},
+    image_size=(100, 100), file_type="JPEG (paper: BMP)", adapter="bccd_cells2",
+    mirror_subdir="bccd",
+    sources=(Source("Shenggan/BCCD_Dataset",
+                    url="https://github.com/Shenggan/BCCD_Dataset/archive/refs/heads/master.zip",
+                    archive_root="BCCD_Dataset-master"),
+             Source("labels.csv (Kaggle 'Blood Cell Images', dataset-master/labels.csv)",
+                    access=REGISTRATION,
+                    steps="Download 'Blood Cell Images' from Kaggle (account required) and copy "
+                          "dataset-master/labels.csv to bccd/labels.csv.")),
+    licence="MIT (BCCD); labels.csv from Kaggle",
+    notes="White cell cropped from each smear with its VOC box. Only images whose "
+          "labels.csv category is one single type are used; if such an image has several "
+          "WBC boxes the largest is taken."))
+
+_register(DatasetSpec(
+    key="leukaemia", paper_name="Leukaemia", modality="microscopy (C-NMC 2019)",
+    task="cancerous vs normal cells", classes=("normal", "cancerous"),
+    paper_counts={"cancerous": 8491, "normal": 4037}, image_size=(80, 80),
+    file_type="BMP/JPEG", adapter="folder_of_classes",
+    adapter_options={"class_map": {"hem": "normal", "all": "cancerous"}},
+    sources=(Source("C-NMC 2019 (TCIA)", access=REGISTRATION,
+                    steps=_TCIA_STEPS + " Place the training folds' all/ and hem/ folders "
+                                        "under leukaemia/."),),
+    licence="CC BY 3.0 (TCIA)"))
+
+_register(DatasetSpec(
+    key="mpip", paper_name="MPIP", modality="SPECT MPI polar maps",
+    task="CAD vs normal", classes=("normal", "cad"), paper_counts={"cad": 136, "normal": 80},
+    image_size=(200, 200), augmentation=Augmentation(rotation_deg=10),
+    file_type="DICOM", adapter="folder_of_classes",
+    sources=(Source("MPIP polar maps", access=PRIVATE,
+                    steps="Private to the paper's authors. Place images as mpip/<class>/."),),
+    licence="private",
+    notes="The paper rotates each of four polar maps before concatenating them; with "
+          "pre-concatenated images we rotate the whole image."))
+
+_register(DatasetSpec(
+    key="nv_les", paper_name="NV-LES", modality="dermoscopy", task="benign nevus vs melanoma",
+    classes=("benign", "cancerous"), paper_counts={"benign": 3000, "cancerous": 3000},
+    image_size=(150, 200), file_type="JPEG", adapter="folder_of_classes",
+    adapter_options={"class_map": {"benign": "benign", "malignant": "cancerous"}},
+    sources=(Source("Kaggle 'Skin Cancer: Malignant vs. Benign'", access=REGISTRATION,
+                    steps="Download from Kaggle (account required) and merge its train/ and "
+                          "test/ folders into nv_les/<benign|malignant>/."),),
+    licence="Kaggle dataset terms (ISIC archive images)"))
+
+_register(DatasetSpec(
+    key="ham10000", paper_name="MNIST", modality="dermoscopy",
+    task="5 skin lesion classes", classes=("akiec", "bcc", "bkl", "mel", "nv"),
+    paper_counts={"akiec": 327, "bcc": 514, "bkl": 1099, "mel": 1113, "nv": 6705},
+    image_size=(150, 200), file_type="JPEG", adapter="ham10000",
+    sources=(Source("HAM10000 (Harvard Dataverse doi:10.7910/DVN/DBW86T)", access=REGISTRATION,
+                    steps="Accept the terms on Harvard Dataverse, download HAM10000_images_part_1/2 "
+                          "and HAM10000_metadata.csv into ham10000/."),),
+    licence="CC BY-NC 4.0",
+    notes="The paper's 'MNIST' is Skin Cancer MNIST: HAM10000. Its 5 classes leave out "
+          "df and vasc; images grouped by lesion_id."))
+
+_register(DatasetSpec(
+    key="isic2018", paper_name="SKIN", modality="dermoscopy", task="benign vs melanoma",
+    classes=("benign", "melanoma"), paper_counts={"benign": 1843, "melanoma": 753},
+    image_size=(150, 200), file_type="JPEG", adapter="isic2018",
+    sources=(Source("ISIC 2018 Task 3 training input", access=REGISTRATION,
+                    steps="Download ISIC2018_Task3_Training_Input and "
+                          "ISIC2018_Task3_Training_GroundTruth from the ISIC challenge site "
+                          "(terms of use) into isic2018/."),),
+    licence="CC BY-NC 4.0",
+    notes="The paper's counts (1843 / 753) do not match ISIC 2018 Task 3 (MEL 1113); "
+          "we map MEL -> melanoma and every other class -> benign and say so."))
+
+_register(DatasetSpec(
+    key="pneumoniamnist", paper_name=None, modality="chest X-ray (28x28)",
+    task="pneumonia vs normal", classes=("normal", "pneumonia"), paper_counts=None,
+    image_size=(80, 80), file_type="NPZ", adapter="medmnist", mirror_subdir="medmnist",
+    adapter_options={"file": "pneumoniamnist.npz"},
+    sources=(Source("MedMNIST v2 pneumoniamnist.npz",
+                    url="https://zenodo.org/records/10519652/files/pneumoniamnist.npz?download=1",
+                    md5="28209eda62fecd6e6a2d98b1501bb15f"),),
+    licence="CC BY 4.0", size_source="assumed: 28x28 upsampled to 80x80 (the networks' minimum)"))
+
+_register(DatasetSpec(
+    key="breastmnist", paper_name=None, modality="breast ultrasound (28x28)",
+    task="malignant vs normal/benign", classes=("malignant", "normal/benign"),
+    paper_counts=None, image_size=(80, 80), file_type="NPZ", adapter="medmnist",
+    mirror_subdir="medmnist", adapter_options={"file": "breastmnist.npz"},
+    sources=(Source("MedMNIST v2 breastmnist.npz",
+                    url="https://zenodo.org/records/10519652/files/breastmnist.npz?download=1",
+                    md5="750601b1f35ba3300ea97c75c52ff8f6"),),
+    licence="CC BY 4.0", size_source="assumed: 28x28 upsampled to 80x80 (the networks' minimum)"))
+
+PAPER_DATASETS = tuple(k for k, s in DATASETS.items() if s.paper_name)
+
+
+def get_spec(key: str) -> DatasetSpec:
+    try:
+        return DATASETS[key]
+    except KeyError:
+        raise KeyError(f"unknown dataset {key!r}; known: {', '.join(DATASETS)}") from None

@@ -1,0 +1,107 @@
+"""Readers on real pydicom test files, every Pillow mode we meet, and every kind of bad file."""
+import numpy as np
+import pydicom
+import pytest
+from PIL import Image
+from pydicom.data import get_testdata_file
+
+from medlib.data import ImageReadError, read_image
+
+
+def test_rescaled_ct_uses_hounsfield_units():
+    path = get_testdata_file("CT_small.dcm")
+    ds = pydicom.dcmread(path)
+    assert float(ds.RescaleIntercept) == -1024 and "WindowCenter" not in ds
+    hu = ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+    img = read_image(path)
+    assert img.shape == (128, 128, 1) and img.dtype == np.float32
+    expected = (hu - hu.min()) / (hu.max() - hu.min())
+    np.testing.assert_allclose(img[..., 0], expected, atol=1e-6)
+
+
+def test_window_from_file_is_applied():
+    path = get_testdata_file("MR_small.dcm")
+    ds = pydicom.dcmread(path)
+    img = read_image(path)[..., 0]
+    c, w = float(ds.WindowCenter), float(ds.WindowWidth)
+    raw = ds.pixel_array.astype(float)
+    # brighter raw values stay brighter, and values above the window saturate at 1
+    assert np.all(np.diff(img.ravel()[np.argsort(raw.ravel(), kind="stable")]) >= -1e-6)
+    assert np.all(img[raw >= c + w / 2] == pytest.approx(1.0))
+
+
+def test_monochrome1_is_inverted(tmp_path):
+    # pydicom bundles no MONOCHROME1 file offline; derive one from MR_small.
+    ds = pydicom.dcmread(get_testdata_file("MR_small.dcm"))
+    mono2 = read_image(get_testdata_file("MR_small.dcm"))
+    ds.PhotometricInterpretation = "MONOCHROME1"
+    out = tmp_path / "mono1.dcm"
+    ds.save_as(out)
+    np.testing.assert_allclose(read_image(out), 1.0 - mono2, atol=1e-6)
+
+
+def test_rgb_dicom():
+    img = read_image(get_testdata_file("SC_rgb_small_odd.dcm"))
+    assert img.shape[-1] == 3 and 0 <= img.min() <= img.max() <= 1
+
+
+@pytest.mark.parametrize("mode,suffix", [("L", ".png"), ("RGB", ".jpg"), ("RGBA", ".png"),
+                                          ("P", ".png"), ("L", ".tif"), ("RGB", ".bmp"),
+                                          ("I;16", ".png"), ("LA", ".png")])
+def test_raster_modes(tmp_path, mode, suffix):
+    rng = np.random.default_rng(0)
+    if mode == "I;16":
+        arr = rng.integers(0, 65535, (20, 30), dtype=np.uint16)
+        im = Image.fromarray(arr)
+    else:
+        im = Image.fromarray(rng.integers(0, 255, (20, 30, 3), dtype=np.uint8)).convert(mode)
+    path = tmp_path / f"img{suffix}"
+    im.save(path)
+    img = read_image(path)
+    assert img.dtype == np.float32 and img.shape[:2] == (20, 30) and img.shape[2] in (1, 3)
+    assert 0.0 <= img.min() and img.max() <= 1.0
+    if mode == "I;16":
+        np.testing.assert_allclose(img[..., 0], arr / 65535.0, atol=1e-6)
+
+
+def test_rgba_composited_on_black(tmp_path):
+    arr = np.zeros((4, 4, 4), np.uint8)
+    arr[..., :3] = 200
+    arr[:2, ..., 3] = 255  # top half opaque, bottom transparent
+    Image.fromarray(arr, "RGBA").save(tmp_path / "a.png")
+    img = read_image(tmp_path / "a.png")
+    assert img.shape == (4, 4, 3)
+    assert img[0, 0, 0] == pytest.approx(200 / 255) and img[3, 3, 0] == 0
+
+
+def _truncated(tmp_path, suffix):
+    path = tmp_path / f"full{suffix}"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(path)
+    data = path.read_bytes()
+    bad = tmp_path / f"truncated{suffix}"
+    bad.write_bytes(data[: len(data) // 2])
+    return bad
+
+
+def _file(name, data: bytes):
+    def make(tmp_path):
+        (tmp_path / name).write_bytes(data)
+        return tmp_path / name
+    return make
+
+
+@pytest.mark.parametrize("make,reason", [
+    (_file("empty.png", b""), "empty file"),
+    (_file("notes.jpg", b"not an image"), "not an image"),
+    (lambda t: _truncated(t, ".png"), "cannot decode"),
+    (lambda t: _truncated(t, ".jpg"), "cannot decode"),
+    (lambda t: t / "missing.png", "not found"),
+    (lambda t: get_testdata_file("rtplan.dcm"), "no pixel data"),
+    (lambda t: get_testdata_file("MR_truncated.dcm"), "cannot decode DICOM pixel data"),
+    (_file("fake.dcm", b"\0" * 200), "not a readable DICOM"),
+])
+def test_bad_files_name_the_file(tmp_path, make, reason):
+    path = make(tmp_path)
+    with pytest.raises(ImageReadError, match=reason) as info:
+        read_image(path)
+    assert str(path) in str(info.value)
