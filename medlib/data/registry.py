@@ -69,6 +69,7 @@ class DatasetSpec:
     file_type: str = ""
     size_source: str = "paper s2.2"
     notes: str = ""
+    positive_class: str | None = None  # binary tasks: the disease class (default: classes[1])
 
     @property
     def access(self) -> str:
@@ -79,6 +80,13 @@ class DatasetSpec:
     @property
     def n_classes(self) -> int:
         return len(self.classes)
+
+    @property
+    def positive_index(self) -> int | None:
+        """Index of the class sensitivity/F1/AUC refer to in binary tasks (None: multiclass)."""
+        if self.n_classes != 2:
+            return None
+        return self.classes.index(self.positive_class) if self.positive_class else 1
 
 
 _NODULE_AUG = Augmentation(rotation_deg=10, shift=0.1, noise_sigma=PAPER_NOISE_SIGMA)
@@ -275,6 +283,7 @@ _register(DatasetSpec(
     task="malignant vs normal/benign", classes=("malignant", "normal/benign"),
     paper_counts=None, image_size=(80, 80), file_type="NPZ", adapter="medmnist",
     mirror_subdir="medmnist", adapter_options={"file": "breastmnist.npz"},
+    positive_class="malignant",
     sources=(Source("MedMNIST v2 breastmnist.npz",
                     url="https://zenodo.org/records/10519652/files/breastmnist.npz?download=1",
                     md5="750601b1f35ba3300ea97c75c52ff8f6"),),

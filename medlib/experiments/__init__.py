@@ -1,0 +1,1 @@
+"""Experiments: transfer vs scratch (cross-validation engine) and its splits."""

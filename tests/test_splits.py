@@ -1,0 +1,44 @@
+"""Fold leakage: grouped, de-duplicated by content, checked for every fold."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from medlib.data import Dataset, get_spec, load_dataset
+from medlib.experiments.splits import assert_no_leak, fold_indices, make_splits
+
+
+def _toy(groups, labels, images):
+    index = pd.DataFrame({"path": [f"img{i}" for i in range(len(labels))], "member": -1,
+                          "label": ["benign" if y == 0 else "malignant" for y in labels],
+                          "group": groups, "target": labels})
+    return Dataset(get_spec("lidc_idri"), np.asarray(images, np.uint8), index)
+
+
+def test_real_covid_ct_folds_never_share_patient_or_image(mirror):
+    ds = load_dataset("cov_ct", size=(80, 80), progress=False)
+    splits = make_splits(ds, folds=5, seed=1)
+    for k in range(5):
+        tr, va, te = fold_indices(splits, k, seed=1, val_fraction=0.15)
+        assert_no_leak(splits, tr, va, te)
+        assert len(set(tr) | set(va) | set(te)) == len(ds)
+    # stratified: each fold keeps roughly the class balance
+    share = splits.groupby("fold").label.apply(lambda s: (s == "covid-19").mean())
+    assert share.between(0.3, 0.65).all()
+
+
+def test_duplicate_images_are_merged_into_one_group():
+    rng = np.random.default_rng(0)
+    imgs = rng.integers(0, 255, (20, 4, 4, 3))
+    imgs[7] = imgs[3]  # same pixels, different upstream group
+    ds = _toy([f"p{i}" for i in range(20)], [i % 2 for i in range(20)], imgs)
+    ds.index.loc[7, "label"], ds.index.loc[7, "target"] = ds.index.loc[3, "label"], ds.index.loc[3, "target"]
+    splits = make_splits(ds, folds=4, seed=0)
+    assert splits.group_id[3] == splits.group_id[7] and splits.fold[3] == splits.fold[7]
+
+
+def test_leak_is_detected():
+    rng = np.random.default_rng(1)
+    ds = _toy(["a", "a", "b", "c"], [0, 1, 0, 1], rng.integers(0, 255, (4, 4, 4, 3)))
+    splits = pd.DataFrame({"sha1": ["x", "y", "z", "w"], "group": ds.index.group, "group_id": [0, 0, 1, 2]})
+    with pytest.raises(AssertionError, match="share"):
+        assert_no_leak(splits, np.array([0]), np.array([2]), np.array([1]))
