@@ -45,15 +45,15 @@ def merged_groups(groups, hashes) -> np.ndarray:
     return ids
 
 
-def make_splits(ds: Dataset, folds: int, seed: int, val_fraction: float = 0.15) -> pd.DataFrame:
-    """One row per image: ``fold`` (the test fold it belongs to), ``val_in_fold`` is computed
-    per fold by :func:`fold_indices`; ``group_id`` merges groups and duplicates."""
+def make_splits(ds: Dataset, folds: int, seed: int) -> pd.DataFrame:
+    """One row per image: ``fold`` (the test fold it belongs to), ``sha1`` and ``group_id``
+    (groups merged with duplicates). Validation rows are drawn per fold by :func:`fold_indices`."""
     hashes = content_hashes(ds.images)
     group_ids = merged_groups(ds.groups, hashes)
     y = ds.targets
-    n_splits = min(folds, *np.bincount(y)[np.bincount(y) > 0])
-    if n_splits < folds:
-        raise ValueError(f"{ds.spec.key}: a class has fewer images than {folds} folds need")
+    smallest = np.bincount(y)[np.bincount(y) > 0].min()
+    if smallest < folds:
+        raise ValueError(f"{ds.spec.key}: a class has {smallest} images, fewer than {folds} folds need")
     fold = np.full(len(y), -1)
     sgkf = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     for k, (_, test) in enumerate(sgkf.split(np.zeros(len(y)), y, group_ids)):
@@ -88,15 +88,14 @@ def assert_no_leak(splits: pd.DataFrame, train, val, test) -> None:
                                      f"e.g. {sorted(map(str, shared))[:3]}")
 
 
-def load_or_make_splits(ds: Dataset, folds: int, seed: int, path: Path,
-                        val_fraction: float = 0.15) -> pd.DataFrame:
+def load_or_make_splits(ds: Dataset, folds: int, seed: int, path: Path) -> pd.DataFrame:
     """Reuse saved splits when they describe the same images, else make and save them."""
     if path.exists():
         saved = pd.read_csv(path)
         if len(saved) == len(ds) and (saved["path"].astype(str).to_numpy() == ds.index["path"].astype(str).to_numpy()).all() \
                 and (saved["member"].to_numpy() == ds.index["member"].to_numpy()).all():
             return saved
-    splits = make_splits(ds, folds, seed, val_fraction)
+    splits = make_splits(ds, folds, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     splits.to_csv(path, index=False)
     return splits

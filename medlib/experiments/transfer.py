@@ -85,9 +85,8 @@ class ModelCache:
                 head = head_model(model)
                 head.compile(optimizer=keras.optimizers.Adam(lr * 10),
                              loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-            self._models[key] = [model, head, None]
-        entry = self._models[key]
-        return entry
+            self._models[key] = [model, head, None]  # None: initial state not yet snapshotted
+        return self._models[key]
 
     @staticmethod
     def snapshot(model, head):
@@ -112,9 +111,9 @@ def _state_variables(model, head):
     return out
 
 
-def _ensure_built(model, head, x_shape, emb_dim):
+def _ensure_built(*models):
     """Create optimizer slots before the first snapshot so restore covers them."""
-    for m, shape in ((model, x_shape), (head, (emb_dim,))):
+    for m in models:
         if m is not None and not m.optimizer.built:
             m.optimizer.build(m.trainable_variables)
 
@@ -176,9 +175,8 @@ def run_fold(job: FoldJob, ds: Dataset | None = None, models: ModelCache | None 
     except WeightsUnavailable as exc:
         row.update(status="not run", reason=str(exc))
         return _write(out_path, row)
-    emb_dim = model.get_layer("embedding").output.shape[-1]
     if entry[2] is None:
-        _ensure_built(model, head, ds.images.shape[1:], emb_dim)
+        _ensure_built(model, head)
         entry[2] = models.snapshot(model, head)
     models.restore(model, head, entry[2])
     keras.utils.set_random_seed(job.seed + job.fold)
