@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config
-from ..data import Dataset, load_dataset, make_augmenter
+from ..data import Dataset, get_spec, load_dataset, make_augmenter
 from ..metrics import classification_metrics
 from ..models import STRATEGIES, WeightsUnavailable, build_model, embedding_model, head_model
 from ..profiles import Profile, get_profile
@@ -58,11 +58,8 @@ def versions() -> dict[str, str]:
 
 
 def load_profile_dataset(key: str, profile: Profile, seed: int) -> Dataset:
-    from ..data import get_spec
-
-    spec = get_spec(key)
-    return load_dataset(key, size=profile.size_for(spec), per_class=profile.per_class, seed=seed,
-                        progress=False)
+    return load_dataset(key, size=profile.size_for(get_spec(key)), per_class=profile.per_class,
+                        seed=seed, progress=False)
 
 
 class ModelCache:
@@ -71,7 +68,8 @@ class ModelCache:
     def __init__(self):
         self._models: dict = {}
 
-    def get(self, network, strategy, input_shape, n_classes, lr, seed):
+    def fresh(self, network, strategy, input_shape, n_classes, lr, seed):
+        """(model, head) in their initial state: built and compiled on first use, else restored."""
         import keras
 
         key = (network, strategy, tuple(input_shape), n_classes)
@@ -85,17 +83,13 @@ class ModelCache:
                 head = head_model(model)
                 head.compile(optimizer=keras.optimizers.Adam(lr * 10),
                              loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-            self._models[key] = [model, head, None]  # None: initial state not yet snapshotted
-        return self._models[key]
-
-    @staticmethod
-    def snapshot(model, head):
-        return [v.numpy() for v in _state_variables(model, head)]
-
-    @staticmethod
-    def restore(model, head, state):
-        for v, value in zip(_state_variables(model, head), state):
+            _ensure_built(model, head)
+            initial = [v.numpy() for v in _state_variables(model, head)]
+            self._models[key] = (model, head, initial)
+        model, head, initial = self._models[key]
+        for v, value in zip(_state_variables(model, head), initial):
             v.assign(value)
+        return model, head
 
 
 def _state_variables(model, head):
@@ -131,7 +125,7 @@ def _batches(x, y, batch_size, seed, augment=None, shuffle=True):
     return ds.prefetch(2)
 
 
-def embeddings_for(ds: Dataset, network: str, model, profile: Profile, seed: int) -> np.ndarray:
+def embeddings_for(ds: Dataset, network: str, model, profile: Profile) -> np.ndarray:
     """Frozen-backbone embeddings of every image, computed once and cached on disk."""
     from ..models.weights import imagenet_weights
     from ..models.zoo import ARCHITECTURES
@@ -170,28 +164,24 @@ def run_fold(job: FoldJob, ds: Dataset | None = None, models: ModelCache | None 
            **versions()}
     start = time.time()
     try:
-        model, head, _ = entry = models.get(job.network, job.strategy, ds.images.shape[1:],
-                                            ds.spec.n_classes, profile.learning_rate, job.seed)
+        model, head = models.fresh(job.network, job.strategy, ds.images.shape[1:],
+                                   ds.spec.n_classes, profile.learning_rate, job.seed)
     except WeightsUnavailable as exc:
         row.update(status="not run", reason=str(exc))
         return _write(out_path, row)
-    if entry[2] is None:
-        _ensure_built(model, head)
-        entry[2] = models.snapshot(model, head)
-    models.restore(model, head, entry[2])
     keras.utils.set_random_seed(job.seed + job.fold)
     y = ds.targets
     stop = [keras.callbacks.EarlyStopping(patience=profile.patience, restore_best_weights=True)]
     cache_features = job.strategy == "off_the_shelf" and ds.spec.augmentation.is_identity
     if cache_features:
-        emb = embeddings_for(ds, job.network, model, profile, job.seed)
+        emb = embeddings_for(ds, job.network, model, profile)
         hist = head.fit(emb[train], y[train], validation_data=(emb[val], y[val]),
                         epochs=profile.epochs, batch_size=profile.batch_size, verbose=0,
                         callbacks=stop)
         proba = head.predict(emb[test], verbose=0)
     else:
-        augment = make_augmenter(ds.spec.augmentation, seed=job.seed + job.fold)
-        augment = None if ds.spec.augmentation.is_identity else augment
+        aug = ds.spec.augmentation
+        augment = None if aug.is_identity else make_augmenter(aug, seed=job.seed + job.fold)
         hist = model.fit(_batches(ds.images[train], y[train], profile.batch_size, job.seed + job.fold, augment),
                          validation_data=_batches(ds.images[val], y[val], profile.batch_size, 0, shuffle=False),
                          epochs=profile.epochs, verbose=0, callbacks=stop, shuffle=False)
