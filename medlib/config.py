@@ -46,9 +46,16 @@ def cache_dir() -> Path:
 def _profile_dir(var: str, name: str, profile: str | None) -> Path:
     # The smoke profile (tests, nbval) writes under build/smoke/ so that running the
     # tests never overwrites the committed quick-profile figures and results.
+    # Results of each profile live apart (results/quick, results/full); the
+    # committed figures/ are the quick profile's, a full run writes figures/full.
     if profile == "smoke" and not os.environ.get(var):
         return PROJECT_ROOT / "build" / "smoke" / name
-    return _env_path(var, PROJECT_ROOT / name)
+    base = _env_path(var, PROJECT_ROOT / name)
+    if name == "results" and profile:
+        return base / profile
+    if name == "figures" and profile == "full":
+        return base / "full"
+    return base
 
 
 def results_dir(profile: str | None = None) -> Path:

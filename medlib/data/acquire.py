@@ -105,7 +105,7 @@ def fetch(spec: DatasetSpec, target: Path) -> Path:
 
 def download(url: str, dest: Path, md5: str | None = None, chunk: int = 1 << 20) -> Path:
     """Stream ``url`` to ``dest`` via a temporary file; verify MD5; never leave partial files."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".part")

@@ -112,8 +112,9 @@ def read_row(row) -> np.ndarray:
 
 
 def _signature(spec: DatasetSpec, index: pd.DataFrame, size, letterbox) -> str:
-    h = hashlib.sha1(json.dumps([spec.key, list(size), letterbox]).encode())
-    cols = index[["path", "member", "x0", "y0", "x1", "y1"]].astype(str)
+    # every index column: the cached index must be the one asked for, annotations included
+    h = hashlib.sha1(json.dumps([spec.key, list(size), letterbox, list(index.columns)]).encode())
+    cols = index.astype(str)
     h.update(pd.util.hash_pandas_object(cols, index=False).values.tobytes())
     for path in index["path"].unique():
         st = Path(path).stat()
@@ -129,18 +130,20 @@ def load_dataset(key: str, size: tuple[int, int] | None = None, per_class: int |
 
     ``per_class`` / ``split`` subsample the index first (smoke and quick
     profiles). ``crop=False`` keeps whole images even where the index has a
-    box (BCCD smears for the localisation study). Unreadable files are
+    box (BCCD smears for the localisation study); the boxes are then kept
+    as annotations in ``box_x0 .. box_y1``. Unreadable files are
     skipped with a warning and listed in ``Dataset.skipped``.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     spec = get_spec(key)
     size = tuple(size or spec.image_size)
     if index is None:
         index = build_index(key)
     index = stratified_subset(index, per_class, seed, split)
-    if not crop:
-        index = index.assign(x0=np.nan, y0=np.nan, x1=np.nan, y1=np.nan)
+    if not crop:  # keep the boxes as annotations (box_x0..box_y1), do not crop to them
+        index = index.assign(**{f"box_{c}": index[c] for c in ("x0", "y0", "x1", "y1")},
+                             x0=np.nan, y0=np.nan, x1=np.nan, y1=np.nan)
     path = config.cache_dir() / f"{key}-{size[0]}x{size[1]}-{_signature(spec, index, size, spec.letterbox)}.npz"
     if cache and path.exists():
         with np.load(path) as z:

@@ -53,3 +53,24 @@ def resize(image: np.ndarray, size: tuple[int, int], letterbox: bool = False) ->
 def prepare(image: np.ndarray, size: tuple[int, int], letterbox: bool = False, box=None) -> np.ndarray:
     """Full s2.2 chain for one image read by :func:`medlib.data.readers.read_image`."""
     return resize(to_uint8_rgb(crop(image, box)), size, letterbox)
+
+
+def harmonise_ct(images: np.ndarray, size: tuple[int, int], threshold: float = 0.08,
+                 percentiles: tuple[float, float] = (1.0, 99.0)) -> np.ndarray:
+    """Make CT slices from different sources comparable (notebook 03's cross-device task).
+
+    For each uint8 N x H x W x 3 image: crop to the bounding box of pixels above
+    ``threshold`` of its maximum (the body, dropping the black corners of a round
+    field of view), stretch the grey levels between the given percentiles of the
+    cropped image to 0..255 (undoing different display windows), then resize.
+    """
+    out = np.empty((len(images), *size, 3), np.uint8)
+    for i, img in enumerate(images):
+        grey = img.mean(-1)
+        ys, xs = np.nonzero(grey > threshold * max(grey.max(), 1))
+        if len(ys):
+            grey = grey[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+        lo, hi = np.percentile(grey, percentiles)
+        stretched = np.clip((grey - lo) / max(hi - lo, 1e-6), 0, 1)
+        out[i] = resize(to_uint8_rgb(stretched), size)
+    return out

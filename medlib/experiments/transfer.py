@@ -58,7 +58,7 @@ def versions() -> dict[str, str]:
 
 
 def load_profile_dataset(key: str, profile: Profile, seed: int) -> Dataset:
-    return load_dataset(key, size=profile.size_for(get_spec(key)), per_class=profile.per_class,
+    return load_dataset(key, size=profile.size_for(get_spec(key)), per_class=profile.per_class_for(key),
                         seed=seed, progress=False)
 
 
@@ -68,7 +68,7 @@ class ModelCache:
     def __init__(self):
         self._models: dict = {}
 
-    def fresh(self, network, strategy, input_shape, n_classes, lr, seed):
+    def fresh(self, network, strategy, input_shape, n_classes, lr, seed, head_lr=1e-3):
         """(model, head) in their initial state: built and compiled on first use, else restored."""
         import keras
 
@@ -81,7 +81,7 @@ class ModelCache:
             head = None
             if strategy == "off_the_shelf":
                 head = head_model(model)
-                head.compile(optimizer=keras.optimizers.Adam(lr * 10),
+                head.compile(optimizer=keras.optimizers.Adam(head_lr),
                              loss="sparse_categorical_crossentropy", metrics=["accuracy"])
             _ensure_built(model, head)
             initial = [v.numpy() for v in _state_variables(model, head)]
@@ -147,8 +147,6 @@ def embeddings_for(ds: Dataset, network: str, model, profile: Profile) -> np.nda
 def run_fold(job: FoldJob, ds: Dataset | None = None, models: ModelCache | None = None,
              splits: pd.DataFrame | None = None) -> dict:
     """Train and test one fold; write and return its result row (skips if already done)."""
-    import keras
-
     out_path = job.result_path()
     if out_path.exists():
         return json.loads(out_path.read_text())
@@ -165,33 +163,51 @@ def run_fold(job: FoldJob, ds: Dataset | None = None, models: ModelCache | None 
     start = time.time()
     try:
         model, head = models.fresh(job.network, job.strategy, ds.images.shape[1:],
-                                   ds.spec.n_classes, profile.learning_rate, job.seed)
+                                   ds.spec.n_classes, profile.learning_rate, job.seed,
+                                   profile.head_learning_rate)
     except WeightsUnavailable as exc:
         row.update(status="not run", reason=str(exc))
         return _write(out_path, row)
-    keras.utils.set_random_seed(job.seed + job.fold)
+    seed = job.seed + job.fold
+    proba, epochs_run, cache_features = fit_predict(model, head, ds, train, val, ds.images[test],
+                                                    profile, seed, network=job.network,
+                                                    strategy=job.strategy)
     y = ds.targets
-    stop = [keras.callbacks.EarlyStopping(patience=profile.patience, restore_best_weights=True)]
-    cache_features = job.strategy == "off_the_shelf" and ds.spec.augmentation.is_identity
-    if cache_features:
-        emb = embeddings_for(ds, job.network, model, profile)
-        hist = head.fit(emb[train], y[train], validation_data=(emb[val], y[val]),
-                        epochs=profile.epochs, batch_size=profile.batch_size, verbose=0,
-                        callbacks=stop)
-        proba = head.predict(emb[test], verbose=0)
-    else:
-        aug = ds.spec.augmentation
-        augment = None if aug.is_identity else make_augmenter(aug, seed=job.seed + job.fold)
-        hist = model.fit(_batches(ds.images[train], y[train], profile.batch_size, job.seed + job.fold, augment),
-                         validation_data=_batches(ds.images[val], y[val], profile.batch_size, 0, shuffle=False),
-                         epochs=profile.epochs, verbose=0, callbacks=stop, shuffle=False)
-        proba = model.predict(_batches(ds.images[test], y[test], profile.batch_size, 0, shuffle=False), verbose=0)
-    row.update(status="ok", reason="", epochs_run=len(hist.history["loss"]),
+    row.update(status="ok", reason="", epochs_run=epochs_run,
                features_cached=cache_features, seconds=round(time.time() - start, 2),
                **classification_metrics(y[test], proba, ds.spec.positive_index),
                test_index=[int(i) for i in test], y_true=[int(v) for v in y[test]],
                proba=np.round(proba, 6).tolist())
     return _write(out_path, row)
+
+
+def fit_predict(model, head, ds: Dataset, train, val, test_images: np.ndarray, profile: Profile,
+                seed: int, network: str, strategy: str):
+    """Train on ``ds[train]`` (early stopping on ``ds[val]``), return (test probabilities,
+    epochs run, whether cached off-the-shelf features were used)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    y = ds.targets
+    stop = [keras.callbacks.EarlyStopping(patience=profile.patience, restore_best_weights=True)]
+    cache_features = strategy == "off_the_shelf" and ds.spec.augmentation.is_identity
+    if cache_features:
+        emb = embeddings_for(ds, network, model, profile)
+        hist = head.fit(emb[train], y[train], validation_data=(emb[val], y[val]),
+                        epochs=profile.epochs, batch_size=profile.batch_size, verbose=0,
+                        callbacks=stop)
+        test_emb = embedding_model(model).predict(test_images.astype(np.float32) / 255.0,
+                                                  batch_size=profile.batch_size, verbose=0)
+        proba = head.predict(test_emb, verbose=0)
+    else:
+        aug = ds.spec.augmentation
+        augment = None if aug.is_identity else make_augmenter(aug, seed=seed)
+        dummy = np.zeros(len(test_images), int)
+        hist = model.fit(_batches(ds.images[train], y[train], profile.batch_size, seed, augment),
+                         validation_data=_batches(ds.images[val], y[val], profile.batch_size, 0, shuffle=False),
+                         epochs=profile.epochs, verbose=0, callbacks=stop, shuffle=False)
+        proba = model.predict(_batches(test_images, dummy, profile.batch_size, 0, shuffle=False), verbose=0)
+    return proba, len(hist.history["loss"]), cache_features
 
 
 def _splits_path(job: FoldJob, profile: Profile) -> Path:
@@ -210,12 +226,12 @@ def _write(path: Path, row: dict) -> dict:
 def run_experiment(profile_name: str, datasets=None, networks=None, strategies=None,
                    seed: int = config.DEFAULT_SEED, progress: bool = True) -> pd.DataFrame:
     """All folds of every dataset x network x strategy in the profile; returns the tidy table."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     profile = get_profile(profile_name)
     datasets = datasets or profile.datasets
     jobs = [FoldJob(d, n, s, k, profile_name, seed)
-            for d in datasets for n in (networks or profile.networks)
+            for d in datasets for n in (networks or profile.networks_for(d))
             for s in (strategies or profile.strategies) for k in range(profile.folds)]
     models = ModelCache()
     loaded: dict = {}

@@ -92,3 +92,18 @@ def augmentation_preview(ds: Dataset, n_images: int = 3, n_draws: int = 3, seed:
                  f"shift {aug.shift:.0%}, Gaussian noise sigma {aug.noise_sigma:.2f}", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def harmonise_preview(before: dict[str, Dataset], after: dict[str, Dataset], n: int = 3):
+    """Rows of datasets: ``n`` images as loaded, then the same count as the task feeds them."""
+    fig, axes = plt.subplots(len(before), 2 * n, figsize=(2.0 * 2 * n, 2.2 * len(before)), squeeze=False)
+    for row, key in enumerate(before):
+        for j in range(n):
+            for col, ds, tag in ((j, before[key], "loaded"), (n + j, after[key], "harmonised")):
+                ax = axes[row, col]
+                ax.imshow(ds.images[j % len(ds)])
+                ax.set_axis_off()
+                if j == 0:
+                    ax.set_title(f"{key}: {tag}", fontsize=8, loc="left")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,95 @@
+"""Figures of notebooks 04 and 05: feature-map grids, heatmap overlays, class-level maps."""
+from __future__ import annotations
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def conv_layers(model, n: int = 6) -> list[str]:
+    """``n`` convolution layers spread evenly from the first to the last."""
+    convs = [l.name for l in model.layers if isinstance(l, keras.layers.Conv2D)]
+    idx = np.unique(np.linspace(0, len(convs) - 1, n).round().astype(int))
+    return [convs[i] for i in idx]
+
+
+def feature_map_grid(model, image: np.ndarray, title: str, layers=None, n_maps: int = 9, seed: int = 0):
+    """Figures 5-6: the image, then per layer ``n_maps`` random channels on one colour scale."""
+    layers = layers or conv_layers(model)
+    probe = keras.Model(model.input, [model.get_layer(n).output for n in layers])
+    outs = probe(image[None].astype(np.float32) / 255.0, training=False)
+    rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(len(layers), n_maps + 1, figsize=(1.25 * (n_maps + 1), 1.3 * len(layers)),
+                             squeeze=False)
+    for r, (name, out) in enumerate(zip(layers, outs)):
+        a = out.numpy()[0]
+        chans = np.sort(rng.choice(a.shape[-1], size=min(n_maps, a.shape[-1]), replace=False))
+        vmin, vmax = a[..., chans].min(), a[..., chans].max()  # common scale per layer
+        axes[r, 0].imshow(image)
+        axes[r, 0].set_title(f"{r + 1}: {name}\n{a.shape[0]}x{a.shape[1]}x{a.shape[2]}", fontsize=6, loc="left")
+        for j, ch in enumerate(chans):
+            axes[r, j + 1].imshow(a[..., ch], cmap="gray", vmin=vmin, vmax=vmax if vmax > vmin else vmin + 1)
+            axes[r, j + 1].set_title(f"ch {ch}", fontsize=6)
+        for ax in axes[r]:
+            ax.set_axis_off()
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def overlays(images: np.ndarray, maps: dict[str, np.ndarray], titles=None, boxes=None, alpha: float = 0.45):
+    """Rows: methods; columns: images; heatmap over the image, ground-truth box if given."""
+    methods = list(maps)
+    n = len(images)
+    fig, axes = plt.subplots(len(methods), n, figsize=(2.0 * n, 2.0 * len(methods)), squeeze=False)
+    for r, method in enumerate(methods):
+        for j in range(n):
+            ax = axes[r, j]
+            ax.imshow(images[j])
+            ax.imshow(maps[method][j], cmap="jet", alpha=alpha, vmin=0, vmax=1)
+            if boxes is not None:
+                x0, y0, x1, y1 = boxes[j]
+                ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="white", lw=1.2))
+            ax.set_xticks([]), ax.set_yticks([])
+            if j == 0:
+                ax.set_ylabel(method, fontsize=9)
+            if r == 0 and titles is not None:
+                ax.set_title(titles[j], fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def class_level_maps(avg: dict, boxes: dict, gt: dict | None = None):
+    """Kim et al. Fig. 9: class-average CRM with the 70%-of-max box (white), and the mean
+    ground-truth box of the class (dashed) where known."""
+    fig, axes = plt.subplots(1, len(avg), figsize=(3.0 * len(avg), 2.6), squeeze=False)
+    for ax, (name, m) in zip(axes[0], avg.items()):
+        if m is None:
+            ax.text(0.5, 0.5, f"{name}:\nno correct prediction", ha="center", va="center", fontsize=8)
+            ax.set_axis_off()
+            continue
+        ax.imshow(m, cmap="jet")
+        if boxes.get(name):
+            x0, y0, x1, y1 = boxes[name]
+            ax.add_patch(plt.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec="white", lw=2))
+        if gt and name in gt:
+            x0, y0, x1, y1 = gt[name]
+            ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="black", ls="--", lw=1.2))
+        ax.set_title(name, fontsize=9)
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+def score_distributions(maps: dict[str, np.ndarray], bins: int = 40):
+    """Kim et al. Fig. 6: distribution of normalised map values per method."""
+    fig, ax = plt.subplots(figsize=(4.8, 3.2))
+    for method, m in maps.items():
+        v = np.asarray(m).ravel()
+        ax.hist(v, bins=bins, range=(0, 1), density=True, histtype="step", lw=1.5,
+                label=f"{method} (mean {v.mean():.2f}, sd {v.std():.2f})")
+    ax.set_xlabel("normalised map value")
+    ax.set_ylabel("density")
+    ax.legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,69 @@
+"""Paper tables transcribed once, and the derived comparisons / verdicts on hand-made fold rows."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from medlib import paper, report
+from medlib.experiments import compare
+from medlib.models import PAPER_NETWORKS
+
+
+def test_paper_tables_shapes_and_spot_values():
+    for strategy in ("off_the_shelf", "scratch"):
+        t = paper.accuracy_table(strategy)
+        assert t.shape == (11, 8) and list(t.columns) == list(PAPER_NETWORKS)
+        best = paper.best_network_table(strategy)
+        # Tables 6/8's best accuracy equals the row maximum of Tables 5/7 (except Table 8's 84.94 typo)
+        for d, r in best.iterrows():
+            if not (strategy == "scratch" and d == "cov_x"):
+                assert r["accuracy"] == pytest.approx(t.loc[d].max())
+    assert paper.accuracy_table("scratch").loc["cells", "ff_vgg19"] == 91.61
+    assert paper.cross_device_table().shape == (8, 8)
+    assert paper.crm_roi_table().loc["crm"].mean() < paper.crm_roi_table().loc["cam"].mean()
+
+
+def _rows():
+    rows = []
+    for fold in range(3):
+        for net, ots, scr in (("xception", 40, 60), ("mobilenetv2", 50, 49)):
+            for strategy, acc in (("off_the_shelf", ots), ("scratch", scr)):
+                rows.append({"dataset": "cells2", "network": net, "strategy": strategy, "fold": fold,
+                             "status": "ok", "reason": "", "accuracy": acc + fold, "sensitivity": acc,
+                             "specificity": acc, "auc": acc, "f1": acc, "mcc": 0.1, "seconds": 1.0})
+        rows.append({"dataset": "cells2", "network": "vgg19", "strategy": "off_the_shelf", "fold": fold,
+                     "status": "not run", "reason": "no ImageNet weights for VGG19\nsteps"})
+    return pd.DataFrame(rows)
+
+
+def test_comparisons_from_fold_rows():
+    df = _rows()
+    long = compare.accuracy_beside_paper(df, "scratch").set_index("network")
+    assert long.loc["xception", "ours"] == pytest.approx(61.0)
+    assert long.loc["xception", "diff"] == pytest.approx(61.0 - 59.66)
+    grid = compare.accuracy_grid(df, "off_the_shelf")
+    assert grid.loc["cells2", "vgg19"] == "not run (61.8)"
+    change = compare.strategy_change(df).set_index("network")
+    assert change.loc["xception", "ours"] == pytest.approx(20.0)
+    assert change.loc["xception", "paper"] == pytest.approx(59.66 - 46.80)
+    tests = compare.paired_strategy_tests(df).set_index("network")
+    assert tests.loc["xception", "mean_diff"] == pytest.approx(20.0)
+    nr = compare.not_run(df)
+    assert list(nr["reason"]) == ["no ImageNet weights for VGG19"]
+    best = compare.best_beside_paper(df, "scratch")
+    assert best.loc[("cells2", "ours"), "network"] == "xception"
+
+
+def test_report_verdicts_follow_the_fixed_tolerances():
+    res = {"transfer": _rows()}
+    numbers = report.number_table(res)
+    x = numbers[(numbers.source == "Table 7") & (numbers.network == "xception")].iloc[0]
+    assert x["verdict"] == "reproduced"  # 61.0 vs 59.66
+    claims = report.claims(res).set_index("claim")
+    first = claims.iloc[0]
+    assert first["verdict"] == "holds"  # xception +20 points, the only deep network here
+    assert claims.iloc[1]["verdict"] == "not testable here"
+    ex = pd.DataFrame({"network": ["m"] * 3, "method": ["cam", "gradcam", "crm"],
+                       "roi_ratio": [60.0, 60.0, 40.0]})
+    assert report._crm_claim({"explain": ex})["verdict"] == "holds"
+    ex.loc[2, "roi_ratio"] = 55.0
+    assert report._crm_claim({"explain": ex})["verdict"] == "does not hold"

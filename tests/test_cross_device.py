@@ -1,0 +1,81 @@
+"""Cross-device experiment on real COV_CT and MosMed slices (smoke profile):
+explicit class mapping, the target never in training or model selection, a full
+smoke run with in-domain folds, and absent paper pairs reported, not faked."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from medlib.experiments import cross_device as xd
+from medlib.experiments import transfer
+from medlib.profiles import get_profile
+
+pytestmark = pytest.mark.usefixtures("mirror")
+
+
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_class_mapping_is_explicit():
+    task = xd.TASKS["covid_ct"]
+    ds = xd.task_dataset("mosmed_ct", task, get_profile("smoke"), 1)
+    assert ds.spec.classes == task.classes and set(ds.targets) == {0, 1}
+    bad = xd.Task("t", ("a", "b"), "b", {"mosmed_ct": {"non-covid": "a"}})  # covid-19 unmapped
+    with pytest.raises(xd.ClassMappingError, match="covid-19"):
+        xd.map_to_task(ds.__class__(ds.spec.__class__(**{**ds.spec.__dict__, "key": "mosmed_ct"}),
+                                    ds.images, ds.index, ds.skipped), bad)
+    with pytest.raises(xd.ClassMappingError, match="no class mapping"):
+        task.mapping("cells2")
+
+
+def test_lymphocyte_monocyte_drops_other_classes():
+    ds = xd.task_dataset("cells2", xd.TASKS["lymphocyte_monocyte"], get_profile("smoke"), 1)
+    assert set(ds.index["source_label"]) == {"lymphocyte", "monocyte"}
+    assert len(ds) == len(ds.images) == 2 * get_profile("smoke").cross_per_class
+
+
+def test_target_never_enters_training_or_model_selection(results, monkeypatch):
+    seen = {}
+    real = transfer.fit_predict
+
+    def spy(model, head, ds, train, val, test_images, *args, **kwargs):
+        seen["train_val"] = ds.images[np.r_[train, val]]
+        seen["train_val_keys"] = set(ds.index.get("dataset", pd.Series([ds.spec.key])).unique())
+        seen["test"] = test_images
+        return real(model, head, ds, train, val, test_images, *args, **kwargs)
+
+    monkeypatch.setattr(xd, "fit_predict", spy)
+    job = xd.CrossJob(("cov_ct",), "mosmed_ct", "covid_ct", "mobilenetv2", "scratch", "smoke", 5)
+    row = xd.run_cross(job)
+    tgt = xd.task_dataset("mosmed_ct", xd.TASKS["covid_ct"], get_profile("smoke"), 5)
+    from medlib.experiments.splits import content_hashes
+
+    assert not set(content_hashes(seen["train_val"])) & set(content_hashes(tgt.images))
+    assert all(k.startswith("cov_ct") for k in seen["train_val_keys"])
+    assert np.array_equal(seen["test"], tgt.images)
+    assert row["status"] == "ok" and row["n_test"] == len(tgt)
+
+
+def test_leak_check_fires_when_target_is_in_training():
+    task = xd.TASKS["covid_ct"]
+    src = xd.task_dataset("cov_ct", task, get_profile("smoke"), 1)
+    with pytest.raises(AssertionError, match="target image"):
+        xd.assert_target_unseen(src, np.arange(3), np.arange(3, 5), src)
+
+
+def test_smoke_run_pairs(results):
+    cross, folds, absent = xd.run_pairs("smoke", seed=3, progress=False)
+    assert set(zip(cross["sources"], cross["target"])) == {("cov_ct", "mosmed_ct"), ("mosmed_ct", "cov_ct")}
+    assert (cross["status"] == "ok").all()
+    assert set(folds["dataset"]) == {"cov_ct@covid_ct", "mosmed_ct@covid_ct"}
+    assert len(folds) == 2 * get_profile("smoke").folds
+    paper_pairs = [p.name for p in xd.PAIRS if p.in_paper]
+    assert sorted(absent["pair"]) == sorted(paper_pairs)
+    assert absent["reason"].str.contains("not run: dataset").all()
+    table = xd.drop_table(cross, folds)
+    assert np.allclose(table["drop"], table["cross_accuracy"] - table["in_domain_accuracy"])
+    # resume: a second call trains nothing and returns the same rows
+    again, _, _ = xd.run_pairs("smoke", seed=3, progress=False)
+    pd.testing.assert_frame_equal(cross, again)
