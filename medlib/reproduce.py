@@ -59,4 +59,9 @@ def run(profile: str = "quick", only: list[str] | None = None) -> int:
     for name, seconds, html in summary:
         print(f"  {name:38s} {seconds:7.1f} s   {html.relative_to(config.PROJECT_ROOT)}")
     print(f"  figures: {config.figures_dir(profile)}   results: {config.results_dir(profile)}")
+    from .report import skipped
+
+    print("\n[reproduce] skipped, and why:")
+    for line in skipped(profile):
+        print(f"  - {line}")
     return 0
