@@ -38,30 +38,31 @@ def crm_closed_form(split: Split, images, features=None) -> np.ndarray:
 
 def _removal_fn(split: Split):
     @tf.function(reduce_retracing=True)
-    def scores(fmap, context, masks):
-        # fmap 1 x u x v x K, masks P x u x v -> logits of the P masked copies
-        masked = fmap * (1.0 - masks[..., None])
-        ctx = [tf.repeat(c, tf.shape(masks)[0], axis=0) for c in context]
-        return split.logits(masked, ctx)
-    return scores
+    def sq_change(fmap, context, base, image_idx, masks):
+        # copy j: image image_idx[j] with the position of masks[j] zeroed in every channel
+        masked = tf.gather(fmap, image_idx) * (1.0 - masks[..., None])
+        ctx = [tf.gather(c, image_idx) for c in context]
+        return tf.reduce_sum((tf.gather(base, image_idx) - split.logits(masked, ctx)) ** 2, axis=-1)
+    return sq_change
 
 
 def crm_removal(split: Split, images, batch_positions: int = 1024, features=None) -> np.ndarray:
-    """CRM by actual removal of each position, batched through the head only."""
+    """CRM by actual removal of each position, batched through the head only: all
+    (image, position) pairs of the batch in chunks of ``batch_positions`` copies."""
     fmap, context = features or split.forward(images)
     n, u, v = fmap.shape[:3]
     if "removal" not in split.compiled:
         split.compiled["removal"] = _removal_fn(split)
     fn = split.compiled["removal"]
+    base = split.logits(fmap, context)
     eye = tf.reshape(tf.eye(u * v), (u * v, u, v))
-    out = np.empty((n, u * v), np.float32)
-    for i in range(n):
-        f = fmap[i:i + 1]
-        ctx = [c[i:i + 1] for c in context]
-        base = split.logits(f, ctx)
-        for s in range(0, u * v, batch_positions):
-            removed = fn(f, ctx, eye[s:s + batch_positions])
-            out[i, s:s + batch_positions] = tf.reduce_sum((base - removed) ** 2, axis=-1).numpy()
+    image_idx = np.repeat(np.arange(n), u * v)
+    position = np.tile(np.arange(u * v), n)
+    out = np.empty(n * u * v, np.float32)
+    for s in range(0, n * u * v, batch_positions):
+        sl = slice(s, s + batch_positions)
+        out[sl] = fn(fmap, context, base, tf.constant(image_idx[sl]),
+                     tf.gather(eye, position[sl])).numpy()
     return out.reshape(n, u, v)
 
 
