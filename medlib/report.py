@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import config, paper
+from . import config
 from .experiments import compare
 
 ACCURACY_TOLERANCE = 5.0

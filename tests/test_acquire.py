@@ -12,7 +12,7 @@ import pytest
 
 from medlib.data import ChecksumError, DatasetUnavailable, UnsafeArchiveError, download, locate, safe_extract
 from medlib.data.acquire import fetch
-from medlib.data.registry import Source, get_spec
+from medlib.data.registry import get_spec
 
 
 def _zip(path, members):

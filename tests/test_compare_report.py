@@ -1,5 +1,4 @@
 """Paper tables transcribed once, and the derived comparisons / verdicts on hand-made fold rows."""
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -40,11 +40,11 @@ def test_target_never_enters_training_or_model_selection(results, monkeypatch):
     seen = {}
     real = transfer.fit_predict
 
-    def spy(model, head, ds, train, val, test_images, *args, **kwargs):
+    def spy(model, head, ds, train, val, *args, **kwargs):
         seen["train_val"] = ds.images[np.r_[train, val]]
         seen["train_val_keys"] = set(ds.index.get("dataset", pd.Series([ds.spec.key])).unique())
-        seen["test"] = test_images
-        return real(model, head, ds, train, val, test_images, *args, **kwargs)
+        seen["test"] = kwargs["test_images"]
+        return real(model, head, ds, train, val, *args, **kwargs)
 
     monkeypatch.setattr(xd, "fit_predict", spy)
     job = xd.CrossJob(("cov_ct",), "mosmed_ct", "covid_ct", "mobilenetv2", "scratch", "smoke", 5)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from medlib.experiments import transfer
-from medlib.experiments.transfer import collect, run_experiment
+from medlib.experiments.transfer import run_experiment
 from medlib.models import PAPER_NETWORKS
 
 pytestmark = pytest.mark.usefixtures("mirror")

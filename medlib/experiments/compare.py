@@ -52,9 +52,9 @@ def accuracy_grid(df: pd.DataFrame, strategy: str) -> pd.DataFrame:
     for r in long.itertuples():
         ref = "" if pd.isna(r.paper) else f" ({r.paper:.1f})"
         cells[(r.dataset, r.network)] = f"{r.ours:.1f}{ref}"
+    ref = paper.accuracy_table(strategy)
     for r in not_run(df).itertuples():
         if r.strategy == strategy:
-            ref = paper.accuracy_table(strategy)
             p = ref.loc[r.dataset, r.network] if r.dataset in ref.index else np.nan
             cells[(r.dataset, r.network)] = "not run" + ("" if pd.isna(p) else f" ({p:.1f})")
     if not cells:
@@ -119,12 +119,12 @@ def best_overall(df: pd.DataFrame) -> pd.DataFrame:
     if not len(ours):
         return pd.DataFrame()
     best = ours.loc[ours.groupby("dataset")["accuracy"].idxmax()]
+    refs = {s: paper.best_network_table(s) for s in ("off_the_shelf", "scratch")}
     rows = []
     for r in best.itertuples():
         row = {"dataset": r.dataset, "network": r.network, "strategy": r.strategy,
                "accuracy": r.accuracy}
-        cands = [(paper.best_network_table(s).loc[r.dataset], s) for s in ("off_the_shelf", "scratch")
-                 if r.dataset in paper.best_network_table(s).index]
+        cands = [(t.loc[r.dataset], s) for s, t in refs.items() if r.dataset in t.index]
         if cands:
             p, s = max(cands, key=lambda c: c[0]["accuracy"])
             row.update(paper_network=p["network"], paper_strategy=s, paper_accuracy=p["accuracy"])

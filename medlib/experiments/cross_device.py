@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -127,7 +128,21 @@ def map_to_task(ds: Dataset, task: Task) -> Dataset:
 
 
 def task_dataset(key: str, task: Task, profile: Profile, seed: int) -> Dataset:
-    """Load ``key`` at the profile's size, harmonised as the task says, mapped to its classes."""
+    """Load ``key`` at the profile's size, harmonised as the task says, mapped to its classes.
+
+    Registered tasks and profiles are memoised (a pair's datasets serve its cross-domain
+    run and both in-domain CVs, for every network), so each is harmonised once."""
+    if TASKS.get(task.name) is task and get_profile(profile.name) is profile:
+        return _task_dataset_cached(key, task.name, profile.name, seed)
+    return _task_dataset(key, task, profile, seed)
+
+
+@lru_cache(maxsize=4)
+def _task_dataset_cached(key: str, task_name: str, profile_name: str, seed: int) -> Dataset:
+    return _task_dataset(key, TASKS[task_name], get_profile(profile_name), seed)
+
+
+def _task_dataset(key: str, task: Task, profile: Profile, seed: int) -> Dataset:
     spec = get_spec(key)
     size = profile.size_for(spec)
     per_class = profile.cross_per_class if profile.cross_per_class is not None else profile.per_class_for(key)
@@ -192,8 +207,8 @@ def run_cross(job: CrossJob, models: ModelCache | None = None) -> dict:
     # images are passed solely as the test batch predicted after fitting ends
     tgt = task_dataset(job.target, task, profile, job.seed)
     assert_target_unseen(src, train, val, tgt)
-    proba, epochs_run, _ = fit_predict(model, head, src, train, val, tgt.images, profile,
-                                       job.seed, network=job.network, strategy=job.strategy)
+    proba, epochs_run, _ = fit_predict(model, head, src, train, val, profile, job.seed, job.network,
+                                       job.strategy, test_images=tgt.images)
     row = {**asdict(job), "sources": "+".join(job.sources), "n_train": len(train), "n_val": len(val),
            "n_test": len(tgt), "epochs_run": epochs_run, "seconds": round(time.time() - start, 2),
            "status": "ok", "reason": "", "input_size": "x".join(map(str, src.images.shape[1:3])),
@@ -252,11 +267,13 @@ def run_pairs(profile_name: str, seed: int = config.DEFAULT_SEED, pairs=PAIRS, n
             absent.append({"pair": pair.name, "in_paper": pair.in_paper, "reason": why})
         else:
             todo.extend((pair, n) for n in networks)
+    done = set()  # (dataset, task, network): in-domain CV shared by both directions of a pair
     for pair, network in tqdm(todo, desc=f"cross-device [{profile_name}]", disable=not progress or None):
         task = TASKS[pair.task]
         cross.append(run_cross(CrossJob(pair.sources, pair.target, pair.task, network, strategy,
                                         profile_name, seed), models))
-        for key in {*pair.sources, pair.target}:
+        for key in sorted({*pair.sources, pair.target} - {k for k, t, n in done if t == task.name and n == network}):
+            done.add((key, task.name, network))
             folds.append(in_domain(key, task, network, strategy, profile_name, seed, models)
                          .assign(task=task.name))
     strip = ("y_true", "proba", "test_index")
@@ -264,7 +281,7 @@ def run_pairs(profile_name: str, seed: int = config.DEFAULT_SEED, pairs=PAIRS, n
                               "target_majority": 100 * np.bincount(r["y_true"]).max() / len(r["y_true"])}
                              for r in cross])
     fold_df = (pd.concat(folds, ignore_index=True).drop(columns=list(strip), errors="ignore")
-               .drop_duplicates(["dataset", "network", "strategy", "fold"]) if folds else pd.DataFrame())
+               if folds else pd.DataFrame())
     return cross_df, fold_df, pd.DataFrame(absent, columns=["pair", "in_paper", "reason"])
 
 

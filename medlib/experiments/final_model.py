@@ -39,7 +39,7 @@ def train_final(key: str, network: str, strategy: str, profile_name: str, size: 
         return model, ds, train, val
     model, head = ModelCache().fresh(network, strategy, ds.images.shape[1:], ds.spec.n_classes,
                                      profile.learning_rate, seed, profile.head_learning_rate)
-    fit_predict(model, head, ds, train, val, ds.images[val[:1]], profile, seed, network, strategy)
+    fit_predict(model, head, ds, train, val, profile, seed, network, strategy)  # no test set
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save_weights(path)
     return model, ds, train, val

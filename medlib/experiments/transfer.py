@@ -169,9 +169,8 @@ def run_fold(job: FoldJob, ds: Dataset | None = None, models: ModelCache | None 
         row.update(status="not run", reason=str(exc))
         return _write(out_path, row)
     seed = job.seed + job.fold
-    proba, epochs_run, cache_features = fit_predict(model, head, ds, train, val, ds.images[test],
-                                                    profile, seed, network=job.network,
-                                                    strategy=job.strategy)
+    proba, epochs_run, cache_features = fit_predict(model, head, ds, train, val, profile, seed,
+                                                    job.network, job.strategy, test_index=test)
     y = ds.targets
     row.update(status="ok", reason="", epochs_run=epochs_run,
                features_cached=cache_features, seconds=round(time.time() - start, 2),
@@ -181,32 +180,40 @@ def run_fold(job: FoldJob, ds: Dataset | None = None, models: ModelCache | None 
     return _write(out_path, row)
 
 
-def fit_predict(model, head, ds: Dataset, train, val, test_images: np.ndarray, profile: Profile,
-                seed: int, network: str, strategy: str):
-    """Train on ``ds[train]`` (early stopping on ``ds[val]``), return (test probabilities,
-    epochs run, whether cached off-the-shelf features were used)."""
+def fit_predict(model, head, ds: Dataset, train, val, profile: Profile, seed: int, network: str,
+                strategy: str, test_index=None, test_images: np.ndarray | None = None):
+    """Train on ``ds[train]`` (early stopping on ``ds[val]``) and predict the test images:
+    ``ds[test_index]`` (reusing cached off-the-shelf embeddings) or other ``test_images``
+    (a cross-device target). Returns (probabilities or None, epochs run, features cached)."""
     import keras
 
     keras.utils.set_random_seed(seed)
     y = ds.targets
     stop = [keras.callbacks.EarlyStopping(patience=profile.patience, restore_best_weights=True)]
     cache_features = strategy == "off_the_shelf" and ds.spec.augmentation.is_identity
+    if test_images is None and test_index is not None:
+        test_images = ds.images[test_index]
+    proba = None
     if cache_features:
         emb = embeddings_for(ds, network, model, profile)
         hist = head.fit(emb[train], y[train], validation_data=(emb[val], y[val]),
                         epochs=profile.epochs, batch_size=profile.batch_size, verbose=0,
                         callbacks=stop)
-        test_emb = embedding_model(model).predict(test_images.astype(np.float32) / 255.0,
-                                                  batch_size=profile.batch_size, verbose=0)
-        proba = head.predict(test_emb, verbose=0)
+        if test_index is not None:
+            proba = head.predict(emb[test_index], verbose=0)
+        elif test_images is not None:
+            proba = model.predict(test_images.astype(np.float32) / 255.0,
+                                  batch_size=profile.batch_size, verbose=0)
     else:
         aug = ds.spec.augmentation
         augment = None if aug.is_identity else make_augmenter(aug, seed=seed)
-        dummy = np.zeros(len(test_images), int)
         hist = model.fit(_batches(ds.images[train], y[train], profile.batch_size, seed, augment),
                          validation_data=_batches(ds.images[val], y[val], profile.batch_size, 0, shuffle=False),
                          epochs=profile.epochs, verbose=0, callbacks=stop, shuffle=False)
-        proba = model.predict(_batches(test_images, dummy, profile.batch_size, 0, shuffle=False), verbose=0)
+        if test_images is not None:
+            dummy = np.zeros(len(test_images), int)
+            proba = model.predict(_batches(test_images, dummy, profile.batch_size, 0, shuffle=False),
+                                  verbose=0)
     return proba, len(hist.history["loss"]), cache_features
 
 

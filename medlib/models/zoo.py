@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import keras
+import tensorflow as tf
 from keras import layers
 
 from .ffvgg19 import FFVGG19Config
@@ -30,7 +31,7 @@ from .weights import WeightsUnavailable, imagenet_weights
 
 # Building many networks in one process makes TensorFlow warn about "retracing" on
 # every new model; that is expected here (one graph per network), so keep it quiet.
-__import__("tensorflow").get_logger().setLevel("ERROR")
+tf.get_logger().setLevel("ERROR")
 
 STRATEGIES = ("scratch", "off_the_shelf", "fine_tune")
 
