@@ -54,11 +54,21 @@ def test_crm_closed_form_equals_brute_force_removal(images):
 
 
 @pytest.mark.parametrize("kind", ["mlp", "fused"])
-def test_batched_removal_equals_one_position_loop(images, kind):
+@pytest.mark.parametrize("pooled", [True, False])
+def test_batched_removal_equals_one_position_loop(images, kind, pooled):
     split = split_model(_tiny(kind))
     assert split.n_context == (1 if kind == "fused" else 0)
-    np.testing.assert_allclose(crm_removal(split, images, batch_positions=7),
+    assert split.pooled_head is not None  # GAP is the feature map's only consumer
+    np.testing.assert_allclose(crm_removal(split, images, batch_positions=7, pooled=pooled),
                                crm_loop(split, images), rtol=1e-4, atol=1e-7)
+
+
+def test_batched_removal_through_spatial_layers(images):
+    """Cut before the pooling and the second conv: no pooled shortcut, whole masked maps."""
+    split = split_model(_tiny("fused"), "t1")
+    assert split.pooled_head is None and not split.linear
+    np.testing.assert_allclose(crm_removal(split, images, batch_positions=50),
+                               crm_loop(split, images), rtol=1e-4, atol=1e-6)
 
 
 def test_cam_equals_gradcam_before_relu(images):

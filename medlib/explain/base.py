@@ -8,7 +8,10 @@ back to the logits (scores before softmax, as both papers use).
 
 ``Split.linear`` is true when the head is GAP -> (dropout) -> Dense: then a
 class score is a linear function of the feature map, CAM is defined (Kim et al.
-Eq. 1-2) and CRM has a closed form. Maps are returned at feature resolution,
+Eq. 1-2) and CRM has a closed form. ``Split.pooled_head`` is set when the feature
+map's only consumer is a global average pooling (every zoo model at its default
+cut, FF-VGG19 included): the rest of the head then reads only the pooled vector,
+which lets CRM remove a position exactly without copying the whole map. Maps are returned at feature resolution,
 shape (N, u, v); :func:`upsample` brings them to the input size.
 """
 from __future__ import annotations
@@ -28,6 +31,7 @@ class Split:
     head: keras.Model      # [feature map, *context] -> logits
     linear: bool
     n_context: int
+    pooled_head: keras.Model | None = None  # [pooled feature map, *context] -> logits
     compiled: dict = field(default_factory=dict, repr=False)  # tf.functions, built once
 
     @property
@@ -66,7 +70,20 @@ def split_model(model: keras.Model, layer: str | None = None) -> Split:
     between = [l for l in model.layers[cut + 1:names.index("logits")]]
     linear = not context and all(isinstance(l, (keras.layers.GlobalAveragePooling2D, keras.layers.Dropout))
                                  for l in between)
-    return Split(model, layer, features, head, linear, len(context))
+    return Split(model, layer, features, head, linear, len(context),
+                 _pooled_head(model, fmap, context, cut))
+
+
+def _pooled_head(model: keras.Model, fmap, context, cut: int) -> keras.Model | None:
+    """[GAP(feature map), *context] -> logits when a GlobalAveragePooling2D is the feature
+    map's only consumer in the head, else None."""
+    consumers = [l for l in model.layers[cut + 1:]
+                 if any(t is fmap for t in keras.tree.flatten(l.input))]
+    if len(consumers) != 1 or not isinstance(consumers[0], keras.layers.GlobalAveragePooling2D) \
+            or consumers[0].keepdims:
+        return None
+    pooled = consumers[0].output
+    return keras.Model([pooled, *context] if context else pooled, model.get_layer("logits").output)
 
 
 def upsample(maps, size: tuple[int, int]) -> np.ndarray:

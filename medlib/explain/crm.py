@@ -9,8 +9,14 @@ last feature map removed, i.e. set to zero in every channel.
   R = sum_c (M_c / (u v))^2 in closed form (``crm_closed_form``). Kim et al.'s
   Eq. 1 sums instead of averaging; that scales R by a constant.
 * Any other head (FF-VGG19's fused dense layers): each position is actually
-  removed and the head re-evaluated (``crm_removal``); all u*v masked copies of a
-  feature map go through the head in batches, the backbone runs once.
+  removed and the head re-evaluated (``crm_removal``); all (image, position)
+  pairs of a batch go through the head in chunked calls, the backbone runs once.
+  When the head starts with global average pooling (``Split.pooled_head``: every
+  zoo model at its default cut), removing (l, m) sets the pooled vector to the
+  mean of the other positions, (u v GAP - f_lm) / (u v), computed exactly, and
+  only the rest of the head runs on the n u v pooled copies; otherwise (a cut
+  with spatial layers after it, e.g. FF-VGG19 at ``block5_conv4``) masked copies
+  of the whole map go through the whole head.
 * ``crm_loop``: a Python loop over positions, one head call per removed position
   (the straightforward way to code Eqs 6-7); the benchmark baseline and test oracle.
 
@@ -46,23 +52,49 @@ def _removal_fn(split: Split):
     return sq_change
 
 
-def crm_removal(split: Split, images, batch_positions: int = 1024, features=None) -> np.ndarray:
+def _pooled_removal_fn(split: Split):
+    @tf.function(reduce_retracing=True)
+    def sq_change(flat, pooled, context, base, image_idx, position):
+        # copy j: image image_idx[j] with position position[j] removed, pooled exactly:
+        # the mean over the other positions is GAP - f_lm / (u v)
+        uv = tf.cast(tf.shape(flat)[1], flat.dtype)
+        removed = tf.gather(pooled, image_idx) - tf.gather_nd(flat, tf.stack([image_idx, position], 1)) / uv
+        ctx = [tf.gather(c, image_idx) for c in context]
+        scores = split.pooled_head([removed, *ctx] if ctx else removed, training=False)
+        return tf.reduce_sum((tf.gather(base, image_idx) - scores) ** 2, axis=-1)
+    return sq_change
+
+
+def crm_removal(split: Split, images, batch_positions: int = 1024, features=None,
+                pooled: bool = True) -> np.ndarray:
     """CRM by actual removal of each position, batched through the head only: all
-    (image, position) pairs of the batch in chunks of ``batch_positions`` copies."""
+    (image, position) pairs of the batch in chunks of ``batch_positions`` copies.
+    ``pooled=False`` forces masked copies of the whole map even where the head starts
+    with global average pooling (the generic path; used to check the fast one)."""
     fmap, context = features or split.forward(images)
     n, u, v = fmap.shape[:3]
-    if "removal" not in split.compiled:
-        split.compiled["removal"] = _removal_fn(split)
-    fn = split.compiled["removal"]
+    use_pooled = pooled and split.pooled_head is not None
+    key = "removal_pooled" if use_pooled else "removal"
+    if key not in split.compiled:
+        split.compiled[key] = (_pooled_removal_fn if use_pooled else _removal_fn)(split)
+    fn = split.compiled[key]
     base = split.logits(fmap, context)
-    eye = tf.reshape(tf.eye(u * v), (u * v, u, v))
-    image_idx = np.repeat(np.arange(n), u * v)
-    position = np.tile(np.arange(u * v), n)
+    image_idx = np.repeat(np.arange(n, dtype=np.int32), u * v)
+    position = np.tile(np.arange(u * v, dtype=np.int32), n)
+    if use_pooled:
+        flat = tf.reshape(fmap, (n, u * v, -1))
+        args = (flat, tf.reduce_mean(flat, 1), context, base)
+        batch_positions *= 16  # a copy is one pooled vector, not a whole map
+    else:
+        eye = tf.reshape(tf.eye(u * v), (u * v, u, v))
+        args = (fmap, context, base)
     out = np.empty(n * u * v, np.float32)
     for s in range(0, n * u * v, batch_positions):
         sl = slice(s, s + batch_positions)
-        out[sl] = fn(fmap, context, base, tf.constant(image_idx[sl]),
-                     tf.gather(eye, position[sl])).numpy()
+        if use_pooled:
+            out[sl] = fn(*args, tf.constant(image_idx[sl]), tf.constant(position[sl])).numpy()
+        else:
+            out[sl] = fn(*args, tf.constant(image_idx[sl]), tf.gather(eye, position[sl])).numpy()
     return out.reshape(n, u, v)
 
 
