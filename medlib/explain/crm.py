@@ -44,9 +44,11 @@ def crm_closed_form(split: Split, images, features=None) -> np.ndarray:
 
 def _removal_fn(split: Split):
     @tf.function(reduce_retracing=True)
-    def sq_change(fmap, context, base, image_idx, masks):
-        # copy j: image image_idx[j] with the position of masks[j] zeroed in every channel
-        masked = tf.gather(fmap, image_idx) * (1.0 - masks[..., None])
+    def sq_change(fmap, context, base, image_idx, position):
+        # copy j: image image_idx[j] with position position[j] zeroed in every channel
+        shape = tf.shape(fmap)
+        keep = 1.0 - tf.reshape(tf.one_hot(position, shape[1] * shape[2]), (-1, shape[1], shape[2], 1))
+        masked = tf.gather(fmap, image_idx) * keep
         ctx = [tf.gather(c, image_idx) for c in context]
         return tf.reduce_sum((tf.gather(base, image_idx) - split.logits(masked, ctx)) ** 2, axis=-1)
     return sq_change
@@ -83,18 +85,14 @@ def crm_removal(split: Split, images, batch_positions: int = 1024, features=None
     position = np.tile(np.arange(u * v, dtype=np.int32), n)
     if use_pooled:
         flat = tf.reshape(fmap, (n, u * v, -1))
-        args = (flat, tf.reduce_mean(flat, 1), context, base)
+        fixed = (flat, tf.reduce_mean(flat, 1), context, base)
         batch_positions *= 16  # a copy is one pooled vector, not a whole map
     else:
-        eye = tf.reshape(tf.eye(u * v), (u * v, u, v))
-        args = (fmap, context, base)
+        fixed = (fmap, context, base)
     out = np.empty(n * u * v, np.float32)
     for s in range(0, n * u * v, batch_positions):
         sl = slice(s, s + batch_positions)
-        if use_pooled:
-            out[sl] = fn(*args, tf.constant(image_idx[sl]), tf.constant(position[sl])).numpy()
-        else:
-            out[sl] = fn(*args, tf.constant(image_idx[sl]), tf.gather(eye, position[sl])).numpy()
+        out[sl] = fn(*fixed, tf.constant(image_idx[sl]), tf.constant(position[sl])).numpy()
     return out.reshape(n, u, v)
 
 
