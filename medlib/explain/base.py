@@ -11,8 +11,10 @@ class score is a linear function of the feature map, CAM is defined (Kim et al.
 Eq. 1-2) and CRM has a closed form. ``Split.pooled_head`` is set when the feature
 map's only consumer is a global average pooling (every zoo model at its default
 cut, FF-VGG19 included): the rest of the head then reads only the pooled vector,
-which lets CRM remove a position exactly without copying the whole map. Maps are returned at feature resolution,
-shape (N, u, v); :func:`upsample` brings them to the input size.
+which lets CRM remove a position exactly without copying the whole map.
+
+Maps are returned at feature resolution, shape (N, u, v); :func:`upsample` brings
+them to the input size.
 """
 from __future__ import annotations
 
