@@ -1,4 +1,14 @@
-"""Command line: ``python -m medlib data [--download]`` prints the data inventory."""
+"""Command line.
+
+    python -m medlib data [--download]        where every dataset was looked for, and the inventory
+    python -m medlib reproduce [--profile P] [--only 02 03] [--data FOLDER]
+                                              run the notebooks with papermill (`make reproduce`)
+    python -m medlib run --profile P [--datasets ...] [--networks ...] [--strategies ...]
+                         [--folds 0 1] [--shard i/n] [--rerun] [--list]
+                                              fold jobs of notebook 02 without a notebook: background
+                                              runs, and one shard per task of a SLURM job array
+    python -m medlib collect --profile P      the tidy tables from the fold files on disk
+"""
 from __future__ import annotations
 
 import argparse
@@ -9,16 +19,18 @@ import pandas as pd
 
 def cmd_data(args) -> int:
     from .data import DATASETS, DatasetUnavailable, locate
+    from .data.acquire import looked_in
     from .data.inventory import details, inventory
 
     if args.download:
-        for key, spec in DATASETS.items():
+        for key in DATASETS:
             try:
                 print(f"{key}: {locate(key, download=True)}")
             except DatasetUnavailable as exc:
                 print(exc)
-    pd.set_option("display.width", 200, "display.max_colwidth", 80)
+    pd.set_option("display.width", 250, "display.max_colwidth", 120)
     inv = inventory()
+    inv["looked in"] = [" | ".join(looked_in(DATASETS[k])) for k in inv["dataset"]]
     print("Datasets (paper Table 1 vs this machine)\n")
     print(inv.to_string(index=False))
     for key, table in details():
@@ -26,16 +38,78 @@ def cmd_data(args) -> int:
     return 0
 
 
+def _selected_jobs(args):
+    from .experiments.transfer import plan, select_shard
+
+    jobs = plan(args.profile, args.datasets, args.networks, args.strategies, args.seed)
+    if args.folds is not None:
+        jobs = [j for j in jobs if j.fold in args.folds]
+    return select_shard(jobs, args.shard)
+
+
+def cmd_run(args) -> int:
+    from .experiments.transfer import run_jobs
+
+    jobs = _selected_jobs(args)
+    if args.list:
+        for j in jobs:
+            state = "done" if j.result_path().exists() else "pending"
+            print(f"{state:8s} {j.dataset} {j.network} {j.strategy} {j.head} fold {j.fold}")
+        print(f"{sum(j.result_path().exists() for j in jobs)} of {len(jobs)} done")
+        return 0
+    if args.rerun:
+        for j in jobs:
+            for path in (j.result_path(), j.predictions_path(), j.model_path()):
+                path.unlink(missing_ok=True)
+    run_jobs(jobs, progress=not args.quiet)
+    print(f"[run] {sum(j.result_path().exists() for j in jobs)} of {len(jobs)} fold jobs done "
+          f"(profile {args.profile}{', shard ' + args.shard if args.shard else ''})")
+    return 0
+
+
+def cmd_collect(args) -> int:
+    from . import config
+    from .experiments.transfer import collect, learning_curves
+
+    root = config.results_dir(args.profile)
+    root.mkdir(parents=True, exist_ok=True)
+    df = collect(args.profile)
+    df.to_csv(root / "transfer_vs_scratch.csv", index=False)
+    learning_curves(args.profile).to_csv(root / "learning_curves.csv", index=False)
+    print(f"[collect] {len(df)} fold rows -> {root / 'transfer_vs_scratch.csv'}")
+    return 0
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m medlib")
+    from .profiles import PROFILES
+
+    parser = argparse.ArgumentParser(prog="python -m medlib", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     data = sub.add_parser("data", help="locate datasets and print the inventory")
     data.add_argument("--download", action="store_true", help="download direct-access datasets")
     data.set_defaults(func=cmd_data)
     rep = sub.add_parser("reproduce", help="run the notebooks with papermill")
-    rep.add_argument("--profile", default="quick", choices=["smoke", "quick", "full"])
+    rep.add_argument("--profile", default="quick", choices=list(PROFILES))
     rep.add_argument("--only", nargs="*", help="notebook name prefixes, e.g. 01 02")
-    rep.set_defaults(func=lambda a: __import__("medlib.reproduce", fromlist=["run"]).run(a.profile, a.only))
+    rep.add_argument("--data", help="a folder of class sub-folders: run notebooks 01-03 on it")
+    rep.set_defaults(func=lambda a: __import__("medlib.reproduce", fromlist=["run"]).run(
+        a.profile, a.only, a.data))
+    run = sub.add_parser("run", help="run (or list) fold jobs of a profile without a notebook")
+    run.add_argument("--profile", required=True, choices=list(PROFILES))
+    run.add_argument("--datasets", nargs="*")
+    run.add_argument("--networks", nargs="*")
+    run.add_argument("--strategies", nargs="*")
+    run.add_argument("--folds", nargs="*", type=int)
+    run.add_argument("--seed", type=int, default=20221)
+    run.add_argument("--shard", help="i/n: this machine runs jobs i, i+n, ... of the plan (0-based)")
+    run.add_argument("--rerun", action="store_true", help="delete the selected fold files first")
+    run.add_argument("--list", action="store_true", help="print the selected jobs and their state")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+    col = sub.add_parser("collect", help="write the tidy tables from the fold files")
+    col.add_argument("--profile", required=True, choices=list(PROFILES))
+    col.set_defaults(func=cmd_collect)
     args = parser.parse_args(argv)
     return args.func(args)
 

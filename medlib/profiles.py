@@ -1,81 +1,226 @@
-"""Run profiles: how much of the paper's protocol a run does.
+"""Run profiles: what each notebook computes, sized for the machine that runs it.
 
-* ``smoke``: seconds to a few minutes; the notebooks' parameter defaults and the
-  tests. Tiny real subsets, 2 folds, 1 epoch, small inputs.
-* ``quick``: the default of ``make reproduce``, sized for a 2-core CPU
-  (about an hour for everything): every paper network trains at least once on
-  real data, both strategies where ImageNet weights exist, 3 folds, few epochs,
-  inputs scaled down to 80 px.
-* ``full``: the paper's protocol (10-fold CV, paper input sizes, up to 50
-  epochs with early stopping) on every dataset present; for a GPU.
+A profile is a plan of :class:`Block` s. A block is one dataset, one strategy and
+its networks, with the input size, folds, epochs and learning rate they train
+with. Blocks replace a uniform shrinking of the paper's protocol: each one gets
+the budget its evidence needs.
+
+* Off-the-shelf blocks are cheap once the frozen backbone's features are cached
+  (:mod:`medlib.features`), so every profile but ``smoke`` runs the paper's 10
+  folds at the dataset's own input size, with the paper's dense head and a
+  logistic-regression probe as a reference line.
+* Scratch blocks are the expensive part. Their epoch budgets come from measured
+  learning curves (``results/<profile>/learning_curves.csv``; notebook 02 plots
+  them): enough epochs for the validation loss to reach its plateau, early
+  stopping (patience) ending most folds before the cap. ``Block.note`` says why.
+
+Profiles:
+
+* ``smoke``: seconds to minutes; the notebooks' parameter defaults and ``make test``.
+* ``quick``: ``make reproduce`` on a 2-core CPU within an hour. Off-the-shelf
+  (Xception, MobileNetV2) on COV_CT, Cells2, covid-chestxray, PneumoniaMNIST and
+  BreastMNIST; from scratch only where it fits: MobileNetV2 (about 6 s an epoch
+  at 112 px on COV_CT).
+* ``extended``: FF-VGG19, Xception and MobileNetV2 from scratch to their plateau
+  on COV_CT and Cells2, 5 folds, in about 8 hours of background CPU; fold files
+  are committed as they finish, so any machine resumes the run.
+* ``full``: the paper's protocol (10 folds, paper input sizes, up to 50 epochs)
+  on every dataset present; for a GPU (``scripts/device_run.py``, or your own).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .models.zoo import PAPER_NETWORKS
+
+WITH_WEIGHTS = ("xception", "mobilenetv2")  # ImageNet weights offline (the mirror's weights/)
+HEADS = ("dense", "logreg")  # the paper's head; a logistic-regression probe on the same features
+
+
+@dataclass(frozen=True)
+class Block:
+    """One dataset x strategy x networks, and how they train.
+
+    ``dataset`` is a registry key in ``Profile.blocks`` and a cross-device task
+    name in ``Profile.cross``. ``folds``: how many folds of the profile's k-fold
+    split run (the first ones; None: all), or ``"official"`` for a dataset's own
+    train/val/test split (MedMNIST). ``size``: input size (None: the registry's).
+    ``views``: augmented feature views per training image (off-the-shelf, where
+    the dataset augments). ``per_class``: a stratified subsample (smoke only).
+    """
+
+    dataset: str
+    strategy: str
+    networks: tuple[str, ...]
+    size: tuple[int, int] | None = None
+    folds: int | str | None = None
+    epochs: int = 40
+    patience: int = 10
+    learning_rate: float = 1e-3
+    batch_size: int = 16
+    views: int = 0
+    heads: tuple[str, ...] = ("dense",)
+    per_class: int | None = None
+    save_models: bool = False  # keep fold 0's weights for notebooks 04-05
+    note: str = ""
+    # per-network learning rates where a network needs its own (see PLAIN_VGG_LR)
+    learning_rates: dict = field(default_factory=dict)
+
+    def lr_for(self, network: str) -> float:
+        return self.learning_rates.get(network, self.learning_rate)
+
+    def fold_ids(self, cv_folds: int) -> list[int]:
+        if self.folds == "official":
+            return [0]
+        return list(range(cv_folds if self.folds is None else min(int(self.folds), cv_folds)))
+
+
+# Plain VGG19 / FF-VGG19 (19 layers, no batch norm) from scratch need a smaller step than the
+# batch-normalised networks. Measured on Cells2 at 100 px, fold 0, 12 epochs: with Adam 1e-3 the
+# first epoch's training loss is 44 (the activations blow up), then 61-85% of the channels of
+# blocks 4-5 are dead (zero on every test image; 2-4% at initialisation) and the network answers
+# the majority class; with 1e-4 training loss falls from 1.06 to 0.38, validation accuracy reaches
+# 94%, and at most 5% of any layer's channels are dead. That collapse is what the previous quick
+# profile's FF-VGG19 feature maps showed.
+PLAIN_VGG_LR = {"vgg19": 1e-4, "ff_vgg19": 1e-4}
+
+
+def _ots(dataset, networks=WITH_WEIGHTS, **kw) -> Block:
+    """Off-the-shelf: cached frozen features; a head trained to convergence (cheap)."""
+    defaults = dict(epochs=300, patience=15, learning_rate=1e-3, batch_size=64, heads=HEADS)
+    return Block(dataset, "off_the_shelf", tuple(networks), **{**defaults, **kw})
 
 
 @dataclass(frozen=True)
 class Profile:
     name: str
-    datasets: tuple[str, ...]
-    networks: tuple[str, ...]
-    strategies: tuple[str, ...]
-    folds: int
-    epochs: int
-    patience: int
-    batch_size: int
-    per_class: int | None  # stratified subsample of each dataset (None: all images)
-    input_size: tuple[int, int] | None  # None: each dataset's paper size (registry)
+    cv_folds: int                  # k of the grouped, stratified k-fold split (paper: 10)
+    blocks: tuple[Block, ...]      # notebook 02
+    cross: tuple[Block, ...] = ()  # notebook 03 (dataset = task name)
     val_fraction: float = 0.15
-    learning_rate: float = 1e-4       # Adam, whole network (scratch)
-    head_learning_rate: float = 1e-3  # Adam, the new head on frozen features (off-the-shelf)
-    # dataset -> networks, where a dataset runs fewer networks than ``networks``
-    networks_by_dataset: dict = field(default_factory=dict)
-    # dataset -> images per class, where a dataset is subsampled unlike ``per_class``
-    per_class_by_dataset: dict = field(default_factory=dict)
-    # notebook 03 (cross-device): networks trained from scratch, images per class
-    cross_networks: tuple[str, ...] = ("ff_vgg19", "xception")
-    cross_per_class: int | None = None
-    # notebooks 04-05: FF-VGG19 (scratch) per dataset at featuremap_size; BCCD whole smears
-    # at explain_size for the networks with a GAP + dense head; explain_images per measure
-    featuremap_datasets: tuple[str, ...] = ("cov_ct", "cells2")
-    featuremap_size: tuple[int, int] = (112, 112)
-    explain_size: tuple[int, int] = (192, 256)
+    # notebook 04: feature maps of models that learned, saved by notebook 02 (fold 0)
+    featuremap_models: tuple[tuple[str, str, str], ...] = ()  # (dataset, network, strategy)
+    # notebook 05: BCCD whole smears (localisation) and the modality classifier (CRM paper)
+    explain_size: tuple[int, int] = (480, 640)  # BCCD smears at their native size
     explain_networks: tuple[str, ...] = ("mobilenetv2",)
     explain_images: int | None = 40
+    modality_size: tuple[int, int] = (224, 224)
+    modality_per_class: int | None = 300
+    modality_networks: tuple[str, ...] = ("mobilenetv2",)
+    notes: dict = field(default_factory=dict)
 
-    def size_for(self, spec) -> tuple[int, int]:
-        return tuple(self.input_size) if self.input_size else tuple(spec.image_size)
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(b.dataset for b in self.blocks))
 
-    def per_class_for(self, dataset: str) -> int | None:
-        return self.per_class_by_dataset.get(dataset, self.per_class)
+    def block(self, dataset: str, strategy: str, network: str | None = None) -> Block:
+        """The block that trains ``network`` on ``dataset`` (a registry key, or ``key@task`` for
+        the in-domain folds of a cross-device task) under ``strategy``."""
+        if "@" in dataset:
+            task = dataset.split("@", 1)[1]
+            found = [b for b in self.cross if b.dataset == task and b.strategy == strategy]
+        else:
+            found = [b for b in self.blocks if b.dataset == dataset and b.strategy == strategy]
+        if network is not None:
+            found = [b for b in found if network in b.networks]
+        if not found:
+            raise KeyError(f"profile {self.name!r} has no {strategy} block for {dataset!r}"
+                           + (f" with {network}" if network else ""))
+        return found[0]
 
-    def networks_for(self, dataset: str) -> tuple[str, ...]:
-        return tuple(self.networks_by_dataset.get(dataset, self.networks))
+    def with_blocks(self, blocks) -> "Profile":
+        return replace(self, blocks=tuple(blocks))
 
+
+# smoke trains a representative few from scratch (batch norm, plain VGG, FF-VGG19's fused head,
+# a network without offline weights); tests/test_transfer.py trains all eight
+SMOKE_SCRATCH = ("mobilenetv2", "ff_vgg19", "xception", "vgg19")
+
+_SCRATCH_COVCT = dict(
+    size=(96, 96), epochs=40, patience=8, learning_rate=1e-3, batch_size=16,
+    note="MobileNetV2 at 96 px, about 7 s an epoch; at 112 px (10 s an epoch) fold 0 reached "
+         "its best validation loss at epoch 29 of 39")
 
 PROFILES = {
-    "smoke": Profile("smoke", datasets=("cells2",), networks=PAPER_NETWORKS,
-                     strategies=("scratch", "off_the_shelf"), folds=2, epochs=1, patience=1,
-                     batch_size=8, per_class=4, input_size=(75, 75), cross_per_class=6,
-                     cross_networks=("mobilenetv2",), featuremap_datasets=("cells2",),
-                     featuremap_size=(64, 64), explain_size=(96, 128), explain_images=4),
-    "quick": Profile("quick", datasets=("cells2", "cov_ct"), networks=PAPER_NETWORKS,
-                     strategies=("scratch", "off_the_shelf"), folds=3, epochs=6, patience=3,
-                     batch_size=16, per_class=None, input_size=(80, 80), learning_rate=1e-3,
-                     networks_by_dataset={"cov_ct": ("ff_vgg19", "xception", "mobilenetv2")},
-                     per_class_by_dataset={"cov_ct": 150}, cross_per_class=150),
-    "full": Profile("full", datasets=("cov_ct", "cells2", "covid_chestxray", "pet_ct", "lidc_idri",
-                                      "cov_x", "cells", "leukaemia", "mpip", "nv_les", "ham10000",
-                                      "isic2018"),
-                    networks=PAPER_NETWORKS, strategies=("scratch", "off_the_shelf"), folds=10,
-                    epochs=50, patience=10, batch_size=32, per_class=None, input_size=None,
-                    featuremap_datasets=("cov_ct", "cells2", "covid_chestxray"),
-                    featuremap_size=(224, 224), explain_size=(240, 320),
-                    explain_networks=("mobilenetv2", "xception"), explain_images=None),
+    "smoke": Profile(
+        "smoke", cv_folds=2,
+        blocks=(Block("cells2", "scratch", SMOKE_SCRATCH, size=(75, 75), epochs=1, patience=1,
+                      batch_size=8, per_class=4, save_models=True, learning_rates=PLAIN_VGG_LR),
+                _ots("cells2", PAPER_NETWORKS, size=(75, 75), epochs=3, patience=2, per_class=4)),
+        cross=(_ots("covid_ct", ("mobilenetv2",), size=(75, 75), epochs=3, patience=2, per_class=6),),
+        featuremap_models=(("cells2", "mobilenetv2", "scratch"),),
+        explain_size=(96, 128), explain_images=4, modality_size=(96, 96), modality_per_class=6),
+    "quick": Profile(
+        "quick", cv_folds=10,
+        blocks=(
+            _ots("cov_ct", PAPER_NETWORKS, views=2),
+            Block("cov_ct", "scratch", ("mobilenetv2",), folds=5, save_models=True, **_SCRATCH_COVCT),
+            _ots("cells2", PAPER_NETWORKS),
+            Block("cells2", "scratch", ("mobilenetv2",), folds=5, epochs=60, patience=15,
+                  note="137 crops at 100 px (the paper's size): about 2 s an epoch"),
+            Block("cells2", "scratch", ("ff_vgg19",), folds=2, epochs=30, patience=8,
+                  learning_rates=PLAIN_VGG_LR, save_models=True,
+                  note="FF-VGG19 at 100 px: about 10 s an epoch; with Adam 1e-4 fold 0's validation "
+                       "loss fell for 11 of 12 epochs (1e-3 collapses it, see PLAIN_VGG_LR)"),
+            _ots("covid_chestxray", views=2),
+            _ots("pneumoniamnist", folds="official"),
+            _ots("breastmnist", folds="official"),
+            Block("breastmnist", "scratch", ("mobilenetv2",), folds="official", epochs=60,
+                  patience=15, note="546 training images at 80 px"),
+        ),
+        cross=(_ots("covid_ct", folds=5),),
+        featuremap_models=(("cov_ct", "mobilenetv2", "scratch"), ("cells2", "ff_vgg19", "scratch"))),
+    "extended": Profile(
+        "extended", cv_folds=10,
+        blocks=(
+            _ots("cov_ct", PAPER_NETWORKS, views=2),
+            _ots("cells2", PAPER_NETWORKS),
+            Block("cells2", "scratch", ("mobilenetv2", "xception", "ff_vgg19"), folds=5, epochs=60,
+                  patience=12, learning_rates=PLAIN_VGG_LR, save_models=True,
+                  note="100 px (the paper's size), 5 folds; about 2 / 8 / 10 s an epoch"),
+            Block("cov_ct", "scratch", ("mobilenetv2", "xception", "ff_vgg19"), folds=5,
+                  size=(112, 112), epochs=40, patience=8, learning_rates=PLAIN_VGG_LR,
+                  save_models=True,
+                  note="112 px, 5 folds; about 10 / 45 / 95 s an epoch: the largest size whose "
+                       "estimated total (about 7 h with Cells2) fits 8 hours on 2 cores"),
+        ),
+        featuremap_models=(("cov_ct", "ff_vgg19", "scratch"), ("cells2", "ff_vgg19", "scratch"),
+                           ("cov_ct", "mobilenetv2", "scratch"))),
+    "full": Profile(
+        "full", cv_folds=10,
+        blocks=tuple(b for d in ("cov_ct", "cells2", "covid_chestxray", "pet_ct", "lidc_idri", "cov_x",
+                                 "cells", "leukaemia", "mpip", "nv_les", "ham10000", "isic2018")
+                     for b in (Block(d, "scratch", PAPER_NETWORKS, epochs=50, patience=10,
+                                     learning_rate=1e-4, batch_size=32, save_models=True),
+                               _ots(d, PAPER_NETWORKS, views=4))),
+        cross=(_ots("covid_ct"), Block("covid_ct", "scratch", ("ff_vgg19", "xception"), epochs=50,
+                                      patience=10, learning_rate=1e-4, batch_size=32)),
+        featuremap_models=(("cov_ct", "ff_vgg19", "scratch"), ("cells2", "ff_vgg19", "scratch")),
+        explain_networks=("mobilenetv2", "xception"), explain_images=None,
+        modality_size=(299, 299), modality_per_class=None,
+        modality_networks=("mobilenetv2", "xception")),
 }
+
+
+def blocks_for_new_data(profile: Profile, key: str) -> tuple[Block, ...]:
+    """What a profile runs on a dataset it does not know (a user's folder): off-the-shelf with
+    the networks that have weights at the dataset's size, and MobileNetV2 from scratch."""
+    if profile.name == "smoke":
+        return (_ots(key, ("mobilenetv2",), size=(75, 75), epochs=3, patience=2, per_class=4),
+                Block(key, "scratch", ("mobilenetv2",), size=(75, 75), epochs=1, patience=1,
+                      batch_size=8, per_class=4))
+    scratch = Block(key, "scratch", ("mobilenetv2",), folds=min(5, profile.cv_folds), **_SCRATCH_COVCT)
+    return (_ots(key), replace(scratch, note="as COV_CT's scratch block"))
+
+
+def add_datasets(name: str, keys) -> Profile:
+    """Profile ``name`` with blocks for every dataset of ``keys`` it does not have (see
+    :func:`blocks_for_new_data`); the change holds for this process, so fold jobs find it."""
+    profile = get_profile(name)
+    new = [b for k in keys if k not in profile.datasets for b in blocks_for_new_data(profile, k)]
+    if new:
+        PROFILES[name] = profile = profile.with_blocks(profile.blocks + tuple(new))
+    return profile
 
 
 def get_profile(name: str) -> Profile:

@@ -46,9 +46,20 @@ class UnsafeArchiveError(RuntimeError):
 def locate(key: str, download: bool = False) -> Path:
     """Return the root folder of dataset ``key`` in its upstream layout."""
     spec = get_spec(key)
+    if spec.components:  # composed: present when every component is; generated parts go here
+        missing = [k for k in spec.components if not is_available(k)]
+        if missing:
+            raise DatasetUnavailable(f"Dataset {key!r} is composed of {', '.join(spec.components)}; "
+                                     f"missing here: {', '.join(missing)}")
+        return config.cache_dir() / key
+    if spec.root:
+        if Path(spec.root).is_dir():
+            return Path(spec.root)
+        raise DatasetUnavailable(unavailable_message(spec))
     mirror = config.mirror_dir()
-    if mirror and spec.mirror_subdir and (mirror / spec.mirror_subdir).is_dir():
-        return mirror / spec.mirror_subdir
+    for sub in dict.fromkeys((spec.mirror_subdir, key)):  # the upstream folder name, or the key
+        if mirror and sub and (mirror / sub).is_dir():
+            return mirror / sub
     local = config.data_dir() / key
     if (local / COMPLETE_MARKER).exists():
         return local
@@ -65,13 +76,24 @@ def is_available(key: str) -> bool:
     return True
 
 
+def looked_in(spec: DatasetSpec) -> list[str]:
+    """Every folder :func:`locate` checks for ``spec``, in order."""
+    if spec.root:
+        return [str(spec.root)]
+    mirror = config.mirror_dir()
+    places = [str(mirror / sub) for sub in dict.fromkeys((spec.mirror_subdir, spec.key)) if sub and mirror]
+    return places + [str(config.data_dir() / spec.key)]
+
+
 def unavailable_message(spec: DatasetSpec) -> str:
     lines = [f"Dataset {spec.key!r} ({spec.paper_name or spec.modality}) is not on this machine "
              f"[{spec.access}]."]
-    mirror = config.mirror_dir()
-    if spec.mirror_subdir:
-        lines.append(f"  Looked in the mirror: {mirror / spec.mirror_subdir if mirror else '(none set)'}")
-    lines.append(f"  Looked for a download: {config.data_dir() / spec.key}")
+    if spec.root:
+        lines.append(f"  Its folder is missing: {spec.root}")
+        return "\n".join(lines)
+    if config.mirror_dir() is None:
+        lines.append("  No data mirror is set (MEDLIB_DATA_MIRROR, or ../shared/data beside the checkout).")
+    lines.append("  Looked in: " + ", ".join(looked_in(spec)))
     for source in spec.sources:
         if source.access == DIRECT:
             lines.append(f"  - {source.name}: run `make data DOWNLOAD=1` (or "

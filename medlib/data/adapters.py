@@ -43,10 +43,13 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
                          ("x0", np.nan), ("y0", np.nan), ("x1", np.nan), ("y1", np.nan)]:
         if col not in df:
             df[col] = default
+        elif col in ("member", "group", "split"):
+            df[col] = df[col].fillna(default)
     if df.empty:
         return pd.DataFrame(columns=INDEX_COLUMNS)
     df["path"] = df["path"].astype(str)
     df["group"] = df["group"].astype(str)
+    df["member"] = df["member"].astype(int)
     extra = [c for c in df.columns if c not in INDEX_COLUMNS]
     return df[INDEX_COLUMNS + extra].sort_values(["label", "path", "member"], kind="stable").reset_index(drop=True)
 
@@ -72,13 +75,13 @@ def folder_of_classes(root: Path, spec: DatasetSpec) -> pd.DataFrame:
         g = pd.read_csv(root / "groups.csv")
         groups = dict(zip(g["file"].astype(str), g["group"].astype(str)))
     rows, ignored = [], []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name[0] not in "._"):
         label = class_map.get(folder.name.lower()) or known.get(folder.name.lower())
         if label is None:
             ignored.append(folder.name)
             continue
         for path in _images_in(folder):
-            rel = str(path.relative_to(root))
+            rel = path.relative_to(root).as_posix()
             rows.append({"path": path, "label": label, "group": groups.get(rel, rel)})
     df = _frame(rows)
     if ignored:
@@ -263,4 +266,31 @@ def isic2018(root: Path, spec: DatasetSpec) -> pd.DataFrame:
     files = {p.stem: p for p in _images_in(root)}
     rows = [{"path": files[i], "label": "melanoma" if mel >= 0.5 else "benign", "group": i}
             for i, mel in zip(gt["image"], gt["MEL"]) if i in files]
+    return _frame(rows)
+
+
+@adapter("modality")
+def modality(root: Path, spec: DatasetSpec) -> pd.DataFrame:
+    """Kim et al.'s modality task from other registry datasets and rendered charts.
+
+    ``spec.adapter_options['sources']`` maps each class to the datasets it draws from;
+    every row keeps its ``source`` dataset and a group prefixed by it (patients where
+    the source has ids). Cells2's rows are whole smears (no crop): microscopy here is the
+    smear, not the white cell. Charts are rendered into ``root/charts`` on first use.
+    """
+    from .charts import ensure_charts
+    from .dataset import build_index
+
+    rows = []
+    for label, keys in spec.adapter_options["sources"].items():
+        for key in keys:
+            index = build_index(key)
+            index = index.assign(x0=np.nan, y0=np.nan, x1=np.nan, y1=np.nan) if key == "cells2" else index
+            for r in index.itertuples():
+                rows.append({"path": r.path, "member": r.member, "label": label, "split": r.split,
+                             "group": f"{key}:{r.group}", "source": key,
+                             "x0": r.x0, "y0": r.y0, "x1": r.x1, "y1": r.y1})
+    for path in ensure_charts(root / "charts", spec.adapter_options["charts"]):
+        rows.append({"path": path, "label": "statistical graph", "group": f"charts:{path.stem}",
+                     "source": "charts"})
     return _frame(rows)

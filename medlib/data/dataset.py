@@ -60,10 +60,18 @@ def build_index(key: str, root: Path | None = None, validate: bool = False,
     root = Path(root) if root is not None else locate(key, download=download)
     df = ADAPTERS[spec.adapter](root, spec)
     attrs = dict(df.attrs)
+    if attrs.get("ignored_folders"):
+        warnings.warn(f"{key}: folder(s) {', '.join(map(repr, attrs['ignored_folders']))} in {root} "
+                      f"match no class of {spec.classes}; their images are not used", stacklevel=2)
+    empty = [c for c in spec.classes if c not in set(df["label"])]
+    if empty:
+        warnings.warn(f"{key}: class(es) {', '.join(map(repr, empty))} have no images in {root}",
+                      stacklevel=2)
     unknown = sorted(set(df["label"]) - set(spec.classes))
     if unknown:
         raise ValueError(f"{key}: adapter produced labels {unknown} not in {spec.classes}")
-    df = df.assign(target=df["label"].map({c: i for i, c in enumerate(spec.classes)}).astype(int))
+    df = df.assign(target=df["label"].map({c: i for i, c in enumerate(spec.classes)}).astype(int),
+                   file=[_relative(p, root) for p in df["path"]])
     df.attrs = attrs
     if validate:
         bad = []
@@ -74,6 +82,14 @@ def build_index(key: str, root: Path | None = None, validate: bool = False,
                 bad.append((str(exc.path), exc.reason))
         df = _drop_unreadable(df, bad)
     return df
+
+
+def _relative(path, root: Path) -> str:
+    """``path`` relative to the dataset root, POSIX style (the key used in saved splits)."""
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).name
 
 
 def _drop_unreadable(df: pd.DataFrame, bad: list) -> pd.DataFrame:
@@ -159,7 +175,7 @@ def load_dataset(key: str, size: tuple[int, int] | None = None, per_class: int |
             skipped.append((str(exc.path), exc.reason))
             warnings.warn(f"skipping unreadable image {exc.path}: {exc.reason}", stacklevel=2)
             continue
-        images.append(prepare(img, size, spec.letterbox, (row.x0, row.y0, row.x1, row.y1)))
+        images.append(prepare(img, size, spec.letterbox, (row.x0, row.y0, row.x1, row.y1), spec.via_size))
         keep.append(i)
     kept = index.iloc[keep].reset_index(drop=True)
     arr = np.stack(images) if images else np.zeros((0, *size, 3), np.uint8)

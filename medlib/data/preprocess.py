@@ -50,9 +50,14 @@ def resize(image: np.ndarray, size: tuple[int, int], letterbox: bool = False) ->
     return np.asarray(canvas)
 
 
-def prepare(image: np.ndarray, size: tuple[int, int], letterbox: bool = False, box=None) -> np.ndarray:
-    """Full s2.2 chain for one image read by :func:`medlib.data.readers.read_image`."""
-    return resize(to_uint8_rgb(crop(image, box)), size, letterbox)
+def prepare(image: np.ndarray, size: tuple[int, int], letterbox: bool = False, box=None,
+            via: int | None = None) -> np.ndarray:
+    """Full s2.2 chain for one image read by :func:`medlib.data.readers.read_image`;
+    ``via``: pass through ``via`` x ``via`` first (one effective resolution for all sources)."""
+    out = to_uint8_rgb(crop(image, box))
+    if via:
+        out = resize(out, (via, via))
+    return resize(out, size, letterbox)
 
 
 def harmonise_ct(images: np.ndarray, size: tuple[int, int], threshold: float = 0.08,

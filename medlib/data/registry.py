@@ -70,6 +70,15 @@ class DatasetSpec:
     size_source: str = "paper s2.2"
     notes: str = ""
     positive_class: str | None = None  # binary tasks: the disease class (default: classes[1])
+    root: str | None = None  # where it lives, for a dataset outside any mirror (a user's folder)
+    components: tuple[str, ...] = ()  # registry datasets it is composed of (located when they are)
+    via_size: int | None = None  # every image passes through via_size x via_size first
+    stand_in_for: str | None = None  # the paper dataset this one stands in for (its claims apply)
+
+    @property
+    def in_paper(self) -> bool:
+        """A paper dataset or its declared stand-in: the paper's claims are checked on it."""
+        return bool(self.paper_name or self.stand_in_for)
 
     @property
     def access(self) -> str:
@@ -150,7 +159,7 @@ _register(DatasetSpec(
                     url="https://github.com/ieee8023/covid-chestxray-dataset/archive/refs/heads/master.zip",
                     archive_root="covid-chestxray-dataset-master"),),
     licence="per image (metadata.csv 'license'; mostly CC BY-NC-SA 4.0, CC BY 4.0, Apache 2.0)",
-    size_source="paper s2.2 (COV_X)",
+    size_source="paper s2.2 (COV_X)", stand_in_for="cov_x",
     notes="The paper's reference [30]. Differs from COV_X: binary task, X-ray rows of "
           "metadata.csv only, 'todo' findings dropped, grouped by patient; the other six "
           "COV_X classes are not in this collection in usable numbers."))
@@ -158,19 +167,22 @@ _register(DatasetSpec(
 _register(DatasetSpec(
     key="cov_ct", paper_name="COV_CT", modality="chest CT slices",
     task="COVID-19 vs non-COVID-19", classes=("non-covid", "covid-19"),
-    paper_counts={"covid-19": 349, "non-covid": 397}, image_size=(200, 200),
+    paper_counts={"covid-19": 349, "non-covid": 397}, image_size=(224, 224),
     augmentation=_COVCT_AUG, file_type="PNG/JPEG", adapter="covid_ct", mirror_subdir="covid-ct",
     sources=(Source("UCSD-AI4H/COVID-CT",
                     url="https://github.com/UCSD-AI4H/COVID-CT/archive/refs/heads/master.zip",
                     archive_root="COVID-CT-master"),),
     licence="images from preprints; copyright stays with their authors; research use",
-    size_source="assumed: the paper gives no size for COV_CT (200x200 chosen)",
+    size_source="assumed: the paper gives no size for COV_CT; 224x224 is the input size the "
+                "ImageNet weights of most of its networks were trained at (a logistic probe on "
+                "frozen Xception features, 10 patient-grouped folds, gave 74.9% at 200x200 and "
+                "77.9% at 224x224: input size matters for off-the-shelf features)",
     notes="Patient ids from Meta/, official train/val/test split lists from Data-split/."))
 
 _register(DatasetSpec(
     key="mosmed_ct", paper_name=None, modality="chest CT slices (MosMedData, Moscow)",
     task="COVID-19 vs non-COVID-19", classes=("non-covid", "covid-19"),
-    paper_counts=None, image_size=(200, 200), augmentation=_COVCT_AUG,
+    paper_counts=None, image_size=(224, 224), augmentation=_COVCT_AUG,
     file_type="JPEG", adapter="mosmed", mirror_subdir="mosmed-ct",
     sources=(Source("Coronavirus-Visualization-Team/CVT_COVID-CT-CNN (new_data/)",
                     url="https://github.com/Coronavirus-Visualization-Team/CVT_COVID-CT-CNN/archive/refs/heads/master.zip",
@@ -288,6 +300,45 @@ _register(DatasetSpec(
                     url="https://zenodo.org/records/10519652/files/breastmnist.npz?download=1",
                     md5="750601b1f35ba3300ea97c75c52ff8f6"),),
     licence="CC BY 4.0", size_source="assumed: 28x28 upsampled to 80x80 (the networks' minimum)"))
+
+_register(DatasetSpec(
+    key="bccd_wbc", paper_name=None, modality="microscopy (whole blood smears, BCCD)",
+    task="white-cell type of a whole smear (localisation study)",
+    classes=("eosinophil", "lymphocyte", "monocyte", "neutrophil"), paper_counts=None,
+    image_size=(480, 640), file_type="JPEG", adapter="bccd_cells2", mirror_subdir="bccd",
+    sources=(Source("Shenggan/BCCD_Dataset",
+                    url="https://github.com/Shenggan/BCCD_Dataset/archive/refs/heads/master.zip",
+                    archive_root="BCCD_Dataset-master"),
+             Source("labels.csv (Kaggle 'Blood Cell Images', dataset-master/labels.csv)",
+                    access=REGISTRATION,
+                    steps="Download 'Blood Cell Images' from Kaggle (account required) and copy "
+                          "dataset-master/labels.csv to bccd/labels.csv.")),
+    licence="MIT (BCCD); labels.csv from Kaggle", size_source="BCCD's native 640x480",
+    notes="Beyond both papers: every smear with one single white-cell type (Cells2's three plus "
+          "neutrophils), classified whole, with the white cell's VOC box as ground truth for where "
+          "the evidence should be. Load with crop=False to keep the boxes as annotations."))
+
+_register(DatasetSpec(
+    key="modality", paper_name=None, modality="several (Kim et al. 2019's modality classes)",
+    task="5 imaging modalities", classes=("CT", "chest X-ray", "ultrasound", "microscopy",
+                                          "statistical graph"),
+    paper_counts=None, image_size=(224, 224), via_size=28, adapter="modality",
+    components=("cov_ct", "mosmed_ct", "covid_chestxray", "pneumoniamnist", "breastmnist", "cells2"),
+    adapter_options={"charts": 400, "sources": {
+        "CT": ("cov_ct", "mosmed_ct"), "chest X-ray": ("covid_chestxray", "pneumoniamnist"),
+        "ultrasound": ("breastmnist",), "microscopy": ("cells2",)}},
+    sources=(Source("composed of the datasets in `components`, plus statistical graphs rendered "
+                    "by medlib.data.charts"),),
+    licence="those of its components (charts: generated by medlib)",
+    size_source="224x224 after every image passes through 28x28 (see notes)",
+    notes="Stands in for Kim et al.'s 7-class set (abdomen CT, brain MRI, cardiac ultrasound, chest "
+          "X-ray, fluorescence microscopy, retinal fundus, statistical graphs). Here: chest CT (COV_CT, "
+          "MosMed), chest X-ray (covid-chestxray X-rays, PneumoniaMNIST), breast ultrasound "
+          "(BreastMNIST), bright-field blood-smear microscopy (whole BCCD smears), statistical graphs "
+          "rendered by medlib. No fundus and no MRI offline (pydicom ships one MR image). The only "
+          "ultrasound source exists at 28x28 (MedMNIST), so every image passes through 28x28 before "
+          "being resized: no class can be told apart by resolution alone. Grouped by patient where "
+          "the source has ids (COV_CT, covid-chestxray), else each image (or chart) is its own group."))
 
 PAPER_DATASETS = tuple(k for k, s in DATASETS.items() if s.paper_name)
 

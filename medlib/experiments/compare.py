@@ -1,8 +1,13 @@
-"""Tables of notebook 02 derived from the tidy fold rows, beside the paper's.
+"""Tables of notebook 02 derived from the tidy fold rows, beside the paper's, with floors.
 
 Every function takes the tidy table of :func:`medlib.experiments.transfer.collect`
-(one row per fold; ``status`` is ``ok`` or ``not run``) and returns a DataFrame;
-nothing here is typed by hand except the paper's numbers in :mod:`medlib.paper`.
+(one row per fold; ``status`` ``ok`` or ``not run``; ``head`` ``dense``, the
+paper's head, or ``logreg``, the probe; ``majority`` and ``diagnosis`` per fold)
+and returns a DataFrame; nothing here is typed by hand except the papers' numbers
+in :mod:`medlib.paper`. A group (dataset, network, strategy, head) whose mean
+accuracy is within :data:`medlib.diagnose.FLOOR_MARGIN` points of its mean floor
+is shown with its diagnosis and never picked as a best network or used in a
+strategy comparison.
 """
 from __future__ import annotations
 
@@ -10,7 +15,11 @@ import numpy as np
 import pandas as pd
 
 from .. import paper
+from ..diagnose import FLOOR_MARGIN, at_floor, join_diagnoses
 from ..metrics import METRICS, paired_test
+
+PAPER_HEAD = "dense"
+EQUIVALENT_POINTS = 2.0  # the paper's run-to-run spread: differences under 2 points are ties
 
 
 def ok_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -27,31 +36,50 @@ def not_run(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def mean_metrics(df: pd.DataFrame) -> pd.DataFrame:
-    """Mean and SD over folds of every metric per dataset/network/strategy (ok folds only)."""
+    """Mean and SD over folds of every metric per dataset/network/strategy/head (ok folds only),
+    with the mean floor, the margin above it, ``at_floor`` and the diagnoses seen."""
     ok = ok_rows(df)
-    g = ok.groupby(["dataset", "network", "strategy"])
-    mean = g[list(METRICS)].mean()
-    sd = g[list(METRICS)].std().add_suffix("_sd")
-    return pd.concat([mean, sd, g.size().rename("folds")], axis=1).reset_index()
+    if not len(ok):
+        return pd.DataFrame(columns=["dataset", "network", "strategy", "head", *METRICS, "majority"])
+    g = ok.groupby(["dataset", "network", "strategy", "head"])
+    metrics = [m for m in METRICS if m in ok]
+    out = pd.concat([g[metrics].mean(), g[metrics].std().add_suffix("_sd"), g["majority"].mean(),
+                     g.size().rename("folds"),
+                     g["diagnosis"].agg(join_diagnoses)],
+                    axis=1).reset_index()
+    out["above_floor"] = out["accuracy"] - out["majority"]
+    out["at_floor"] = [at_floor(a, m) for a, m in zip(out["accuracy"], out["majority"])]
+    return out
+
+
+def _paper_head(means: pd.DataFrame, strategy: str) -> pd.DataFrame:
+    return means[(means["strategy"] == strategy) & (means["head"] == PAPER_HEAD)]
 
 
 def accuracy_beside_paper(df: pd.DataFrame, strategy: str) -> pd.DataFrame:
-    """Tables 5 / 7 in long form: ours (mean over folds), the paper's, and ours - paper."""
-    ours = mean_metrics(df)
-    ours = ours[ours["strategy"] == strategy][["dataset", "network", "accuracy", "accuracy_sd", "folds"]]
+    """Tables 5 / 7 in long form: ours (paper's head, mean over folds) beside its floor and
+    diagnosis, the probe (off-the-shelf), the paper's number, and ours - paper."""
+    means = mean_metrics(df)
+    ours = _paper_head(means, strategy)[["dataset", "network", "accuracy", "accuracy_sd", "folds",
+                                         "majority", "at_floor", "diagnosis"]]
+    probe = means[(means["strategy"] == strategy) & (means["head"] == "logreg")]
+    ours = ours.merge(probe[["dataset", "network", "accuracy"]].rename(columns={"accuracy": "probe"}),
+                      on=["dataset", "network"], how="left")
     ref = paper.accuracy_table(strategy).stack().rename("paper").reset_index()
     out = ours.merge(ref, on=["dataset", "network"], how="left").rename(columns={"accuracy": "ours"})
     out["diff"] = out["ours"] - out["paper"]
-    return out[["dataset", "network", "ours", "accuracy_sd", "paper", "diff", "folds"]]
+    return out[["dataset", "network", "ours", "accuracy_sd", "folds", "majority", "at_floor", "probe",
+                "paper", "diff", "diagnosis"]]
 
 
 def accuracy_grid(df: pd.DataFrame, strategy: str) -> pd.DataFrame:
-    """Tables 5 / 7 shape: dataset x network cells 'ours (paper)'; 'not run' where untrained."""
+    """Tables 5 / 7 shape: dataset x network cells 'ours (paper)', ours marked '†' at its floor,
+    'not run' where untrained; a ``floor`` column with each dataset's majority rate."""
     long = accuracy_beside_paper(df, strategy)
     cells = {}
     for r in long.itertuples():
         ref = "" if pd.isna(r.paper) else f" ({r.paper:.1f})"
-        cells[(r.dataset, r.network)] = f"{r.ours:.1f}{ref}"
+        cells[(r.dataset, r.network)] = f"{r.ours:.1f}{'†' if r.at_floor else ''}{ref}"
     ref = paper.accuracy_table(strategy)
     for r in not_run(df).itertuples():
         if r.strategy == strategy:
@@ -59,24 +87,31 @@ def accuracy_grid(df: pd.DataFrame, strategy: str) -> pd.DataFrame:
             cells[(r.dataset, r.network)] = "not run" + ("" if pd.isna(p) else f" ({p:.1f})")
     if not cells:
         return pd.DataFrame()
-    s = pd.Series(cells)
-    grid = s.unstack()
+    grid = pd.Series(cells).unstack()
     cols = [c for c in paper.NETWORK_COLUMNS if c in grid.columns]
-    return grid[cols].rename_axis(index="dataset", columns="network")
+    grid = grid[cols].rename_axis(index="dataset", columns="network")
+    floors = long.groupby("dataset")["majority"].mean()
+    grid["floor"] = [f"{floors[d]:.1f}" if d in floors else "" for d in grid.index]
+    return grid
 
 
 def best_beside_paper(df: pd.DataFrame, strategy: str) -> pd.DataFrame:
-    """Tables 6 / 8: our best network per dataset with all metrics, and the paper's best row."""
-    ours = mean_metrics(df)
-    ours = ours[ours["strategy"] == strategy]
+    """Tables 6 / 8: our best network per dataset (paper's head, among groups above their
+    floor) with all metrics, and the paper's best row."""
+    ours = _paper_head(mean_metrics(df), strategy)
     if not len(ours):
         return pd.DataFrame()
-    best = ours.loc[ours.groupby("dataset")["accuracy"].idxmax()].set_index("dataset")
     ref = paper.best_network_table(strategy)
     rows = []
-    for dataset, r in best.iterrows():
-        rows.append({"dataset": dataset, "source": "ours", "network": r["network"],
-                     **{m: r[m] for m in METRICS}})
+    for dataset, g in ours.groupby("dataset"):
+        above = g[~g["at_floor"]]
+        if len(above):
+            r = above.loc[above["accuracy"].idxmax()]
+            rows.append({"dataset": dataset, "source": "ours", "network": r["network"],
+                         **{m: r[m] for m in METRICS}, "majority": r["majority"]})
+        else:
+            rows.append({"dataset": dataset, "source": "ours", "network": "none above its floor",
+                         "majority": g["majority"].mean()})
         if dataset in ref.index:
             p = ref.loc[dataset]
             rows.append({"dataset": dataset, "source": "paper", "network": p["network"],
@@ -85,23 +120,35 @@ def best_beside_paper(df: pd.DataFrame, strategy: str) -> pd.DataFrame:
 
 
 def strategy_change(df: pd.DataFrame) -> pd.DataFrame:
-    """Figure 3: accuracy(scratch) - accuracy(off-the-shelf) per dataset and network, ours and paper."""
-    ours = mean_metrics(df).pivot_table(index=["dataset", "network"], columns="strategy",
-                                        values="accuracy")
+    """Figure 3: accuracy(scratch) - accuracy(off-the-shelf), paper's head, per dataset and
+    network, ours and the paper's; ``comparable`` is False where either side is at its floor."""
+    means = _paper_head_both(mean_metrics(df))
     rows = []
     p5, p7 = paper.accuracy_table("off_the_shelf"), paper.accuracy_table("scratch")
-    for (dataset, network), r in ours.iterrows():
-        if {"scratch", "off_the_shelf"} <= set(r.dropna().index):
-            ref = (p7.loc[dataset, network] - p5.loc[dataset, network]
-                   if dataset in p5.index and network in p5.columns else np.nan)
-            rows.append({"dataset": dataset, "network": network,
-                         "ours": r["scratch"] - r["off_the_shelf"], "paper": ref})
-    return pd.DataFrame(rows, columns=["dataset", "network", "ours", "paper"])
+    for (dataset, network), g in means.groupby(["dataset", "network"]):
+        g = g.set_index("strategy")
+        if not {"scratch", "off_the_shelf"} <= set(g.index):
+            continue
+        ref = (p7.loc[dataset, network] - p5.loc[dataset, network]
+               if dataset in p5.index and network in p5.columns else np.nan)
+        floor = [s for s in ("scratch", "off_the_shelf") if g.loc[s, "at_floor"]]
+        rows.append({"dataset": dataset, "network": network,
+                     "scratch": g.loc["scratch", "accuracy"], "off_the_shelf": g.loc["off_the_shelf", "accuracy"],
+                     "ours": g.loc["scratch", "accuracy"] - g.loc["off_the_shelf", "accuracy"], "paper": ref,
+                     "comparable": not floor,
+                     "note": "; ".join(f"{s} at its floor" for s in floor)})
+    return pd.DataFrame(rows, columns=["dataset", "network", "scratch", "off_the_shelf", "ours", "paper",
+                                       "comparable", "note"])
+
+
+def _paper_head_both(means: pd.DataFrame) -> pd.DataFrame:
+    return means[means["head"] == PAPER_HEAD]
 
 
 def paired_strategy_tests(df: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
-    """Scratch vs off-the-shelf on the same folds (paired t and Wilcoxon), per dataset/network."""
+    """Scratch vs off-the-shelf (paper's head) on the folds both ran: paired t and Wilcoxon."""
     ok = ok_rows(df)
+    ok = ok[ok["head"] == PAPER_HEAD]
     rows = []
     for (dataset, network), g in ok.groupby(["dataset", "network"]):
         wide = g.pivot_table(index="fold", columns="strategy", values=metric)
@@ -114,17 +161,22 @@ def paired_strategy_tests(df: pd.DataFrame, metric: str = "accuracy") -> pd.Data
 
 
 def best_overall(df: pd.DataFrame) -> pd.DataFrame:
-    """Figure 4: best network and strategy per dataset (ours), with the paper's best of both tables."""
-    ours = mean_metrics(df)
-    if not len(ours):
+    """Figure 4: best network and strategy per dataset (paper's head, above its floor), with
+    the paper's best of Tables 6 and 8."""
+    means = _paper_head_both(mean_metrics(df))
+    if not len(means):
         return pd.DataFrame()
-    best = ours.loc[ours.groupby("dataset")["accuracy"].idxmax()]
     refs = {s: paper.best_network_table(s) for s in ("off_the_shelf", "scratch")}
     rows = []
-    for r in best.itertuples():
-        row = {"dataset": r.dataset, "network": r.network, "strategy": r.strategy,
-               "accuracy": r.accuracy}
-        cands = [(t.loc[r.dataset], s) for s, t in refs.items() if r.dataset in t.index]
+    for dataset, g in means.groupby("dataset"):
+        above = g[~g["at_floor"]]
+        row = {"dataset": dataset, "majority": g["majority"].mean()}
+        if len(above):
+            r = above.loc[above["accuracy"].idxmax()]
+            row.update(network=r["network"], strategy=r["strategy"], accuracy=r["accuracy"])
+        else:
+            row.update(network="none above its floor", strategy="", accuracy=np.nan)
+        cands = [(t.loc[dataset], s) for s, t in refs.items() if dataset in t.index]
         if cands:
             p, s = max(cands, key=lambda c: c[0]["accuracy"])
             row.update(paper_network=p["network"], paper_strategy=s, paper_accuracy=p["accuracy"])
@@ -132,40 +184,32 @@ def best_overall(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-EQUIVALENT_POINTS = 2.0  # the paper's run-to-run spread: differences under 2 points are ties
+def heads_compared(df: pd.DataFrame) -> pd.DataFrame:
+    """Off-the-shelf: the paper's dense head beside the logistic probe on the same features."""
+    m = mean_metrics(df)
+    m = m[m["strategy"] == "off_the_shelf"]
+    if not len(m):
+        return pd.DataFrame()
+    wide = m.pivot_table(index=["dataset", "network"], columns="head", values=["accuracy", "auc"])
+    wide.columns = [f"{metric}_{head}" for metric, head in wide.columns]
+    floors = m.groupby(["dataset", "network"])["majority"].mean().rename("majority")
+    return wide.join(floors).reset_index()
 
 
-def claims(df: pd.DataFrame) -> list[str]:
-    """The paper's claims of s3.1-3.2, each checked on ``df``; sentences with the numbers."""
-    out = []
-    change = strategy_change(df)
-    if len(change):
-        d = change["ours"]
-        better, worse = int((d > EQUIVALENT_POINTS).sum()), int((d < -EQUIVALENT_POINTS).sum())
-        ties = len(d) - better - worse
-        pd_ = change["paper"].dropna()
-        out.append(f"Scratch vs off-the-shelf (ties within {EQUIVALENT_POINTS:g} points): scratch better in "
-                   f"{better}, tie in {ties}, worse in {worse} of {len(d)} dataset/network pairs that ran "
-                   f"both ways (paper, same pairs: better in {int((pd_ > EQUIVALENT_POINTS).sum())} of "
-                   f"{len(pd_)}).")
-    else:
-        out.append("Scratch vs off-the-shelf: not testable, no network ran both strategies.")
-    means = mean_metrics(df)
-    for strategy in ("scratch", "off_the_shelf"):
-        m = means[means["strategy"] == strategy]
-        for dataset, g in m.groupby("dataset"):
-            top = g.loc[g["accuracy"].idxmax()]
-            ff = g[g["network"] == "ff_vgg19"]
-            if len(ff):
-                gap = top["accuracy"] - ff["accuracy"].iloc[0]
-                verdict = "holds" if gap <= EQUIVALENT_POINTS else "does not hold"
-                out.append(f"FF-VGG19 best or tied on {dataset} ({strategy}): {verdict}; FF-VGG19 "
-                           f"{ff['accuracy'].iloc[0]:.1f}% vs best {top['network']} {top['accuracy']:.1f}%.")
-            else:
-                out.append(f"FF-VGG19 best on {dataset} ({strategy}): not testable, FF-VGG19 not run "
-                           f"({'no VGG19 ImageNet weights offline' if strategy == 'off_the_shelf' else 'not in profile'}).")
-    vgg = change[change["network"] == "vgg19"] if len(change) else change
-    if not len(vgg):
-        out.append("VGG19 better off-the-shelf than from scratch: not testable here "
-                   "(no VGG19 ImageNet weights offline).")
-    return out
+def medmnist_beside_paper(df: pd.DataFrame) -> pd.DataFrame:
+    """Ours on PneumoniaMNIST / BreastMNIST (official test split) beside MedMNIST v2 Table 3."""
+    ours = mean_metrics(df)
+    ours = ours[ours["dataset"].isin(["pneumoniamnist", "breastmnist"])]
+    rows = [{"dataset": r.dataset, "method": f"ours: {r.network} {r.strategy} ({r.head})",
+             "accuracy": r.accuracy, "auc": r.auc, "majority": r.majority, "at_floor": r.at_floor}
+            for r in ours.itertuples()]
+    ref = paper.medmnist_baselines().assign(method=lambda d: "MedMNIST v2: " + d["method"])
+    out = pd.concat([pd.DataFrame(rows), ref], ignore_index=True)
+    floors = ours.groupby("dataset")["majority"].first()
+    out["majority"] = out["dataset"].map(floors)
+    return out.sort_values(["dataset", "accuracy"], ascending=[True, False], ignore_index=True)
+
+
+__all__ = ["ok_rows", "not_run", "mean_metrics", "accuracy_beside_paper", "accuracy_grid",
+           "best_beside_paper", "strategy_change", "paired_strategy_tests", "best_overall",
+           "heads_compared", "medmnist_beside_paper", "EQUIVALENT_POINTS", "FLOOR_MARGIN"]

@@ -6,11 +6,14 @@ an unmapped class is an error naming the dataset and class, never a silent guess
 
 A :class:`CrossJob` trains on the union of its source datasets, selects the model
 (early stopping) on a grouped validation split drawn from the sources only, and
-predicts every image of the target. The target is never loaded before training
-ends; :func:`run_cross` asserts that no target image (by content hash) is in the
-training or validation data. The in-domain comparison is the target's own
-cross-validated score under the same preprocessing, network and profile
-(:func:`in_domain`, folds of :mod:`medlib.experiments.transfer`).
+predicts every image of the target; the target's labels and images never enter
+training or model selection, and :func:`run_cross` asserts that no target image
+(by content hash) is in the training or validation data. The in-domain comparison
+is the target's own cross-validated score under the same preprocessing, network,
+strategy and head (:func:`in_domain`, fold jobs of :mod:`medlib.experiments.transfer`).
+Settings come from the profile's cross blocks (``Profile.cross``, one per task and
+strategy). The drop is reported in accuracy, balanced accuracy and AUC: a decision
+threshold learned on one site rarely fits another, AUC does not depend on it.
 """
 from __future__ import annotations
 
@@ -26,10 +29,13 @@ import pandas as pd
 from .. import config
 from ..data import Dataset, get_spec, load_dataset
 from ..data.preprocess import harmonise_ct
+from ..diagnose import diagnose_groups, fold_diagnosis, majority_rate
 from ..metrics import classification_metrics
-from ..profiles import Profile, get_profile
-from .splits import content_hashes, load_or_make_splits, merged_groups
-from .transfer import FoldJob, ModelCache, _write, fit_predict, run_fold, versions
+from ..models import WeightsUnavailable
+from ..profiles import get_profile
+from ..progress import progress_bar
+from .splits import content_hashes, merged_groups
+from .transfer import Context, FoldJob, _write, block_splits, fit_predict, run_fold, versions
 
 
 class ClassMappingError(ValueError):
@@ -127,25 +133,24 @@ def map_to_task(ds: Dataset, task: Task) -> Dataset:
     return Dataset(spec, ds.images[keep], index, ds.skipped)
 
 
-def task_dataset(key: str, task: Task, profile: Profile, seed: int) -> Dataset:
-    """Load ``key`` at the profile's size, harmonised as the task says, mapped to its classes.
+def task_dataset(key: str, task: Task, block, seed: int = config.DEFAULT_SEED) -> Dataset:
+    """Load ``key`` at the block's size, harmonised as the task says, mapped to its classes.
 
-    Registered tasks and profiles are memoised (a pair's datasets serve its cross-domain
-    run and both in-domain CVs, for every network), so each is harmonised once."""
-    if TASKS.get(task.name) is task and get_profile(profile.name) is profile:
-        return _task_dataset_cached(key, task.name, profile.name, seed)
-    return _task_dataset(key, task, profile, seed)
+    Memoised for registered tasks (a pair's datasets serve its cross-domain run and both
+    in-domain CVs, for every network), so each is harmonised once."""
+    if TASKS.get(task.name) is task:
+        return _task_dataset_cached(key, task.name, block.size, block.per_class, seed)
+    return _task_dataset(key, task, block.size, block.per_class, seed)
 
 
 @lru_cache(maxsize=4)
-def _task_dataset_cached(key: str, task_name: str, profile_name: str, seed: int) -> Dataset:
-    return _task_dataset(key, TASKS[task_name], get_profile(profile_name), seed)
+def _task_dataset_cached(key: str, task_name: str, size, per_class, seed: int) -> Dataset:
+    return _task_dataset(key, TASKS[task_name], size, per_class, seed)
 
 
-def _task_dataset(key: str, task: Task, profile: Profile, seed: int) -> Dataset:
+def _task_dataset(key: str, task: Task, size, per_class, seed: int) -> Dataset:
     spec = get_spec(key)
-    size = profile.size_for(spec)
-    per_class = profile.cross_per_class if profile.cross_per_class is not None else profile.per_class_for(key)
+    size = tuple(size or spec.image_size)
     if task.harmonise == "ct":
         big = tuple(2 * s for s in size)  # crop from twice the size, then resize down
         ds = load_dataset(key, size=big, per_class=per_class, seed=seed, progress=False)
@@ -184,36 +189,45 @@ class CrossJob:
     strategy: str
     profile: str
     seed: int = config.DEFAULT_SEED
+    head: str = "dense"
 
     def result_path(self) -> Path:
         pair = f"{'+'.join(self.sources)}__to__{self.target}"
         return (config.results_dir(self.profile) / "cross" / pair / self.network
-                / f"{self.strategy}.json")
+                / self.strategy / f"{self.head}.json")
+
+    def predictions_path(self) -> Path:
+        return self.result_path().with_suffix(".pred.json")
 
 
-def run_cross(job: CrossJob, models: ModelCache | None = None) -> dict:
+def run_cross(job: CrossJob, ctx: Context | None = None) -> dict:
     """Train on the sources, test on the whole target; write and return the result row."""
     out = job.result_path()
     if out.exists():
         return json.loads(out.read_text())
     profile, task = get_profile(job.profile), TASKS[job.task]
-    src = union([task_dataset(k, task, profile, job.seed) for k in job.sources], task)
+    block = profile.block(f"{job.sources[0]}@{job.task}", job.strategy, job.network)
+    src = union([task_dataset(k, task, block, job.seed) for k in job.sources], task)
     train, val = source_split(src, profile.val_fraction, job.seed)
-    models = models or ModelCache()
+    ctx = ctx or Context()
     start = time.time()
-    model, head = models.fresh(job.network, job.strategy, src.images.shape[1:], len(task.classes),
-                               profile.learning_rate, job.seed, profile.head_learning_rate)
-    # training and model selection use src[train] and src[val] only; the target's
-    # images are passed solely as the test batch predicted after fitting ends
-    tgt = task_dataset(job.target, task, profile, job.seed)
-    assert_target_unseen(src, train, val, tgt)
-    proba, epochs_run, _ = fit_predict(model, head, src, train, val, profile, job.seed, job.network,
-                                       job.strategy, test_images=tgt.images)
     row = {**asdict(job), "sources": "+".join(job.sources), "n_train": len(train), "n_val": len(val),
-           "n_test": len(tgt), "epochs_run": epochs_run, "seconds": round(time.time() - start, 2),
-           "status": "ok", "reason": "", "input_size": "x".join(map(str, src.images.shape[1:3])),
-           **classification_metrics(tgt.targets, proba, tgt.spec.positive_index), **versions(),
-           "y_true": tgt.targets.tolist(), "proba": np.round(proba, 6).tolist()}
+           "input_size": "x".join(map(str, src.images.shape[1:3])), **versions()}
+    # training and model selection use src[train] and src[val] only; the target's
+    # images are passed solely as the test set predicted after fitting ends
+    tgt = task_dataset(job.target, task, block, job.seed)
+    assert_target_unseen(src, train, val, tgt)
+    try:
+        (proba,), info = fit_predict(ctx, job.network, job.strategy, job.head, block, src, train, val,
+                                     [(tgt, np.arange(len(tgt)))], job.seed, build_seed=job.seed)
+    except WeightsUnavailable as exc:
+        return _write(out, {**row, "status": "not run", "reason": str(exc), "n_test": len(tgt)})
+    info.pop("history")
+    metrics = classification_metrics(tgt.targets, proba, tgt.spec.positive_index)
+    row.update(n_test=len(tgt), seconds=round(time.time() - start, 2), status="ok", reason="",
+               majority=majority_rate(tgt.targets), **info, **metrics)
+    row["diagnosis"] = fold_diagnosis(metrics["accuracy"], row["majority"], proba, tgt.spec.classes)
+    _write(job.predictions_path(), {"y_true": tgt.targets.tolist(), "proba": np.round(proba, 6).tolist()})
     return _write(out, row)
 
 
@@ -226,18 +240,17 @@ def assert_target_unseen(src: Dataset, train, val, tgt: Dataset) -> None:
                              f"training/validation data")
 
 
-def in_domain(key: str, task: Task, network: str, strategy: str, profile_name: str,
-              seed: int = config.DEFAULT_SEED, models: ModelCache | None = None) -> pd.DataFrame:
+def in_domain(key: str, task: Task, network: str, strategy: str, head: str, profile_name: str,
+              seed: int = config.DEFAULT_SEED, ctx: Context | None = None) -> pd.DataFrame:
     """The dataset's own k-fold CV under the task's mapping and preprocessing (tidy fold rows)."""
     profile = get_profile(profile_name)
-    ds = task_dataset(key, task, profile, seed)
-    splits_path = (config.results_dir(profile_name) / "splits"
-                   / f"{ds.spec.key}_k{profile.folds}_seed{seed}.csv")
-    splits = load_or_make_splits(ds, profile.folds, seed, splits_path)
-    models = models or ModelCache()
-    rows = [run_fold(FoldJob(ds.spec.key, network, strategy, k, profile_name, seed), ds, models, splits)
-            for k in range(profile.folds)]
-    return pd.DataFrame(rows)
+    block = profile.block(f"{key}@{task.name}", strategy, network)
+    ds = task_dataset(key, task, block, seed)
+    splits = block_splits(profile, ds, block, seed)
+    ctx = ctx or Context()
+    rows = [run_fold(FoldJob(ds.spec.key, network, strategy, k, profile_name, seed, head), ds, ctx, splits)
+            for k in block.fold_ids(profile.cv_folds)]
+    return pd.DataFrame([{k: v for k, v in r.items() if k != "history"} for r in rows])
 
 
 def available(pair: Pair) -> tuple[bool, str]:
@@ -251,109 +264,91 @@ def available(pair: Pair) -> tuple[bool, str]:
     return False, f"not run: dataset(s) absent on this machine: {why}"
 
 
-def run_pairs(profile_name: str, seed: int = config.DEFAULT_SEED, pairs=PAIRS, networks=None,
-              strategy: str = "scratch", progress: bool = True):
-    """Every pair whose data is present: cross-domain rows, in-domain fold rows, absent pairs."""
-    from tqdm import tqdm
-
+def run_pairs(profile_name: str, seed: int = config.DEFAULT_SEED, pairs=PAIRS, progress: bool = True):
+    """Every pair whose data is present, for every cross block of the profile: cross-domain rows,
+    in-domain fold rows (each dataset's CV, shared by both directions of a pair), absent pairs."""
     profile = get_profile(profile_name)
-    networks = networks or profile.cross_networks
-    models = ModelCache()
-    cross, folds, absent = [], [], []
-    todo = []
+    cross, folds, absent, todo = [], [], [], []
     for pair in pairs:
         ok, why = available(pair)
+        blocks = [b for b in profile.cross if b.dataset == pair.task]
         if not ok:
             absent.append({"pair": pair.name, "in_paper": pair.in_paper, "reason": why})
-        else:
-            todo.extend((pair, n) for n in networks)
-    done = set()  # (dataset, task, network): in-domain CV shared by both directions of a pair
-    for pair, network in tqdm(todo, desc=f"cross-device [{profile_name}]", disable=not progress or None):
+            continue
+        for b in blocks:
+            heads = b.heads if b.strategy == "off_the_shelf" else ("dense",)
+            todo += [(pair, b, n, h) for n in b.networks for h in heads]
+    ctx, done, current = Context(), set(), None
+    for pair, block, network, head in progress_bar(todo, desc=f"cross-device [{profile_name}]",
+                                                   disable=not progress):
+        if current not in (None, network):
+            ctx.release()
+        current = network
         task = TASKS[pair.task]
-        cross.append(run_cross(CrossJob(pair.sources, pair.target, pair.task, network, strategy,
-                                        profile_name, seed), models))
-        for key in sorted({*pair.sources, pair.target} - {k for k, t, n in done if t == task.name and n == network}):
-            done.add((key, task.name, network))
-            folds.append(in_domain(key, task, network, strategy, profile_name, seed, models)
-                         .assign(task=task.name))
-    strip = ("y_true", "proba", "test_index")
-    cross_df = pd.DataFrame([{**{k: v for k, v in r.items() if k not in strip},
-                              "target_majority": 100 * np.bincount(r["y_true"]).max() / len(r["y_true"])}
-                             for r in cross])
-    fold_df = (pd.concat(folds, ignore_index=True).drop(columns=list(strip), errors="ignore")
+        cross.append(run_cross(CrossJob(pair.sources, pair.target, pair.task, network, block.strategy,
+                                        profile_name, seed, head), ctx))
+        for key in (*pair.sources, pair.target):
+            if (key, task.name, network, block.strategy, head) not in done:
+                done.add((key, task.name, network, block.strategy, head))
+                folds.append(in_domain(key, task, network, block.strategy, head, profile_name, seed, ctx)
+                             .assign(task=task.name))
+    ctx.release()
+    strip = ("y_true", "proba", "test_index", "history")
+    cross_df = pd.DataFrame([{k: v for k, v in r.items() if k not in strip} for r in cross])
+    fold_df = (diagnose_groups(pd.concat(folds, ignore_index=True).drop(columns=list(strip), errors="ignore"))
                if folds else pd.DataFrame())
     return cross_df, fold_df, pd.DataFrame(absent, columns=["pair", "in_paper", "reason"])
 
 
 def drop_table(cross: pd.DataFrame, folds: pd.DataFrame) -> pd.DataFrame:
-    """Tables 9-11 layout: cross-domain metrics, the target's in-domain CV score, the drop."""
+    """Tables 9-11 layout: cross-domain metrics, the target's in-domain CV score (same network,
+    strategy and head), and the drops in accuracy, balanced accuracy and AUC."""
     if not len(cross):
         return pd.DataFrame()
     ok = folds[folds["status"] == "ok"]
-    metrics = ["accuracy", "sensitivity", "specificity", "f1", "auc"]
+    metrics = ["accuracy", "balanced_accuracy", "auc", "sensitivity", "specificity", "f1"]
     rows = []
-    for r in cross.itertuples():
-        key = f"{r.target}@{r.task}"
-        own = ok[(ok["dataset"] == key) & (ok["network"] == r.network) & (ok["strategy"] == r.strategy)]
-        src = ok[(ok["dataset"].isin([f"{s}@{r.task}" for s in r.sources.split("+")]))
-                 & (ok["network"] == r.network) & (ok["strategy"] == r.strategy)]
-        row = {"source": r.sources, "target": r.target, "network": r.network,
-               **{f"cross_{m}": getattr(r, m) for m in metrics},
+    for r in cross[cross["status"] == "ok"].itertuples():
+        same = (ok["network"] == r.network) & (ok["strategy"] == r.strategy) & (ok["head"] == r.head)
+        own = ok[same & (ok["dataset"] == f"{r.target}@{r.task}")]
+        src = ok[same & ok["dataset"].isin([f"{s}@{r.task}" for s in r.sources.split("+")])]
+        row = {"source": r.sources, "target": r.target, "network": r.network, "strategy": r.strategy,
+               "head": r.head, **{f"cross_{m}": getattr(r, m) for m in metrics},
                **{f"in_domain_{m}": own[m].mean() for m in metrics},
-               "source_in_domain_accuracy": src["accuracy"].mean(), "n_test": r.n_test,
-               "target_majority": getattr(r, "target_majority", np.nan)}
-        row["drop"] = row["cross_accuracy"] - row["in_domain_accuracy"]
+               "in_domain_majority": own["majority"].mean(), "target_majority": r.majority,
+               "source_in_domain_accuracy": src["accuracy"].mean(),
+               "source_in_domain_auc": src["auc"].mean(), "n_test": r.n_test}
+        for m in ("accuracy", "balanced_accuracy", "auc"):
+            row[f"drop_{m}"] = row[f"cross_{m}"] - row[f"in_domain_{m}"]
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def roc_inputs(profile_name: str, seed: int = config.DEFAULT_SEED) -> list[dict]:
-    """ROC curve inputs per pair and network: the target's in-domain CV predictions (pooled over
-    folds) and the cross-domain predictions, positive-class scores."""
+    """ROC curve inputs per pair, network and head: the target's in-domain CV predictions
+    (pooled over folds) and the cross-domain predictions, positive-class scores."""
     root = config.results_dir(profile_name)
     curves = []
-    for path in sorted((root / "cross").glob("*/*/*.json")):
+    for path in sorted((root / "cross").glob("*/*/*/*.json")):
+        if path.name.endswith(".pred.json"):
+            continue
         r = json.loads(path.read_text())
-        if r.get("status") != "ok":
+        pred = path.with_suffix(".pred.json")
+        if r.get("status") != "ok" or not pred.exists():
             continue
         task = TASKS[r["task"]]
         pos = task.classes.index(task.positive)
-        panel = f"{r['sources']} -> {r['target']}, {r['network']}"
-        y, p = np.asarray(r["y_true"]), np.asarray(r["proba"])[:, pos]
-        curves.append({"panel": panel, "label": "cross-domain", "y": y == pos, "score": p, "style": "-"})
+        panel = f"{r['sources']} -> {r['target']}\n{r['network']} {r['strategy']} ({r['head']})"
+        p = json.loads(pred.read_text())
+        curves.append({"panel": panel, "label": "cross-domain", "y": np.asarray(p["y_true"]) == pos,
+                       "score": np.asarray(p["proba"])[:, pos], "style": "-"})
         ys, ps = [], []
-        for fold in sorted((root / "runs" / f"{r['target']}@{r['task']}" / r["network"]
-                            / r["strategy"]).glob("fold*.json")):
+        folder = root / "runs" / f"{r['target']}@{r['task']}" / r["network"] / r["strategy"] / r["head"]
+        for fold in sorted(folder.glob("fold*.pred.json")):
             f = json.loads(fold.read_text())
-            if f.get("status") == "ok":
-                ys.append(np.asarray(f["y_true"]) == pos)
-                ps.append(np.asarray(f["proba"])[:, pos])
+            ys.append(np.asarray(f["y_true"]) == pos)
+            ps.append(np.asarray(f["proba"])[:, pos])
         if ys:
             curves.append({"panel": panel, "label": "in-domain (target CV)", "y": np.concatenate(ys),
                            "score": np.concatenate(ps), "style": "--"})
     return curves
-
-
-CHANCE_MARGIN = 5.0  # in-domain accuracy within this many points of the majority rate = chance
-
-
-def at_chance(row) -> bool:
-    """The target's in-domain score is at the majority-class floor: no drop can be measured."""
-    return bool(row.in_domain_accuracy - row.target_majority <= CHANCE_MARGIN)
-
-
-def claims(table: pd.DataFrame, claimed_drop: float = 10.0, tolerance: float = 5.0) -> list[str]:
-    """The paper's cross-device claim checked on ``table`` (drop of about ``claimed_drop`` points)."""
-    if not len(table):
-        return ["Cross-device drop: not testable, no pair ran."]
-    out = []
-    for r in table.itertuples():
-        drop = -r.drop
-        verdict = (f"not testable: the in-domain model is at the majority-class rate "
-                   f"({r.target_majority:.1f}%), so there is nothing to lose" if at_chance(r) else
-                   "holds" if abs(drop - claimed_drop) <= tolerance
-                   else "larger drop than claimed" if drop > claimed_drop else "smaller drop than claimed")
-        out.append(f"{r.source} -> {r.target}, {r.network}: cross {r.cross_accuracy:.1f}% vs in-domain "
-                   f"{r.in_domain_accuracy:.1f}% (drop {drop:.1f} points; paper ~{claimed_drop:g}, "
-                   f"tolerance {tolerance:g}): {verdict}.")
-    return out

@@ -1,11 +1,15 @@
 """Explanations measured on real data (notebook 05).
 
-* :func:`method_table`: for each image and method, the ROI size of Kim et al.
-  Table 3 (pixels above 20% of max, and their share of the image), and
-  deletion / insertion AUC (faithfulness);
-* with ground-truth boxes (BCCD: the white cell's VOC box on the whole smear),
-  the pointing game, the share of map energy inside the box, and the IoU of the
-  20% ROI with the box.
+* :func:`head_heatmaps`: CAM, Grad-CAM (++) and CRM of a head trained on cached
+  backbone maps (:mod:`medlib.experiments.crm_classifier`), computed at the head's
+  ``crm_conv`` layer and brought to the image size;
+* :func:`measure`: for each image and method, the ROI size of Kim et al. Table 3
+  (pixels above 20% of the maximum, and their share of the image), faithfulness
+  (deletion / insertion AUC through the full classifier), and, with ground-truth
+  boxes (BCCD: the white cell's VOC box on the whole smear), the pointing game,
+  the share of map energy inside the box and the IoU of the 20% ROI with the box;
+* :func:`roi_table` (Table 3 layout) and :func:`score_stats` (Fig. 6: mean and
+  spread of the normalised map values).
 """
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from ..explain import explain
+from ..explain import explain, normalise, split_model, upsample
 from ..explain import metrics as em
 
 
@@ -29,22 +33,28 @@ def boxes_at(ds, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(out, float)
 
 
-def method_table(split, images: np.ndarray, classes, methods, boxes=None, steps: int = 10,
-                 progress: bool = True) -> tuple[pd.DataFrame, dict]:
-    """Tidy rows (image, class, method, measures) and the heatmaps per method (N x H x W)."""
-    from tqdm import tqdm
+def head_heatmaps(head, maps: np.ndarray, classes, size: tuple[int, int], methods) -> dict:
+    """Heatmaps (N x H x W, non-negative, max-normalised) of ``methods`` for ``classes``,
+    computed on a head's input maps and upsampled to the image ``size``."""
+    split = split_model(head, head.feature_layer)
+    out = {}
+    for method in methods:
+        at_map = explain(split, method, maps.astype(np.float32), classes)
+        out[method] = normalise(upsample(at_map, size))
+    return out
+
+
+def measure(heatmaps: dict, images: np.ndarray, classes, predict, boxes=None, steps: int = 8,
+            progress: bool = True) -> pd.DataFrame:
+    """Tidy rows (image, class, method, measures). ``predict``: images in [0, 1] ->
+    probabilities (the full classifier), for deletion / insertion."""
+    from ..progress import progress_bar
 
     x = images.astype(np.float32) / 255.0 if images.dtype == np.uint8 else images
     classes = np.asarray(classes, int)
-    predict = lambda batch: split.model.predict(batch, batch_size=64, verbose=0)  # noqa: E731
-    rows, maps = [], {}
-    for method in tqdm(methods, desc="methods", disable=not progress or None):
-        try:
-            maps[method] = explain(split, method, x, classes)
-        except ValueError as exc:  # e.g. CAM on a non-linear head
-            rows.append({"method": method, "status": f"not applicable: {exc}"})
-            continue
-        for i, heat in enumerate(maps[method]):
+    rows = []
+    for method in progress_bar(list(heatmaps), desc="measure methods", disable=not progress):
+        for i, heat in enumerate(heatmaps[method]):
             pixels, ratio = em.roi_size(heat)
             fi = em.deletion_insertion(predict, x[i], heat, classes[i], steps=steps)
             row = {"image": i, "class": int(classes[i]), "method": method, "status": "ok",
@@ -55,21 +65,34 @@ def method_table(split, images: np.ndarray, classes, methods, boxes=None, steps:
                            roi_iou=em.roi_iou(heat, boxes[i]),
                            box_ratio=float(em.box_mask(heat.shape, boxes[i]).mean()))
             rows.append(row)
-    return pd.DataFrame(rows), maps
+    return pd.DataFrame(rows)
 
 
-def roi_table(rows: pd.DataFrame, class_names) -> pd.DataFrame:
-    """Kim et al. Table 3 layout: mean ROI share (%) per method (rows) and class (columns)."""
+def roi_table(rows: pd.DataFrame, class_names, value: str = "roi_ratio") -> pd.DataFrame:
+    """Kim et al. Table 3 layout: mean ROI share (%) (or pixels) per method and class."""
     ok = rows[rows["status"] == "ok"]
-    t = ok.pivot_table(index="method", columns="class", values="roi_ratio", aggfunc="mean")
+    t = ok.pivot_table(index="method", columns="class", values=value, aggfunc="mean")
     t.columns = [class_names[c] for c in t.columns]
-    t["all"] = ok.groupby("method")["roi_ratio"].mean()
+    t["all"] = ok.groupby("method")[value].mean()
     return t
+
+
+def score_stats(heatmaps: dict, classes, class_names) -> pd.DataFrame:
+    """Kim et al. Fig. 6 in numbers: mean and SD of the normalised map values per class and
+    method (over every pixel of every image of the class)."""
+    classes = np.asarray(classes, int)
+    rows = []
+    for method, maps in heatmaps.items():
+        for c in np.unique(classes):
+            v = np.asarray(maps)[classes == c].ravel()
+            rows.append({"class": class_names[c], "method": method, "mean": float(v.mean()),
+                         "sd": float(v.std()), "n_images": int((classes == c).sum())})
+    return pd.DataFrame(rows)
 
 
 def summary(rows: pd.DataFrame) -> pd.DataFrame:
     """Mean of every measure per method (higher is better except deletion AUC and ROI size)."""
     ok = rows[rows["status"] == "ok"]
-    cols = [c for c in ("pointing", "energy_in_box", "roi_iou", "roi_ratio", "deletion_auc",
+    cols = [c for c in ("pointing", "energy_in_box", "box_ratio", "roi_iou", "roi_ratio", "deletion_auc",
                         "insertion_auc") if c in ok]
     return ok.groupby("method")[cols].mean()

@@ -7,8 +7,13 @@
   the upstream ids say.
 * An inner validation split of the training part (grouped and stratified too)
   for early stopping; the test fold is never used for model selection.
+* Datasets with an official train/val/test split (MedMNIST) keep it: the split
+  file then has a ``role`` column and a single "fold".
 * Splits are saved as CSV (one row per image: its test fold and content hash)
-  and reloaded on rerun; :func:`assert_no_leak` checks every fold.
+  and reloaded on rerun; :func:`assert_no_leak` checks every fold. Images are
+  keyed by their path relative to the dataset root (``file``) and archive
+  member, never by an absolute path, so published splits work wherever the data
+  lives.
 """
 from __future__ import annotations
 
@@ -45,26 +50,48 @@ def merged_groups(groups, hashes) -> np.ndarray:
     return ids
 
 
-def make_splits(ds: Dataset, folds: int, seed: int) -> pd.DataFrame:
+def image_keys(index: pd.DataFrame) -> pd.Series:
+    """Each image's path relative to its dataset root (``file``; the file name if the index has
+    no ``file`` column)."""
+    if "file" in index:
+        return index["file"].astype(str)
+    return index["path"].map(lambda p: Path(str(p)).name)
+
+
+def make_splits(ds: Dataset, folds: int | str, seed: int) -> pd.DataFrame:
     """One row per image: ``fold`` (the test fold it belongs to), ``sha1`` and ``group_id``
-    (groups merged with duplicates). Validation rows are drawn per fold by :func:`fold_indices`."""
+    (groups merged with duplicates). Validation rows are drawn per fold by :func:`fold_indices`.
+    ``folds="official"`` keeps the dataset's own train/val/test split (column ``role``)."""
     hashes = content_hashes(ds.images)
     group_ids = merged_groups(ds.groups, hashes)
     y = ds.targets
-    smallest = np.bincount(y)[np.bincount(y) > 0].min()
-    if smallest < folds:
-        raise ValueError(f"{ds.spec.key}: a class has {smallest} images, fewer than {folds} folds need")
+    out = pd.DataFrame({"file": image_keys(ds.index).to_numpy(), "member": ds.index["member"],
+                        "label": ds.index["label"], "group": ds.index["group"],
+                        "group_id": group_ids, "sha1": hashes})
+    if folds == "official":
+        role = ds.index["split"].astype(str).to_numpy()
+        if not {"train", "val", "test"} <= set(role):
+            raise ValueError(f"{ds.spec.key}: no official train/val/test split in its index")
+        return out.assign(role=role, fold=np.where(role == "test", 0, -1))
+    counts = pd.Series(ds.index["label"]).value_counts()
+    counts = counts.reindex(ds.spec.classes, fill_value=0)
+    small = counts[counts < folds]
+    if len(small):
+        raise ValueError(f"{ds.spec.key}: {folds}-fold cross-validation needs at least {folds} images "
+                         f"per class; too few in " + ", ".join(f"{c!r} ({n})" for c, n in small.items()))
     fold = np.full(len(y), -1)
     sgkf = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     for k, (_, test) in enumerate(sgkf.split(np.zeros(len(y)), y, group_ids)):
         fold[test] = k
-    return pd.DataFrame({"path": ds.index["path"], "member": ds.index["member"],
-                         "label": ds.index["label"], "group": ds.index["group"],
-                         "group_id": group_ids, "sha1": hashes, "fold": fold})
+    return out.assign(fold=fold)
 
 
 def fold_indices(splits: pd.DataFrame, k: int, seed: int, val_fraction: float):
-    """(train, val, test) integer indices for fold ``k``; val is drawn from the training part."""
+    """(train, val, test) integer indices for fold ``k``; val is drawn from the training part
+    (official splits: the dataset's own train, val and test)."""
+    if "role" in splits:
+        role = splits["role"].to_numpy()
+        return tuple(np.flatnonzero(role == r) for r in ("train", "val", "test"))
     test = np.flatnonzero(splits["fold"].to_numpy() == k)
     rest = np.flatnonzero(splits["fold"].to_numpy() != k)
     n_inner = max(2, int(round(1 / val_fraction)))
@@ -88,14 +115,38 @@ def assert_no_leak(splits: pd.DataFrame, train, val, test) -> None:
                                      f"e.g. {sorted(map(str, shared))[:3]}")
 
 
-def load_or_make_splits(ds: Dataset, folds: int, seed: int, path: Path) -> pd.DataFrame:
-    """Reuse saved splits when they describe the same images, else make and save them."""
+def load_or_make_splits(ds: Dataset, folds: int | str, seed: int, path: Path) -> pd.DataFrame:
+    """Reuse saved splits when they describe the same images (same relative paths and members,
+    in the same order), else make and save them."""
     if path.exists():
-        saved = pd.read_csv(path)
-        if len(saved) == len(ds) and (saved["path"].astype(str).to_numpy() == ds.index["path"].astype(str).to_numpy()).all() \
+        saved = pd.read_csv(path, keep_default_na=False, dtype={"file": str, "group": str})
+        if len(saved) == len(ds) and "file" in saved \
+                and (saved["file"].to_numpy() == image_keys(ds.index).to_numpy()).all() \
                 and (saved["member"].to_numpy() == ds.index["member"].to_numpy()).all():
             return saved
     splits = make_splits(ds, folds, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     splits.to_csv(path, index=False)
     return splits
+
+
+def nearest_neighbours(images: np.ndarray, size: int = 32, seed: int = 0) -> pd.DataFrame:
+    """Each image's most similar other image (Pearson correlation of grey levels at
+    ``size`` x ``size``), and, per image, its correlation with a random other image.
+
+    The leak check for datasets without patient ids (MosMed slices): two slices of one
+    scan look alike, so a split can put one in training and its neighbour in test. The
+    same table on a dataset with patient ids (COV_CT) tells how alike same-patient
+    images are."""
+    from PIL import Image
+
+    grey = np.stack([np.asarray(Image.fromarray(im).convert("L").resize((size, size)), np.float32).ravel()
+                     for im in images])
+    grey = (grey - grey.mean(1, keepdims=True)) / np.maximum(grey.std(1, keepdims=True), 1e-6)
+    corr = grey @ grey.T / grey.shape[1]
+    np.fill_diagonal(corr, -np.inf)
+    nn = corr.argmax(1)
+    rng = np.random.default_rng(seed)
+    other = (np.arange(len(images)) + rng.integers(1, len(images), len(images))) % len(images)
+    return pd.DataFrame({"nn": nn, "nn_corr": corr[np.arange(len(nn)), nn],
+                         "random_corr": corr[np.arange(len(nn)), other]})

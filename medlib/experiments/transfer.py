@@ -1,23 +1,30 @@
-"""Experiment 1 (s2.4.1): every network x strategy under k-fold CV on one dataset.
+"""Experiment 1 (s2.4.1): every network x strategy under k-fold CV, as resumable fold jobs.
 
-Each fold is an independent job, ``run_fold(FoldJob)``: a function of dataset,
-network, strategy, fold, profile and seed that writes its own JSON result
-(metrics, predictions, timing, versions) under
-``results/<profile>/runs/<dataset>/<network>/<strategy>/fold<k>.json``.
-A finished fold is skipped on rerun, so an interrupted run resumes where it
-stopped, and folds can be spread over machines.
+A :class:`FoldJob` (dataset, network, strategy, head, fold, profile, seed) trains
+and tests one fold and writes one small JSON: metrics, the test set's floor
+(``majority``), a ``diagnosis``, the learning curve, timing and library
+versions, under ``results/<profile>/runs/<dataset>/<network>/<strategy>/<head>/``.
+Predictions go to a sibling ``.pred.json``. A finished fold is skipped on
+rerun, so an interrupted run resumes where it stopped, on any machine;
+``--shard i/n`` (:func:`select_shard`) spreads the jobs over many.
 
-Within one process, a model is built and compiled once per network/strategy
-(graph tracing costs 5-110 s on CPU) and its initial state (weights, optimizer
-and random-seed variables) restored before each fold, so a fold gives the same
-result whether it runs first, after others, or alone after a crash.
-Off-the-shelf embeddings are computed once per image and cached when the
-dataset has no augmentation; with augmentation they must be recomputed per
-batch through the frozen backbone.
+* ``off_the_shelf``: the frozen ImageNet backbone's features of every image (and
+  of fixed augmented views, where the paper augments) come from
+  :mod:`medlib.features`, computed once; each fold trains a head on them: the
+  paper's dense head (``head="dense"``) and a logistic-regression probe
+  (``head="logreg"``, the reference line). Networks without ImageNet weights
+  are written as ``not run``, with the reason.
+* ``scratch``: the whole network, built and compiled once per process and shape
+  (graph tracing costs 5-110 s on a CPU) and restored to its initial state per
+  fold, trained as :mod:`medlib.experiments.training` says.
+
+Settings come from the profile's :class:`~medlib.profiles.Block` for the dataset
+and strategy. Models are released after each network's folds, so memory holds
+one network at a time.
 """
 from __future__ import annotations
 
-import hashlib
+import gc
 import json
 import platform
 import time
@@ -29,9 +36,13 @@ import pandas as pd
 
 from .. import config
 from ..data import Dataset, get_spec, load_dataset, make_augmenter
+from ..diagnose import diagnose_groups, fold_diagnosis, majority_rate
+from ..features import Extractor, feature_views
 from ..metrics import classification_metrics
-from ..models import STRATEGIES, WeightsUnavailable, build_model, embedding_model, head_model
-from ..profiles import Profile, get_profile
+from ..models import STRATEGIES, WeightsUnavailable
+from ..profiles import Block, Profile, get_profile
+from ..progress import progress_bar
+from . import training
 from .splits import assert_no_leak, fold_indices, load_or_make_splits
 
 
@@ -43,183 +54,208 @@ class FoldJob:
     fold: int
     profile: str
     seed: int = config.DEFAULT_SEED
+    head: str = "dense"
 
     def result_path(self) -> Path:
         return (config.results_dir(self.profile) / "runs" / self.dataset / self.network
-                / self.strategy / f"fold{self.fold}.json")
+                / self.strategy / self.head / f"fold{self.fold}.json")
+
+    def predictions_path(self) -> Path:
+        return self.result_path().with_suffix(".pred.json")
+
+    def model_path(self) -> Path:
+        return (config.results_dir(self.profile) / "models"
+                / f"{self.dataset}_{self.network}_{self.strategy}_fold{self.fold}.weights.h5")
 
 
 def versions() -> dict[str, str]:
     import keras
-    import tensorflow as tf
 
-    return {"python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "numpy": np.__version__}
+    out = {"python": platform.python_version(), "keras": keras.__version__,
+           "backend": keras.backend.backend(), "numpy": np.__version__}
+    if out["backend"] == "tensorflow":
+        import tensorflow as tf
 
+        out["tensorflow"] = tf.__version__
+    elif out["backend"] == "jax":
+        import jax
 
-def load_profile_dataset(key: str, profile: Profile, seed: int) -> Dataset:
-    return load_dataset(key, size=profile.size_for(get_spec(key)), per_class=profile.per_class_for(key),
-                        seed=seed, progress=False)
-
-
-class ModelCache:
-    """Build + compile once per (network, strategy, shape); restore initial state per fold."""
-
-    def __init__(self):
-        self._models: dict = {}
-
-    def fresh(self, network, strategy, input_shape, n_classes, lr, seed, head_lr=1e-3):
-        """(model, head) in their initial state: built and compiled on first use, else restored."""
-        import keras
-
-        key = (network, strategy, tuple(input_shape), n_classes)
-        if key not in self._models:
-            keras.utils.set_random_seed(seed)
-            model = build_model(network, input_shape, n_classes, strategy)
-            model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
-                          metrics=["accuracy"])
-            head = None
-            if strategy == "off_the_shelf":
-                head = head_model(model)
-                head.compile(optimizer=keras.optimizers.Adam(head_lr),
-                             loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-            _ensure_built(model, head)
-            initial = [v.numpy() for v in _state_variables(model, head)]
-            self._models[key] = (model, head, initial)
-        model, head, initial = self._models[key]
-        for v, value in zip(_state_variables(model, head), initial):
-            v.assign(value)
-        return model, head
-
-
-def _state_variables(model, head):
-    """Weights, optimizer slots and seed-generator states: everything a fold can change."""
-    seen, out = set(), []
-    for m in (model, head):
-        if m is None:
-            continue
-        for v in list(m.variables) + list(m.optimizer.variables if m.optimizer else []):
-            if id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
+        out["jax"] = jax.__version__
     return out
 
 
-def _ensure_built(*models):
-    """Create optimizer slots before the first snapshot so restore covers them."""
-    for m in models:
-        if m is not None and not m.optimizer.built:
-            m.optimizer.build(m.trainable_variables)
+def block_dataset(key: str, block: Block, seed: int = config.DEFAULT_SEED) -> Dataset:
+    """The images ``block`` trains on: a registry dataset at the block's size, or (``key@task``)
+    a cross-device task's harmonised, relabelled version."""
+    if "@" in key:
+        from .cross_device import TASKS, task_dataset
+
+        name, task = key.split("@", 1)
+        return task_dataset(name, TASKS[task], block, seed)
+    size = tuple(block.size or get_spec(key).image_size)
+    return load_dataset(key, size=size, per_class=block.per_class, seed=seed, progress=False)
 
 
-def _batches(x, y, batch_size, seed, augment=None, shuffle=True):
-    import tensorflow as tf
-
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
-    ds = ds.map(lambda a, b: (tf.cast(a, tf.float32) / 255.0, b))
-    if augment is not None:
-        ds = ds.map(lambda a, b: (augment(a), b))
-    return ds.prefetch(2)
+def splits_path(profile: Profile, dataset: str, block: Block, seed: int) -> Path:
+    tag = "official" if block.folds == "official" else f"k{profile.cv_folds}"
+    return config.results_dir(profile.name) / "splits" / f"{dataset}_{tag}_seed{seed}.csv"
 
 
-def embeddings_for(ds: Dataset, network: str, model, profile: Profile) -> np.ndarray:
-    """Frozen-backbone embeddings of every image, computed once and cached on disk."""
-    from ..models.weights import imagenet_weights
-    from ..models.zoo import ARCHITECTURES
-
-    h, w = ds.images.shape[1:3]
-    weights = Path(imagenet_weights(ARCHITECTURES[network].app)).name
-    digest = hashlib.sha1("\n".join(f"{p}:{m}" for p, m in zip(ds.index["path"], ds.index["member"])).encode())
-    sig = f"{ds.spec.key}-{network}-{h}x{w}-{len(ds)}-{weights}-{digest.hexdigest()[:12]}"
-    path = config.cache_dir() / "embeddings" / f"{sig}.npy"
-    if path.exists():
-        return np.load(path)
-    emb = embedding_model(model).predict(ds.images.astype(np.float32) / 255.0,
-                                         batch_size=profile.batch_size, verbose=0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path, emb)
-    return emb
+def block_splits(profile: Profile, ds: Dataset, block: Block, seed: int) -> pd.DataFrame:
+    folds = "official" if block.folds == "official" else profile.cv_folds
+    return load_or_make_splits(ds, folds, seed, splits_path(profile, ds.spec.key, block, seed))
 
 
-def run_fold(job: FoldJob, ds: Dataset | None = None, models: ModelCache | None = None,
+class Context:
+    """What fold jobs of one process share: compiled models in their initial state, frozen
+    backbones, and the loaded datasets and splits of the current block."""
+
+    def __init__(self):
+        self._models: dict = {}
+        self._extractors: dict = {}
+        self.loaded: dict = {}
+
+    def fresh(self, key, build):
+        """``build()``'s model (built and compiled on first use), restored to its initial state."""
+        if key not in self._models:
+            import keras
+
+            keras.utils.set_random_seed(key[-1])
+            model = build()
+            model.optimizer.build(model.trainable_variables)
+            self._models[key] = (model, [v.numpy() for v in _state(model)])
+        model, initial = self._models[key]
+        for v, value in zip(_state(model), initial):
+            v.assign(value)
+        return model
+
+    def extractor(self, network: str, output: str = "embedding") -> Extractor:
+        key = (network, output)
+        if key not in self._extractors:
+            self._extractors[key] = Extractor(network, output)
+        return self._extractors[key]
+
+    def release(self) -> None:
+        """Drop every model (the next network starts from a clean Keras session)."""
+        import keras
+
+        self._models.clear()
+        self._extractors.clear()
+        keras.backend.clear_session()
+        gc.collect()
+
+
+def _state(model):
+    """Weights, optimizer slots and seed-generator states: everything a fold can change."""
+    seen, out = set(), []
+    for v in list(model.variables) + list(model.optimizer.variables):
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
+
+
+def _compiled(model, lr: float):
+    import keras
+
+    model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def fit_predict(ctx: Context, network: str, strategy: str, head: str, block: Block, ds: Dataset,
+                train, val, targets: list[tuple[Dataset, np.ndarray]], seed: int,
+                save_to: Path | None = None,
+                build_seed: int = config.DEFAULT_SEED) -> tuple[list[np.ndarray], dict]:
+    """Train on ``ds[train]`` (model selection on ``ds[val]``) and return the class
+    probabilities of every ``(dataset, indices)`` in ``targets`` (the fold's test images, or
+    a whole cross-device target), with the training summary (learning curve included).
+
+    ``seed`` drives shuffling, augmentation and dropout of this fold; the initial weights
+    come from ``build_seed`` alone, so a fold gives the same result whether it runs first,
+    after others, or alone after a crash."""
+    import keras
+
+    from ..models import build_head, build_model
+
+    keras.utils.set_random_seed(seed)
+    y = ds.targets
+    n_classes = ds.spec.n_classes
+    if strategy == "scratch":
+        shape = tuple(ds.images.shape[1:])
+        lr = block.lr_for(network)
+        model = ctx.fresh(("scratch", network, shape, n_classes, lr, build_seed),
+                          lambda: _compiled(build_model(network, shape, n_classes, "scratch"), lr))
+        aug = ds.spec.augmentation
+        info = training.fit_scratch(model, ds.images, y, train, val, block.epochs, block.patience,
+                                    block.batch_size, None if aug.is_identity else make_augmenter(aug, seed),
+                                    seed, desc=f"{ds.spec.key} {network} epochs")
+        if save_to is not None:
+            save_to.parent.mkdir(parents=True, exist_ok=True)
+            model.save_weights(save_to)
+        return [training.predict(model, t.images[i]) for t, i in targets], info
+    if strategy != "off_the_shelf":
+        raise ValueError(f"strategy {strategy!r}; choose from scratch, off_the_shelf")
+    ext = ctx.extractor(network)
+    views = feature_views(ds.spec.key, ds.images, ext, block.views, ds.spec.augmentation, seed,
+                          progress=False)
+    x_train = views[:, train].reshape(-1, views.shape[-1])
+    y_train = np.tile(y[train], len(views))
+    x_val = views[0, val]
+    tests = [views[0, i] if t is ds else feature_views(t.spec.key, t.images, ext, 0, progress=False)[0, i]
+             for t, i in targets]
+    if head == "logreg":
+        extra = views[1:, val].reshape(-1, views.shape[-1]) if len(views) > 1 else None
+        clf, info = training.fit_probe(x_train, y_train, x_val, y[val], x_extra=extra,
+                                       y_extra=np.tile(y[val], len(views) - 1) if extra is not None else None)
+        return [training._full_proba(clf, x, n_classes) for x in tests], info
+    model = ctx.fresh(("head", network, views.shape[-1], n_classes, block.learning_rate, build_seed),
+                      lambda: _compiled(build_head(network, views.shape[-1], n_classes),
+                                        block.learning_rate))
+    info = training.fit_head(model, x_train, y_train, x_val, y[val], block.epochs, block.patience,
+                             block.batch_size)
+    return [training.predict(model, x) for x in tests], info
+
+
+def run_fold(job: FoldJob, ds: Dataset | None = None, ctx: Context | None = None,
              splits: pd.DataFrame | None = None) -> dict:
     """Train and test one fold; write and return its result row (skips if already done)."""
     out_path = job.result_path()
     if out_path.exists():
         return json.loads(out_path.read_text())
     profile = get_profile(job.profile)
-    ds = ds or load_profile_dataset(job.dataset, profile, job.seed)
-    models = models or ModelCache()
+    block = profile.block(job.dataset, job.strategy, job.network)
+    ds = ds if ds is not None else block_dataset(job.dataset, block, job.seed)
+    ctx = ctx or Context()
     if splits is None:
-        splits = load_or_make_splits(ds, profile.folds, job.seed, _splits_path(job, profile))
+        splits = block_splits(profile, ds, block, job.seed)
     train, val, test = fold_indices(splits, job.fold, job.seed, profile.val_fraction)
     assert_no_leak(splits, train, val, test)
+    y = ds.targets
     row = {**asdict(job), "n_train": len(train), "n_val": len(val), "n_test": len(test),
-           "input_size": "x".join(map(str, ds.images.shape[1:3])), "epochs_max": profile.epochs,
-           **versions()}
+           "input_size": "x".join(map(str, ds.images.shape[1:3])),
+           "views": block.views if job.strategy == "off_the_shelf" else 0,
+           "majority": majority_rate(y[test]), **versions()}
     start = time.time()
+    save = job.model_path() if block.save_models and job.fold == 0 and job.strategy == "scratch" else None
     try:
-        model, head = models.fresh(job.network, job.strategy, ds.images.shape[1:],
-                                   ds.spec.n_classes, profile.learning_rate, job.seed,
-                                   profile.head_learning_rate)
+        (proba,), info = fit_predict(ctx, job.network, job.strategy, job.head, block, ds, train, val,
+                                     [(ds, test)], job.seed + job.fold, save_to=save,
+                                     build_seed=job.seed)
     except WeightsUnavailable as exc:
-        row.update(status="not run", reason=str(exc))
+        row.update(status="not run", reason=str(exc), diagnosis="")
         return _write(out_path, row)
-    seed = job.seed + job.fold
-    proba, epochs_run, cache_features = fit_predict(model, head, ds, train, val, profile, seed,
-                                                    job.network, job.strategy, test_index=test)
-    y = ds.targets
-    row.update(status="ok", reason="", epochs_run=epochs_run,
-               features_cached=cache_features, seconds=round(time.time() - start, 2),
-               **classification_metrics(y[test], proba, ds.spec.positive_index),
-               test_index=[int(i) for i in test], y_true=[int(v) for v in y[test]],
-               proba=np.round(proba, 6).tolist())
-    return _write(out_path, row)
-
-
-def fit_predict(model, head, ds: Dataset, train, val, profile: Profile, seed: int, network: str,
-                strategy: str, test_index=None, test_images: np.ndarray | None = None):
-    """Train on ``ds[train]`` (early stopping on ``ds[val]``) and predict the test images:
-    ``ds[test_index]`` (reusing cached off-the-shelf embeddings) or other ``test_images``
-    (a cross-device target). Returns (probabilities or None, epochs run, features cached)."""
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    y = ds.targets
-    stop = [keras.callbacks.EarlyStopping(patience=profile.patience, restore_best_weights=True)]
-    cache_features = strategy == "off_the_shelf" and ds.spec.augmentation.is_identity
-    if test_images is None and test_index is not None:
-        test_images = ds.images[test_index]
-    proba = None
-    if cache_features:
-        emb = embeddings_for(ds, network, model, profile)
-        hist = head.fit(emb[train], y[train], validation_data=(emb[val], y[val]),
-                        epochs=profile.epochs, batch_size=profile.batch_size, verbose=0,
-                        callbacks=stop)
-        if test_index is not None:
-            proba = head.predict(emb[test_index], verbose=0)
-        elif test_images is not None:
-            proba = model.predict(test_images.astype(np.float32) / 255.0,
-                                  batch_size=profile.batch_size, verbose=0)
-    else:
-        aug = ds.spec.augmentation
-        augment = None if aug.is_identity else make_augmenter(aug, seed=seed)
-        hist = model.fit(_batches(ds.images[train], y[train], profile.batch_size, seed, augment),
-                         validation_data=_batches(ds.images[val], y[val], profile.batch_size, 0, shuffle=False),
-                         epochs=profile.epochs, verbose=0, callbacks=stop, shuffle=False)
-        if test_images is not None:
-            dummy = np.zeros(len(test_images), int)
-            proba = model.predict(_batches(test_images, dummy, profile.batch_size, 0, shuffle=False),
-                                  verbose=0)
-    return proba, len(hist.history["loss"]), cache_features
-
-
-def _splits_path(job: FoldJob, profile: Profile) -> Path:
-    return (config.results_dir(job.profile) / "splits"
-            / f"{job.dataset}_k{profile.folds}_seed{job.seed}.csv")
+    history = info.pop("history")
+    metrics = classification_metrics(y[test], proba, ds.spec.positive_index)
+    row.update(status="ok", reason="", seconds=round(time.time() - start, 2), **info, **metrics)
+    row["diagnosis"] = fold_diagnosis(metrics["accuracy"], row["majority"], proba, ds.spec.classes,
+                                      info.get("train_accuracy"), majority_rate(y[train]),
+                                      info.get("plateau") if job.strategy == "scratch" else None,
+                                      info.get("epochs_run"))
+    _write(job.predictions_path(), {"test_index": [int(i) for i in test],
+                                    "y_true": [int(v) for v in y[test]],
+                                    "proba": np.round(proba, 6).tolist()})
+    return _write(out_path, {**row, "history": history})
 
 
 def _write(path: Path, row: dict) -> dict:
@@ -230,40 +266,103 @@ def _write(path: Path, row: dict) -> dict:
     return row
 
 
-def run_experiment(profile_name: str, datasets=None, networks=None, strategies=None,
-                   seed: int = config.DEFAULT_SEED, progress: bool = True) -> pd.DataFrame:
-    """All folds of every dataset x network x strategy in the profile; returns the tidy table."""
-    from tqdm import tqdm
-
+def plan(profile_name: str, datasets=None, networks=None, strategies=None,
+         seed: int = config.DEFAULT_SEED) -> list[FoldJob]:
+    """Every fold job of the profile's blocks (optionally filtered), in a fixed order."""
     profile = get_profile(profile_name)
-    datasets = datasets or profile.datasets
-    jobs = [FoldJob(d, n, s, k, profile_name, seed)
-            for d in datasets for n in (networks or profile.networks_for(d))
-            for s in (strategies or profile.strategies) for k in range(profile.folds)]
-    models = ModelCache()
-    loaded: dict = {}
-    for job in tqdm(jobs, desc=f"transfer-vs-scratch [{profile_name}]", disable=not progress or None):
-        if job.result_path().exists():
+    jobs = []
+    for b in profile.blocks:
+        if (datasets and b.dataset not in datasets) or (strategies and b.strategy not in strategies):
             continue
-        if job.dataset not in loaded:
-            ds = load_profile_dataset(job.dataset, profile, seed)
-            splits = load_or_make_splits(ds, profile.folds, seed, _splits_path(job, profile))
-            loaded = {job.dataset: (ds, splits)}  # keep one dataset in memory at a time
-        ds, splits = loaded[job.dataset]
-        run_fold(job, ds, models, splits)
+        heads = b.heads if b.strategy == "off_the_shelf" else ("dense",)
+        for n in b.networks:
+            if networks and n not in networks:
+                continue
+            jobs += [FoldJob(b.dataset, n, b.strategy, k, profile_name, seed, h)
+                     for k in b.fold_ids(profile.cv_folds) for h in heads]
+    return jobs
+
+
+def select_shard(jobs: list, shard: str | None) -> list:
+    """Jobs ``i, i + n, i + 2n, ...`` of the fixed plan for ``shard="i/n"`` (0-based): every job
+    lands in exactly one shard, the same one on every machine (e.g. a SLURM array task id)."""
+    if not shard:
+        return jobs
+    i, n = (int(v) for v in shard.split("/"))
+    if not 0 <= i < n:
+        raise ValueError(f"shard {shard!r}: need 0 <= i < n")
+    return jobs[i::n]
+
+
+def run_jobs(jobs: list[FoldJob], progress: bool = True) -> None:
+    """Run fold jobs (finished ones are skipped), one network in memory at a time."""
+    todo = [j for j in jobs if not j.result_path().exists()]
+    ctx = Context()
+    current = None
+    for job in progress_bar(todo, desc="fold jobs", disable=not progress):
+        profile = get_profile(job.profile)
+        block = profile.block(job.dataset, job.strategy, job.network)
+        key = (job.dataset, block.size, block.per_class, block.folds == "official")
+        if key not in ctx.loaded:  # one dataset (at one size) in memory at a time
+            ds = block_dataset(job.dataset, block, job.seed)
+            ctx.loaded = {key: (ds, block_splits(profile, ds, block, job.seed))}
+        if current is not None and current != job.network:
+            ctx.release()
+        current = job.network
+        ds, splits = ctx.loaded[key]
+        run_fold(job, ds, ctx, splits)
+    ctx.release()
+    ctx.loaded.clear()
+
+
+def run_experiment(profile_name: str, datasets=None, networks=None, strategies=None,
+                   seed: int = config.DEFAULT_SEED, progress: bool = True,
+                   shard: str | None = None) -> pd.DataFrame:
+    """All fold jobs of the profile (or one shard of them); returns the tidy table."""
+    run_jobs(select_shard(plan(profile_name, datasets, networks, strategies, seed), shard), progress)
     return collect(profile_name, datasets)
 
 
-def collect(profile_name: str, datasets=None) -> pd.DataFrame:
-    """The tidy results table (one row per fold) from the fold files on disk."""
+def _fold_files(profile_name: str):
     root = config.results_dir(profile_name) / "runs"
+    return sorted(p for p in root.glob("*/*/*/*/fold*.json") if not p.name.endswith(".pred.json"))
+
+
+def collect(profile_name: str, datasets=None) -> pd.DataFrame:
+    """The tidy results table (one row per fold), floors diagnosed per group, from the files."""
     rows = []
-    for path in sorted(root.glob("*/*/*/fold*.json")):
+    for path in _fold_files(profile_name):
         row = json.loads(path.read_text())
         if datasets and row["dataset"] not in datasets:
             continue
-        rows.append({k: v for k, v in row.items() if k not in ("test_index", "y_true", "proba")})
+        rows.append({k: v for k, v in row.items() if k != "history"})
+    df = pd.DataFrame(rows)
+    if not len(df):
+        return df
+    first = ["dataset", "network", "strategy", "head", "fold", "status", "accuracy", "auc", "majority",
+             "diagnosis"]
+    df = df[[c for c in first if c in df] + [c for c in df if c not in first]]
+    return diagnose_groups(df).sort_values(["dataset", "network", "strategy", "head", "fold"],
+                                           ignore_index=True)
+
+
+def learning_curves(profile_name: str, datasets=None) -> pd.DataFrame:
+    """Per-epoch training and validation loss/accuracy of every fold that has a curve."""
+    rows = []
+    for path in _fold_files(profile_name):
+        row = json.loads(path.read_text())
+        if (datasets and row["dataset"] not in datasets) or not row.get("history"):
+            continue
+        for h in row["history"]:
+            rows.append({k: row[k] for k in ("dataset", "network", "strategy", "head", "fold")}
+                        | {k: h.get(k) for k in training.HISTORY_KEYS}
+                        | {"best_epoch": row.get("best_epoch")})
     return pd.DataFrame(rows)
 
 
-__all__ = ["FoldJob", "run_fold", "run_experiment", "collect", "STRATEGIES"]
+def load_predictions(job: FoldJob) -> dict:
+    return json.loads(job.predictions_path().read_text())
+
+
+__all__ = ["FoldJob", "Context", "run_fold", "run_jobs", "run_experiment", "plan", "select_shard",
+           "collect", "learning_curves", "fit_predict", "block_dataset", "STRATEGIES"]

@@ -32,10 +32,12 @@ class FFVGG19Config:
     dropout: float = 0.5
 
     def fuse(self, backbone):
-        """Return (embedding tensor, head hidden tensor) on top of a VGG19 backbone."""
+        """The fused embedding tensor on top of a VGG19 backbone."""
         pool = layers.GlobalAveragePooling2D if self.pooling == "avg" else layers.GlobalMaxPooling2D
         pooled = [pool(name=f"gap_{tap}")(backbone.get_layer(tap).output) for tap in self.taps]
-        embedding = layers.Concatenate(name="embedding")(pooled)
+        return layers.Concatenate(name="embedding")(pooled)
+
+    def head(self, embedding):
+        """The hidden layers between the fused embedding and the logits."""
         hidden = layers.Dense(self.head_units, activation="relu", name="head_dense")(embedding)
-        hidden = layers.Dropout(self.dropout, name="head_dropout")(hidden)
-        return embedding, hidden
+        return layers.Dropout(self.dropout, name="head_dropout")(hidden)

@@ -47,10 +47,11 @@ def imagenet_weights(app: str, allow_download: bool | None = None) -> str:
     cached = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / KERAS_CACHE_FILES.get(app, "-")
     if cached.exists():
         return str(cached)
+    # no machine path in the message: it ends up in committed result tables
     raise WeightsUnavailable(
         f"no ImageNet weights for {app} on this machine (no internet download allowed, none in "
-        f"{mirror / 'weights' if mirror else 'the mirror'} or the Keras cache): off-the-shelf and "
-        f"fine-tune are not run for it")
+        f"the data mirror's weights/ folder or the Keras cache): off-the-shelf and fine-tune are "
+        f"not run for it")
 
 
 def available_weights() -> dict[str, bool]:

@@ -22,16 +22,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import keras
-import tensorflow as tf
 from keras import layers
 
 from .ffvgg19 import FFVGG19Config
 from .preprocess_layer import ImagenetPreprocess
 from .weights import WeightsUnavailable, imagenet_weights
 
-# Building many networks in one process makes TensorFlow warn about "retracing" on
-# every new model; that is expected here (one graph per network), so keep it quiet.
-tf.get_logger().setLevel("ERROR")
+if keras.backend.backend() == "tensorflow":
+    # Building many networks in one process makes TensorFlow warn about "retracing" on
+    # every new model; that is expected here (one graph per network), so keep it quiet.
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
 
 STRATEGIES = ("scratch", "off_the_shelf", "fine_tune")
 
@@ -89,17 +91,42 @@ def build_model(arch: str, input_shape: tuple[int, int, int], n_classes: int,
                                                      input_tensor=x)
     feature_layer = backbone.layers[-1].name
     if arch == "ff_vgg19":
-        embedding, hidden = ffvgg.fuse(backbone)
+        embedding = ffvgg.fuse(backbone)
         feature_layer = ffvgg.taps[-1]
     else:
         embedding = layers.GlobalAveragePooling2D(name="embedding")(backbone.output)
-        hidden = layers.Dropout(head.dropout, name="head_dropout")(embedding)
-    logits = layers.Dense(n_classes, name="logits")(hidden)
-    probs = layers.Softmax(name="probs")(logits)
+    probs = _head(arch, embedding, n_classes, head, ffvgg)
     model = keras.Model(inp, probs, name=f"{arch}_{strategy}")
     _set_trainable(model, backbone, strategy, fine_tune_fraction)
     model.feature_layer = feature_layer
     model.arch, model.strategy = arch, strategy
+    return model
+
+
+def _head(arch: str, embedding, n_classes: int, head: HeadConfig, ffvgg: FFVGG19Config):
+    """embedding -> [hidden layers] -> "logits" -> "probs": the layers every strategy trains."""
+    if arch == "ff_vgg19":
+        hidden = ffvgg.head(embedding)
+    else:
+        hidden = layers.Dropout(head.dropout, name="head_dropout")(embedding)
+    logits = layers.Dense(n_classes, name="logits")(hidden)
+    return layers.Softmax(name="probs")(logits)
+
+
+def build_head(arch: str, embedding_dim: int, n_classes: int, head: HeadConfig = HeadConfig(),
+               ffvgg: FFVGG19Config = FFVGG19Config()) -> keras.Model:
+    """``embedding -> probs`` alone, with the layers (and names) of ``build_model``'s head: what
+    off-the-shelf trains on cached features; its weights load into the full model by name
+    (:func:`transplant_head`)."""
+    inp = keras.Input((embedding_dim,), name="embedding_in")
+    return keras.Model(inp, _head(arch, inp, n_classes, head, ffvgg), name=f"{arch}_head")
+
+
+def transplant_head(head: keras.Model, model: keras.Model) -> keras.Model:
+    """Copy the weights of a head from :func:`build_head` into the full ``model``, by layer name."""
+    for layer in head.layers:
+        if layer.weights:
+            model.get_layer(layer.name).set_weights(layer.get_weights())
     return model
 
 
@@ -143,4 +170,4 @@ def head_model(model: keras.Model) -> keras.Model:
 
 
 __all__ = ["ARCHITECTURES", "PAPER_NETWORKS", "STRATEGIES", "Arch", "HeadConfig", "build_model",
-           "embedding_model", "head_model", "WeightsUnavailable"]
+           "build_head", "transplant_head", "embedding_model", "head_model", "WeightsUnavailable"]

@@ -10,10 +10,14 @@ from ..data.dataset import read_row
 from ..data.preprocess import prepare, to_uint8_rgb
 
 
-def class_balance(datasets: dict[str, pd.DataFrame]):
-    """Bars of images per class: this machine (filled) and the paper's Table 1 (outline)."""
-    fig, axes = plt.subplots(1, len(datasets), figsize=(3.2 * len(datasets), 3.4), squeeze=False)
-    for ax, (key, index) in zip(axes[0], datasets.items()):
+def class_balance(datasets: dict[str, pd.DataFrame], cols: int = 3):
+    """Bars of images per class: this machine (filled) and the paper's Table 1 (outline),
+    one panel per dataset, ``cols`` panels a row (readable at a notebook's column width)."""
+    n = len(datasets)
+    cols = min(cols, n)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
+    for ax, (key, index) in zip(axes.ravel(), datasets.items()):
         spec = get_spec(key)
         here = index["label"].value_counts().reindex(spec.classes, fill_value=0)
         x = np.arange(len(spec.classes))
@@ -21,10 +25,13 @@ def class_balance(datasets: dict[str, pd.DataFrame]):
         if spec.paper_counts:
             ax.bar(x, [spec.paper_counts[c] for c in spec.classes], fill=False,
                    edgecolor="black", linestyle="--", label="paper")
-        ax.set_xticks(x, spec.classes, rotation=30, ha="right", fontsize=8)
-        ax.set_title(f"{key}" + (f" ({spec.paper_name})" if spec.paper_name else ""), fontsize=9)
-        ax.legend(fontsize=7, frameon=False)
-    axes[0][0].set_ylabel("images")
+        ax.set_xticks(x, spec.classes, rotation=25, ha="right", fontsize=10)
+        ax.tick_params(axis="y", labelsize=10)
+        ax.set_title(f"{key}" + (f" ({spec.paper_name})" if spec.paper_name else ""), fontsize=12)
+        ax.set_ylabel("images", fontsize=10)
+        ax.legend(fontsize=9, frameon=False)
+    for ax in axes.ravel()[n:]:
+        ax.set_axis_off()
     fig.tight_layout()
     return fig
 

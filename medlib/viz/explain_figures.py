@@ -4,6 +4,7 @@ from __future__ import annotations
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 
 def conv_layers(model, n: int = 6) -> list[str]:
@@ -81,15 +82,42 @@ def class_level_maps(avg: dict, boxes: dict, gt: dict | None = None):
     return fig
 
 
-def score_distributions(maps: dict[str, np.ndarray], bins: int = 40):
-    """Kim et al. Fig. 6: distribution of normalised map values per method."""
-    fig, ax = plt.subplots(figsize=(4.8, 3.2))
-    for method, m in maps.items():
-        v = np.asarray(m).ravel()
-        ax.hist(v, bins=bins, range=(0, 1), density=True, histtype="step", lw=1.5,
-                label=f"{method} (mean {v.mean():.2f}, sd {v.std():.2f})")
-    ax.set_xlabel("normalised map value")
-    ax.set_ylabel("density")
-    ax.legend(fontsize=7, frameon=False)
+def score_distributions(maps: dict[str, np.ndarray], classes=None, class_names=None, bins: int = 40):
+    """Kim et al. Fig. 6: distribution of normalised map values per method, one panel per
+    class when ``classes`` (one per image) are given."""
+    groups = [(None, slice(None))] if classes is None else \
+        [(class_names[c], np.asarray(classes) == c) for c in np.unique(classes)]
+    fig, axes = plt.subplots(1, len(groups), figsize=(3.6 * len(groups), 3.2), squeeze=False, sharey=True)
+    for ax, (name, sel) in zip(axes[0], groups):
+        for method, m in maps.items():
+            v = np.asarray(m)[sel].ravel()
+            ax.hist(v, bins=bins, range=(0, 1), density=True, histtype="step", lw=1.5,
+                    label=f"{method} ({v.mean():.2f} +- {v.std():.2f})")
+        ax.set_xlabel("normalised map value", fontsize=9)
+        ax.set_title(name or "all images", fontsize=10)
+        ax.legend(fontsize=7, frameon=False)
+    axes[0, 0].set_ylabel("density")
+    fig.tight_layout()
+    return fig
+
+
+def roi_bars(ours: pd.DataFrame, paper: pd.DataFrame | None = None):
+    """Kim et al. Table 3 as bars: ROI share (%) per class (columns of ``ours``) and method
+    (rows); the paper's mean over its classes as dashed lines."""
+    methods = [m for m in ("cam", "gradcam", "crm") if m in ours.index]
+    classes = [c for c in ours.columns if c != "all"]
+    fig, ax = plt.subplots(figsize=(1.4 * len(classes) + 2.5, 3.6))
+    x = np.arange(len(classes))
+    width = 0.8 / len(methods)
+    colours = {"cam": "tab:blue", "gradcam": "tab:orange", "crm": "tab:green"}
+    for j, m in enumerate(methods):
+        ax.bar(x + (j - (len(methods) - 1) / 2) * width, ours.loc[m, classes], width, label=f"ours, {m}",
+               color=colours.get(m))
+        if paper is not None and m in paper.index:
+            ax.axhline(paper.loc[m].mean(), color=colours.get(m), ls="--", lw=1,
+                       label=f"paper mean, {m}")
+    ax.set_xticks(x, classes, fontsize=9, rotation=15)
+    ax.set_ylabel("ROI: % of the image above 20% of max")
+    ax.legend(fontsize=7, frameon=False, ncol=2)
     fig.tight_layout()
     return fig

@@ -1,4 +1,9 @@
-"""Figures of notebooks 02 and 03, drawn from the derived tables (never typed numbers)."""
+"""Figures of notebooks 02 and 03, drawn from the derived tables (never typed numbers).
+
+Every accuracy is drawn with its floor (the majority-class rate of its test set)
+as a dashed line, and results at their floor are hatched: a bar there is not
+evidence of learning.
+"""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -8,86 +13,146 @@ import pandas as pd
 from ..models.zoo import PAPER_NETWORKS
 
 STRATEGY_COLOURS = {"scratch": "tab:orange", "off_the_shelf": "tab:blue"}
+PAPER_MARKERS = {"scratch": "v", "off_the_shelf": "^"}
+
+
+def _networks(present) -> list[str]:
+    extra = [n for n in dict.fromkeys(present) if n not in PAPER_NETWORKS]
+    return [n for n in PAPER_NETWORKS if n in set(present)] + extra
 
 
 def strategy_change(change: pd.DataFrame):
-    """Figure 3: accuracy change off-the-shelf -> scratch per network; ours beside the paper's."""
+    """Figure 3: accuracy change off-the-shelf -> scratch per network; ours beside the paper's.
+    Hatched: a side at its floor (not a comparison)."""
     datasets = list(dict.fromkeys(change["dataset"]))
-    fig, axes = plt.subplots(1, max(1, len(datasets)), figsize=(4.2 * max(1, len(datasets)), 3.4),
+    fig, axes = plt.subplots(1, max(1, len(datasets)), figsize=(4.2 * max(1, len(datasets)), 3.6),
                              squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
         d = change[change["dataset"] == dataset].set_index("network")
-        nets = [n for n in PAPER_NETWORKS if n in d.index]
+        nets = _networks(d.index)
         x = np.arange(len(nets))
-        ax.bar(x - 0.2, d.loc[nets, "ours"], 0.4, label="ours", color="tab:purple")
-        ax.bar(x + 0.2, d.loc[nets, "paper"], 0.4, label="paper", color="lightgrey",
-               edgecolor="black")
+        for i, n in enumerate(nets):
+            ax.bar(i - 0.2, d.loc[n, "ours"], 0.4, color="tab:purple",
+                   hatch=None if d.loc[n, "comparable"] else "///", alpha=1 if d.loc[n, "comparable"] else 0.4,
+                   label="ours" if i == 0 else None)
+        ax.bar(x + 0.2, d.loc[nets, "paper"], 0.4, label="paper", color="lightgrey", edgecolor="black")
         ax.axhline(0, color="black", lw=0.8)
-        ax.set_xticks(x, nets, rotation=35, ha="right", fontsize=8)
-        ax.set_title(dataset, fontsize=10)
-        ax.set_ylabel("accuracy: scratch - off-the-shelf (points)", fontsize=8)
-        ax.legend(fontsize=7, frameon=False)
+        ax.set_xticks(x, nets, rotation=35, ha="right", fontsize=9)
+        ax.set_title(dataset, fontsize=11)
+        ax.set_ylabel("scratch - off-the-shelf (points)", fontsize=9)
+        ax.legend(fontsize=8, frameon=False)
     if not datasets:
         axes[0][0].text(0.5, 0.5, "no network ran both strategies", ha="center", va="center")
         axes[0][0].set_axis_off()
+    fig.text(0.01, -0.02, "hatched: a side at its floor (majority-class rate), not a comparison",
+             fontsize=8)
     fig.tight_layout()
     return fig
 
 
 def accuracy_by_network(means: pd.DataFrame, paper_scratch: pd.DataFrame,
-                        paper_ots: pd.DataFrame):
-    """Figure 4: accuracy of every network and strategy per dataset; paper values as markers."""
+                        paper_ots: pd.DataFrame, head: str = "dense"):
+    """Figure 4: accuracy of every network and strategy per dataset (the paper's head), the
+    floor as a dashed line, results at the floor hatched, the paper's values as markers."""
+    means = means[means["head"] == head]
     datasets = list(dict.fromkeys(means["dataset"]))
-    fig, axes = plt.subplots(len(datasets), 1, figsize=(8.5, 2.9 * len(datasets)), squeeze=False)
+    nets = _networks(means["network"])
+    fig, axes = plt.subplots(len(datasets), 1, figsize=(9, 3.0 * len(datasets)), squeeze=False)
     for ax, dataset in zip(axes[:, 0], datasets):
         d = means[means["dataset"] == dataset]
-        x = np.arange(len(PAPER_NETWORKS))
+        x = np.arange(len(nets))
         for off, strategy, ref in ((-0.2, "off_the_shelf", paper_ots), (0.2, "scratch", paper_scratch)):
-            s = d[d["strategy"] == strategy].set_index("network").reindex(PAPER_NETWORKS)
+            s = d[d["strategy"] == strategy].set_index("network").reindex(nets)
             colour = STRATEGY_COLOURS[strategy]
-            ax.bar(x + off, s["accuracy"], 0.38, yerr=s["accuracy_sd"], color=colour, alpha=0.85,
-                   label=f"ours, {strategy}", error_kw={"lw": 0.8})
-            for i, net in enumerate(PAPER_NETWORKS):
+            for i, net in enumerate(nets):
                 if np.isnan(s.loc[net, "accuracy"]):
-                    ax.text(i + off, 2, "not run", rotation=90, fontsize=6, ha="center", va="bottom")
+                    ax.text(i + off, 2, "not run", rotation=90, fontsize=7, ha="center", va="bottom")
+                    continue
+                floor = bool(s.loc[net, "at_floor"])
+                ax.bar(i + off, s.loc[net, "accuracy"], 0.38, yerr=s.loc[net, "accuracy_sd"], color=colour,
+                       alpha=0.35 if floor else 0.9, hatch="///" if floor else None, error_kw={"lw": 0.8},
+                       label=f"ours, {strategy}" if i == 0 or not ax.get_legend_handles_labels()[1].count(
+                           f"ours, {strategy}") else None)
             if dataset in ref.index:
-                ax.scatter(x + off, ref.loc[dataset, list(PAPER_NETWORKS)], marker="_", s=160,
-                           color="black", zorder=3, label=f"paper, {strategy}")
-        best = d.loc[d["accuracy"].idxmax()]
-        ax.set_title(f"{dataset}: best here {best['network']} ({best['strategy']}), "
-                     f"{best['accuracy']:.1f}%", fontsize=9)
-        ax.set_xticks(x, PAPER_NETWORKS, fontsize=8)
+                vals = ref.loc[dataset].reindex(nets).to_numpy(float)
+                ax.scatter(x + off, vals, marker=PAPER_MARKERS[strategy], s=40, color="black", zorder=3,
+                           label=f"paper, {strategy}")
+        floor = d["majority"].mean()
+        ax.axhline(floor, color="black", ls="--", lw=1, label=f"floor (majority class) {floor:.1f}%")
+        above = d[~d["at_floor"]]
+        title = (f"{dataset}: best above its floor {above.loc[above['accuracy'].idxmax(), 'network']} "
+                 f"({above.loc[above['accuracy'].idxmax(), 'strategy']}), {above['accuracy'].max():.1f}%"
+                 if len(above) else f"{dataset}: no model above its floor")
+        ax.set_title(title, fontsize=10)
+        ax.set_xticks(x, nets, fontsize=9)
         ax.set_ylim(0, 100)
         ax.set_ylabel("accuracy (%)")
-    axes[0, 0].legend(fontsize=7, ncol=4, frameon=False, loc="upper left")
+        handles, labels = ax.get_legend_handles_labels()
+        uniq = dict(zip(labels, handles))
+        ax.legend(uniq.values(), uniq.keys(), fontsize=7, ncol=3, frameon=False, loc="upper left")
+    fig.text(0.01, -0.01, "hatched: at its floor (within 5 points of the majority rate)", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def learning_curves(curves: pd.DataFrame, max_panels: int = 12):
+    """Training and validation loss per epoch, one panel per dataset/network/strategy(/head),
+    one thin line per fold; a dot at each fold's best epoch (the weights kept)."""
+    keys = ["dataset", "network", "strategy", "head"]
+    groups = list(curves.groupby(keys))[:max_panels]
+    n = max(1, len(groups))
+    cols = min(3, n)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.0 * rows), squeeze=False)
+    for ax, ((dataset, network, strategy, head), g) in zip(axes.ravel(), groups):
+        for fold, f in g.groupby("fold"):
+            ax.plot(f["epoch"], f["loss"], color="tab:blue", lw=0.8, alpha=0.6,
+                    label="training" if fold == g["fold"].min() else None)
+            ax.plot(f["epoch"], f["val_loss"], color="tab:red", lw=0.8, alpha=0.6,
+                    label="validation" if fold == g["fold"].min() else None)
+            best = f[f["epoch"] == f["best_epoch"]]
+            ax.plot(best["epoch"], best["val_loss"], "o", color="tab:red", ms=3)
+        ax.set_title(f"{dataset}: {network} {strategy}" + ("" if head == "dense" else f" ({head})"), fontsize=9)
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.set_ylabel("loss", fontsize=8)
+        ax.legend(fontsize=7, frameon=False)
+    for ax in axes.ravel()[len(groups):]:
+        ax.set_axis_off()
     fig.tight_layout()
     return fig
 
 
 def cross_device_drop(table: pd.DataFrame):
-    """Notebook 03: in-domain vs cross-domain accuracy per pair and network (the drop annotated)."""
-    fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(table), 3.4))
+    """Notebook 03: in-domain vs cross-domain accuracy and AUC per pair, network and head."""
+    fig, axes = plt.subplots(1, 2, figsize=(2.4 + 2.0 * len(table), 3.8), squeeze=False)
+    labels = [f"{r.source}->\n{r.target}\n{r.network}\n{r.strategy} {r.head}" for r in table.itertuples()]
     x = np.arange(len(table))
-    ax.bar(x - 0.2, table["in_domain_accuracy"], 0.4, label="in-domain (target CV)", color="tab:green")
-    ax.bar(x + 0.2, table["cross_accuracy"], 0.4, label="cross-domain", color="tab:red")
-    for i, r in enumerate(table.itertuples()):
-        ax.annotate(f"{r.cross_accuracy - r.in_domain_accuracy:+.1f}", (i + 0.2, r.cross_accuracy),
-                    ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(x, [f"{r.source}\n-> {r.target}\n{r.network}" for r in table.itertuples()], fontsize=7)
-    ax.set_ylabel("accuracy (%)")
-    ax.set_ylim(0, 100)
-    ax.legend(fontsize=7, frameon=False)
+    for ax, metric, floor_col in ((axes[0, 0], "accuracy", "target_majority"), (axes[0, 1], "auc", None)):
+        ax.bar(x - 0.2, table[f"in_domain_{metric}"], 0.4, label="in-domain (target CV)", color="tab:green")
+        ax.bar(x + 0.2, table[f"cross_{metric}"], 0.4, label="cross-domain", color="tab:red")
+        for i, r in enumerate(table.itertuples()):
+            ax.annotate(f"{getattr(r, f'drop_{metric}'):+.1f}", (i + 0.2, getattr(r, f"cross_{metric}")),
+                        ha="center", va="bottom", fontsize=8)
+            floor = getattr(r, floor_col) if floor_col else 50.0
+            ax.hlines(floor, i - 0.45, i + 0.45, colors="black", linestyles="--", lw=1,
+                      label="floor" if i == 0 else None)
+        ax.set_xticks(x, labels, fontsize=7)
+        ax.set_ylabel(f"{metric} (%)")
+        ax.set_ylim(0, 100)
+        ax.legend(fontsize=7, frameon=False, loc="lower left")
     fig.tight_layout()
     return fig
 
 
-def roc_curves(curves: list[dict]):
+def roc_curves(curves: list[dict], max_panels: int = 8):
     """ROC of in-domain vs cross-domain predictions; ``curves``: dicts with label, y, score, style."""
     from sklearn.metrics import roc_auc_score, roc_curve
 
-    panels = list(dict.fromkeys(c["panel"] for c in curves))
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.5), squeeze=False)
-    for ax, panel in zip(axes[0], panels):
+    panels = list(dict.fromkeys(c["panel"] for c in curves))[:max_panels]
+    cols = min(4, max(1, len(panels)))
+    rows = int(np.ceil(max(1, len(panels)) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.6 * rows), squeeze=False)
+    for ax, panel in zip(axes.ravel(), panels):
         for c in (c for c in curves if c["panel"] == panel):
             if len(np.unique(c["y"])) < 2:
                 continue
@@ -95,9 +160,11 @@ def roc_curves(curves: list[dict]):
             auc = roc_auc_score(c["y"], c["score"])
             ax.plot(fpr, tpr, c.get("style", "-"), label=f"{c['label']} (AUC {auc:.2f})")
         ax.plot([0, 1], [0, 1], ":", color="grey", lw=0.8)
-        ax.set_title(panel, fontsize=9)
-        ax.set_xlabel("1 - specificity")
-        ax.set_ylabel("sensitivity")
+        ax.set_title(panel, fontsize=8)
+        ax.set_xlabel("1 - specificity", fontsize=8)
+        ax.set_ylabel("sensitivity", fontsize=8)
         ax.legend(fontsize=7, frameon=False, loc="lower right")
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_axis_off()
     fig.tight_layout()
     return fig

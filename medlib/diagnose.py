@@ -1,0 +1,111 @@
+"""Floors and diagnoses: what a result is worth before anyone compares it.
+
+A classifier that always answers the largest class of its test set scores that
+class's share: the *majority rate*, the floor under every accuracy. A model
+within :data:`FLOOR_MARGIN` points of its floor has learned nothing usable, and
+its accuracy, its feature maps and its heatmaps are not evidence of anything.
+Every result row carries ``majority`` (the floor of its own test set, in % like
+``accuracy``) and ``diagnosis``: empty when the model beats its floor, else a
+short cause with its evidence, read off the fold's predictions and learning
+curve:
+
+* ``collapsed to one class``: (nearly) every test prediction is one class;
+* ``predicts only k of C classes``;
+* ``did not fit its training data``: training accuracy itself near the floor;
+* ``overfit``: training accuracy high, test at the floor;
+* ``not converged within budget``: still improving on validation at the epoch cap.
+
+:func:`diagnose_groups` adds a diagnosis to every fold of a dataset/network/
+strategy/head group whose *mean* accuracy is within the margin of its mean floor,
+so a group never reads as a result because its folds scatter around the floor.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+FLOOR_MARGIN = 5.0     # accuracy points above the majority rate that count as learning
+COLLAPSE_SHARE = 95.0  # % of test predictions in one class that counts as a collapse
+GROUP_KEYS = ["dataset", "network", "strategy", "head"]
+
+
+def majority_rate(y_true) -> float:
+    """Accuracy (%) of always answering the largest class of ``y_true``."""
+    y = np.asarray(y_true, int)
+    return float(100 * np.bincount(y).max() / len(y)) if len(y) else float("nan")
+
+
+def prediction_shares(proba) -> np.ndarray:
+    """Share (%) of predictions per class."""
+    p = np.asarray(proba)
+    return 100 * np.bincount(p.argmax(1), minlength=p.shape[1]) / len(p)
+
+
+def at_floor(accuracy, majority, margin: float = FLOOR_MARGIN) -> bool:
+    """Within ``margin`` points of the floor; a result without a recorded floor counts as
+    at its floor too (it cannot be read), a result without an accuracy does not."""
+    if pd.isna(accuracy):
+        return False
+    return bool(pd.isna(majority) or accuracy - majority <= margin)
+
+
+def fold_diagnosis(accuracy: float, majority: float, proba, class_names=None,
+                   train_accuracy: float | None = None, train_majority: float | None = None,
+                   plateau: bool | None = None, epochs_run: int | None = None) -> str:
+    """Empty when the fold beats its floor, else its cause(s) with the evidence."""
+    if not at_floor(accuracy, majority):
+        return ""
+    shares = prediction_shares(proba)
+    top = int(shares.argmax())
+    name = class_names[top] if class_names is not None else top
+    causes = []
+    if shares[top] >= COLLAPSE_SHARE:
+        causes.append(f"collapsed to one class ({shares[top]:.0f}% of test predictions are {name!s})")
+    elif (shares > 0).sum() < len(shares):
+        causes.append(f"predicts only {(shares > 0).sum()} of {len(shares)} classes")
+    if train_accuracy is not None and train_majority is not None and pd.notna(train_accuracy):
+        if at_floor(train_accuracy, train_majority):
+            causes.append(f"did not fit its training data (training accuracy {train_accuracy:.0f}% "
+                          f"vs {train_majority:.0f}% majority)")
+        elif train_accuracy >= 90:
+            causes.append(f"overfit (training accuracy {train_accuracy:.0f}%)")
+    if plateau is False:
+        causes.append(f"not converged within budget (validation loss still falling at epoch {epochs_run})")
+    head = f"at its floor ({accuracy:.1f}% vs {majority:.1f}% majority)"
+    return head + (": " + "; ".join(causes) if causes else "")
+
+
+def join_diagnoses(values) -> str:
+    """The distinct non-empty diagnoses of a group's folds, in order, one string."""
+    return "; ".join(dict.fromkeys(v for v in values if isinstance(v, str) and v))
+
+
+def diagnose_groups(df: pd.DataFrame, margin: float = FLOOR_MARGIN) -> pd.DataFrame:
+    """``df`` with ``diagnosis`` filled for every ok fold of a group whose mean accuracy is
+    within ``margin`` points of its mean majority rate (fold diagnoses are kept)."""
+    if not len(df) or "majority" not in df:
+        return df
+    out = df.copy()
+    out["diagnosis"] = out["diagnosis"].fillna("") if "diagnosis" in out else ""
+    keys = [k for k in GROUP_KEYS if k in out]
+    ok = out[out["status"] == "ok"]
+    for key, g in ok.groupby(keys):
+        acc, floor = g["accuracy"].mean(), g["majority"].mean()
+        if at_floor(acc, floor, margin):
+            note = f"group at its floor (mean {acc:.1f}% vs {floor:.1f}% majority over {len(g)} folds)"
+            empty = g.index[g["diagnosis"] == ""]
+            out.loc[empty, "diagnosis"] = note
+    return out
+
+
+def group_floor(df: pd.DataFrame) -> pd.DataFrame:
+    """Per group: mean accuracy, mean majority, margin over the floor and the diagnoses seen."""
+    ok = df[df["status"] == "ok"] if len(df) else df
+    if not len(ok):
+        return pd.DataFrame(columns=[*GROUP_KEYS, "accuracy", "majority", "above_floor", "diagnosis"])
+    keys = [k for k in GROUP_KEYS if k in ok]
+    g = ok.groupby(keys)
+    out = pd.concat([g["accuracy"].mean(), g["majority"].mean(),
+                     g["diagnosis"].agg(join_diagnoses)], axis=1)
+    out["above_floor"] = out["accuracy"] - out["majority"]
+    return out.reset_index()

@@ -1,0 +1,105 @@
+"""A classifier in the CRM paper's shape, trained on cached frozen features (notebook 05).
+
+Kim et al. 2019 explain a modality classifier built as a truncated ImageNet VGG16,
+then a 3x3x512 convolution, global average pooling and a dense layer. Ours: the
+backbone of a network with offline ImageNet weights (MobileNetV2, Xception), cut at
+its last convolution and frozen, then the same head::
+
+    backbone map (u x v x K) -> "crm_conv" (3x3, 512, ReLU) -> "embedding" (GAP)
+                             -> "logits" (dense) -> "probs" (softmax)
+
+The head is linear in the ``crm_conv`` map after it, so CAM is defined there and
+CRM has its closed form; Grad-CAM is taken at the same layer. The backbone's maps
+are computed once per image (:mod:`medlib.features`, ``output="feature_map"``) and
+only the head is trained (Kim et al. train more layers; a frozen backbone keeps
+this within a CPU's reach, and the classifier still has to earn its place: its
+test accuracy is reported beside its floor).
+
+:func:`cross_fit` trains one head per fold of a grouped k-fold split, so every image
+gets a prediction (and an explanation) from a model that never saw it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import config
+from ..features import Extractor, feature_views
+from . import training
+
+HEAD_LAYER = "crm_conv"
+
+
+def build_head(map_shape, n_classes: int, filters: int = 512, kernel: int = 3):
+    """The CRM paper's head on a backbone feature map of ``map_shape`` (u, v, K); ``kernel``
+    1 instead of the paper's 3 where the map is large (whole smears: 9x cheaper on a CPU)."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input(tuple(map_shape), name="backbone_map")
+    x = layers.Conv2D(filters, kernel, padding="same", activation="relu", name=HEAD_LAYER)(inp)
+    x = layers.GlobalAveragePooling2D(name="embedding")(x)
+    x = layers.Dense(n_classes, name="logits")(x)
+    model = keras.Model(inp, layers.Softmax(name="probs")(x), name="crm_head")
+    model.feature_layer = HEAD_LAYER
+    return model
+
+
+def full_classifier(network: str, image_shape, head):
+    """Backbone (ImageNet, frozen) + a trained head, as one flat model of images in [0, 1]."""
+    import keras
+
+    from ..models import build_model
+
+    base = build_model(network, tuple(image_shape), 2, "off_the_shelf")
+    x = base.get_layer(base.feature_layer).output
+    for layer in head.layers[1:]:
+        x = layer(x)
+    model = keras.Model(base.input, x, name=f"{network}_crm_classifier")
+    model.feature_layer = HEAD_LAYER
+    return model
+
+
+@dataclass
+class CrossFit:
+    """Out-of-fold results of :func:`cross_fit`."""
+
+    proba: np.ndarray        # N x C, each row from the fold model that held that image out
+    fold: np.ndarray         # N, the fold each image was tested in
+    heads: list              # one trained head per fold
+    maps: np.ndarray         # N x u x v x K backbone maps (float32)
+    summaries: list          # per fold: epochs run, best epoch, plateau, train accuracy
+
+
+def cross_fit(ds, network: str, splits, val_fraction: float = 0.15, folds=None,
+              epochs: int = 200, patience: int = 10, batch_size: int = 32, lr: float = 1e-3,
+              kernel: int = 3, seed: int = config.DEFAULT_SEED, progress: bool = True) -> CrossFit:
+    """Train the CRM-shaped head on each fold's training part (early stopping on its
+    validation part) and predict the fold's test images."""
+    import keras
+
+    from .splits import fold_indices
+
+    maps = feature_views(ds.spec.key, ds.images, Extractor(network, "feature_map"), 0,
+                         progress=progress, dtype=np.float16)[0].astype(np.float32)
+    y = ds.targets
+    folds = sorted(set(splits["fold"])) if folds is None else folds
+    proba = np.full((len(ds), ds.spec.n_classes), np.nan)
+    tested = np.full(len(ds), -1)
+    heads, summaries = [], []
+    from ..progress import progress_bar
+
+    for k in progress_bar(folds, desc=f"{ds.spec.key} {network} head folds", disable=not progress):
+        train, val, test = fold_indices(splits, k, seed, val_fraction)
+        keras.utils.set_random_seed(seed + k)
+        head = build_head(maps.shape[1:], ds.spec.n_classes, kernel=kernel)
+        head.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
+                     metrics=["accuracy"])
+        info = training.fit_head(head, maps[train], y[train], maps[val], y[val], epochs, patience,
+                                 batch_size)
+        proba[test] = training.predict(head, maps[test])
+        tested[test] = k
+        heads.append(head)
+        summaries.append({k2: v for k2, v in info.items() if k2 != "history"} | {"fold": k})
+    return CrossFit(proba, tested, heads, maps, summaries)

@@ -1,0 +1,133 @@
+"""Frozen ImageNet backbone features, computed once per image and cached on disk.
+
+Off-the-shelf transfer (s2.1.1) trains only a head on what a frozen backbone
+outputs, so the backbone never needs to run twice on the same pixels. This
+module is that artefact: for a dataset's image array, a network with ImageNet
+weights and a *view* of every image, it computes the backbone output once and
+keeps it under ``MEDLIB_CACHE_DIR/features/``, keyed by
+
+* dataset key and image size (part of the file name, for people),
+* network and weights file (which backbone),
+* output (``embedding``: the pooled vector the paper's head reads; or the last
+  feature map, for heads with spatial layers, e.g. the CRM paper's conv head),
+* view (0: the images as they are; k >= 1: the k-th augmented copy, drawn with
+  a fixed seed from the dataset's s2.2 augmentation),
+* a SHA-1 of the pixel array itself, so any change of images, order, crop or
+  harmonisation gives a new entry and a stale cache can never be read.
+
+Where the paper augments (COV_CT: shifts and noise; COV_X: rotations), a head
+is trained on a fixed number of augmented views of every training image: the
+paper's augmentation still applies, without recomputing the backbone per epoch.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import config
+from .progress import progress_bar
+
+
+@dataclass(frozen=True)
+class FeatureKey:
+    dataset: str
+    size: tuple[int, int]
+    network: str
+    weights: str      # file name of the ImageNet weights ("imagenet": Keras's download)
+    output: str       # "embedding" or a feature-map layer name
+    view: int         # 0: as is; k >= 1: k-th augmented view
+    pixels: str       # SHA-1 of the uint8 image array (first 16 hex digits)
+
+    def path(self) -> Path:
+        h, w = self.size
+        folder = f"{self.network}_{h}x{w}_{Path(self.weights).stem}_{self.output}_{self.pixels}"
+        return config.cache_dir() / "features" / self.dataset / folder / f"view{self.view}.npy"
+
+
+def pixel_digest(images: np.ndarray) -> str:
+    """SHA-1 of a uint8 image array, its shape included."""
+    h = hashlib.sha1(str(images.shape).encode())
+    h.update(np.ascontiguousarray(images).tobytes())
+    return h.hexdigest()[:16]
+
+
+def augmented_view(images: np.ndarray, augmentation, view: int, seed: int = config.DEFAULT_SEED,
+                   batch_size: int = 64) -> np.ndarray:
+    """The ``view``-th augmented copy of uint8 ``images`` as float32 in [0, 1] (view 0: as is)."""
+    from .data import make_augmenter
+
+    x = images.astype(np.float32) / 255.0
+    if view == 0 or augmentation.is_identity:
+        return x
+    augment = make_augmenter(augmentation, seed=seed * 1000 + view)
+    return np.concatenate([augment(x[s:s + batch_size]) for s in range(0, len(x), batch_size)])
+
+
+class Extractor:
+    """A network's frozen ImageNet backbone, built once and reused for every view and dataset
+    of the same input size (building costs seconds to a minute on a CPU)."""
+
+    def __init__(self, network: str, output: str = "embedding"):
+        self.network, self.output = network, output
+        self._models: dict = {}
+
+    def weights(self) -> str:
+        from .models.weights import imagenet_weights
+        from .models.zoo import ARCHITECTURES
+
+        return Path(imagenet_weights(ARCHITECTURES[self.network].app)).name  # may raise
+
+    def model(self, shape):
+        import keras
+
+        from .models import build_model
+
+        if shape not in self._models:
+            full = build_model(self.network, shape, 2, "off_the_shelf")
+            name = "embedding" if self.output == "embedding" else (
+                full.feature_layer if self.output == "feature_map" else self.output)
+            self._models[shape] = keras.Model(full.input, full.get_layer(name).output)
+        return self._models[shape]
+
+    def __call__(self, x: np.ndarray, batch_size: int = 32) -> np.ndarray:
+        return np.asarray(self.model(tuple(x.shape[1:])).predict(x, batch_size=batch_size, verbose=0))
+
+
+def features(dataset: str, images: np.ndarray, extractor: Extractor, view: int = 0,
+             augmentation=None, seed: int = config.DEFAULT_SEED, dtype=np.float32) -> np.ndarray:
+    """Backbone output of every image for one view, from the cache or computed and cached.
+
+    Raises :class:`medlib.models.WeightsUnavailable` when the network has no ImageNet weights.
+    """
+    key = FeatureKey(dataset, tuple(images.shape[1:3]), extractor.network, extractor.weights(),
+                     extractor.output, view, pixel_digest(images))
+    path = key.path()
+    if path.exists():
+        return np.load(path)
+    x = augmented_view(images, augmentation, view, seed) if view else images.astype(np.float32) / 255.0
+    out = extractor(x).astype(dtype)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.npy")
+    np.save(tmp, out)
+    tmp.replace(path)
+    meta = path.parent / "key.json"
+    if not meta.exists():
+        meta.write_text(json.dumps({k: v for k, v in asdict(key).items() if k != "view"}, indent=1))
+    return out
+
+
+def feature_views(dataset: str, images: np.ndarray, extractor: Extractor, views: int = 0,
+                  augmentation=None, seed: int = config.DEFAULT_SEED, progress: bool = True,
+                  dtype=np.float32) -> np.ndarray:
+    """Views 0..``views`` stacked: (views + 1, N, ...). No augmentation means one view only."""
+    n = 0 if augmentation is None or augmentation.is_identity else views
+    bar = progress_bar(range(n + 1), desc=f"features {dataset} {extractor.network}",
+                       disable=not progress)
+    return np.stack([features(dataset, images, extractor, v, augmentation, seed, dtype) for v in bar])
+
+
+__all__ = ["FeatureKey", "Extractor", "features", "feature_views", "augmented_view", "pixel_digest"]
