@@ -1,5 +1,7 @@
 # medlib: two commands do all set-up on a fresh machine.
-#   make reproduce   run notebooks 01-06 headless (PROFILE=smoke|quick|full, default quick)
+#   make reproduce   run notebooks 01-06 headless (PROFILE=smoke|quick|extended|full, default quick;
+#                    DATA=folder runs notebooks 01-02 on your own folder of classes, and
+#                    DATA_TARGET=folder notebook 03 on the pair)
 #   make test        unit tests + notebooks under nbval (smoke defaults)
 # Both create the Python environment (.venv) first if it is missing or stale.
 
@@ -11,7 +13,7 @@ TF      ?= cpu
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-$(TF)
 
-.PHONY: help env data reproduce test lab clean
+.PHONY: help env data reproduce run test lab clean
 help:
 	@sed -n 's/^#   //p' Makefile
 
@@ -19,16 +21,19 @@ env: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[$(TF),dev]'
+	$(PY) -m pip install -q -e '.[$(TF),dev,dicom,jax]'
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (medlib)" >/dev/null
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-data: env                  ## locate every dataset, print the inventory (DOWNLOAD=1 fetches direct ones)
+data: env                  ## where every dataset was looked for, and the inventory (DOWNLOAD=1 fetches direct ones)
 	$(PY) -m medlib data $(if $(DOWNLOAD),--download)
 
 reproduce: env             ## execute the notebooks with papermill into build/$(PROFILE)
-	$(PY) -m medlib reproduce --profile $(PROFILE)
+	$(PY) -m medlib reproduce --profile $(PROFILE) $(if $(DATA),--data $(DATA)) $(if $(DATA_TARGET),--data-target $(DATA_TARGET))
+
+run: env                   ## fold jobs of a profile without notebooks (SHARD=i/n for one part of them)
+	$(PY) -m medlib run --profile $(PROFILE) $(if $(SHARD),--shard $(SHARD))
 
 test: env                  ## pytest + nbval (notebooks re-run with their smoke defaults)
 	$(PY) -m pytest -q tests

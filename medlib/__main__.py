@@ -1,7 +1,7 @@
 """Command line.
 
     python -m medlib data [--download]        where every dataset was looked for, and the inventory
-    python -m medlib reproduce [--profile P] [--only 02 03] [--data FOLDER]
+    python -m medlib reproduce [--profile P] [--only 02 03] [--data FOLDER [--data-target FOLDER]]
                                               run the notebooks with papermill (`make reproduce`)
     python -m medlib run --profile P [--datasets ...] [--networks ...] [--strategies ...]
                          [--folds 0 1] [--shard i/n] [--rerun] [--list]
@@ -92,9 +92,10 @@ def main(argv=None) -> int:
     rep = sub.add_parser("reproduce", help="run the notebooks with papermill")
     rep.add_argument("--profile", default="quick", choices=list(PROFILES))
     rep.add_argument("--only", nargs="*", help="notebook name prefixes, e.g. 01 02")
-    rep.add_argument("--data", help="a folder of class sub-folders: run notebooks 01-03 on it")
+    rep.add_argument("--data", help="a folder of class sub-folders: run notebooks 01-02 on it")
+    rep.add_argument("--data-target", help="a second folder, same classes: notebook 03 on the pair")
     rep.set_defaults(func=lambda a: __import__("medlib.reproduce", fromlist=["run"]).run(
-        a.profile, a.only, a.data))
+        a.profile, a.only, a.data, a.data_target))
     run = sub.add_parser("run", help="run (or list) fold jobs of a profile without a notebook")
     run.add_argument("--profile", required=True, choices=list(PROFILES))
     run.add_argument("--datasets", nargs="*")

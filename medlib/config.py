@@ -46,15 +46,15 @@ def cache_dir() -> Path:
 def _profile_dir(var: str, name: str, profile: str | None) -> Path:
     # The smoke profile (tests, nbval) writes under build/smoke/ so that running the
     # tests never overwrites the committed quick-profile figures and results.
-    # Results of each profile live apart (results/quick, results/full); the
-    # committed figures/ are the quick profile's, a full run writes figures/full.
+    # Results of each profile live apart (results/quick, results/extended, ...); the
+    # committed figures/ are the quick profile's, another profile writes figures/<profile>.
     if profile == "smoke" and not os.environ.get(var):
         return PROJECT_ROOT / "build" / "smoke" / name
     base = _env_path(var, PROJECT_ROOT / name)
     if name == "results" and profile:
         return base / profile
-    if name == "figures" and profile == "full":
-        return base / "full"
+    if name == "figures" and profile not in (None, "quick"):
+        return base / profile
     return base
 
 

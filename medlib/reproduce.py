@@ -19,7 +19,7 @@ from pathlib import Path
 from . import config
 
 NOTEBOOKS_DIR = config.PROJECT_ROOT / "notebooks"
-DATA_NOTEBOOKS = ("01", "02", "03")  # the notebooks that take a user's folder (DATA)
+DATA_NOTEBOOKS = ("01", "02")  # the notebooks that take a user's folder (DATA); 03 takes a pair
 
 
 def notebooks() -> list[Path]:
@@ -76,7 +76,8 @@ class PeakMemory:
         self._thread.join()
 
 
-def run(profile: str = "quick", only: list[str] | None = None, data: str | None = None) -> int:
+def run(profile: str = "quick", only: list[str] | None = None, data: str | None = None,
+        data_target: str | None = None) -> int:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -87,9 +88,11 @@ def run(profile: str = "quick", only: list[str] | None = None, data: str | None 
     for nb in notebooks():
         if only and not any(nb.name.startswith(o) for o in only):
             continue
-        if data and not nb.name.startswith(DATA_NOTEBOOKS):
+        pair = bool(data and data_target and nb.name.startswith("03"))
+        if data and not (nb.name.startswith(DATA_NOTEBOOKS) or pair):
             continue
-        params = {"PROFILE": profile, **({"DATA": str(Path(data).resolve())} if data else {})}
+        params = {"PROFILE": profile, **({"DATA": str(Path(data).resolve())} if data else {}),
+                  **({"DATA_TARGET": str(Path(data_target).resolve())} if pair else {})}
         out = out_dir / nb.name
         print(f"[reproduce] {nb.name} (profile {profile}{', data ' + data if data else ''}) ...", flush=True)
         start = time.time()

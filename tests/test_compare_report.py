@@ -21,16 +21,18 @@ def test_paper_tables_shapes_and_spot_values():
     assert paper.crm_roi_table().loc["crm"].mean() < paper.crm_roi_table().loc["cam"].mean()
 
 
-def _rows():
+def _rows(floor=30.0):
     rows = []
     for fold in range(3):
         for net, ots, scr in (("xception", 40, 60), ("mobilenetv2", 50, 49)):
             for strategy, acc in (("off_the_shelf", ots), ("scratch", scr)):
-                rows.append({"dataset": "cells2", "network": net, "strategy": strategy, "fold": fold,
-                             "status": "ok", "reason": "", "accuracy": acc + fold, "sensitivity": acc,
-                             "specificity": acc, "auc": acc, "f1": acc, "mcc": 0.1, "seconds": 1.0})
-        rows.append({"dataset": "cells2", "network": "vgg19", "strategy": "off_the_shelf", "fold": fold,
-                     "status": "not run", "reason": "no ImageNet weights for VGG19\nsteps"})
+                rows.append({"dataset": "cells2", "network": net, "strategy": strategy, "head": "dense",
+                             "fold": fold, "status": "ok", "reason": "", "accuracy": acc + fold,
+                             "balanced_accuracy": acc, "sensitivity": acc, "specificity": acc, "auc": acc,
+                             "f1": acc, "mcc": 0.1, "seconds": 1.0, "majority": floor, "diagnosis": ""})
+        rows.append({"dataset": "cells2", "network": "vgg19", "strategy": "off_the_shelf", "head": "dense",
+                     "fold": fold, "status": "not run", "reason": "no ImageNet weights for VGG19\nsteps",
+                     "majority": floor, "diagnosis": ""})
     return pd.DataFrame(rows)
 
 
@@ -41,6 +43,7 @@ def test_comparisons_from_fold_rows():
     assert long.loc["xception", "diff"] == pytest.approx(61.0 - 59.66)
     grid = compare.accuracy_grid(df, "off_the_shelf")
     assert grid.loc["cells2", "vgg19"] == "not run (61.8)"
+    assert grid.loc["cells2", "floor"] == "30.0"
     change = compare.strategy_change(df).set_index("network")
     assert change.loc["xception", "ours"] == pytest.approx(20.0)
     assert change.loc["xception", "paper"] == pytest.approx(59.66 - 46.80)
@@ -52,17 +55,34 @@ def test_comparisons_from_fold_rows():
     assert best.loc[("cells2", "ours"), "network"] == "xception"
 
 
+def test_floor_rows_decide_nothing():
+    df = _rows(floor=58.0)  # xception scratch (61) and mobilenetv2 (49-51) sit at this floor
+    change = compare.strategy_change(df).set_index("network")
+    assert not change.loc["xception", "comparable"] and "scratch at its floor" in change.loc["xception", "note"]
+    best = compare.best_beside_paper(df, "scratch")
+    assert best.loc[("cells2", "ours"), "network"] == "none above its floor"
+    claim = report.scratch_vs_off_the_shelf({"quick": {"transfer": df}})
+    assert claim["verdict"] == "not tested here"
+    numbers = report.number_table({"transfer": df})
+    x = numbers[(numbers.source == "Table 7") & (numbers.network == "xception")].iloc[0]
+    assert x["verdict"].startswith("not tested")
+
+
 def test_report_verdicts_follow_the_fixed_tolerances():
     res = {"transfer": _rows()}
     numbers = report.number_table(res)
     x = numbers[(numbers.source == "Table 7") & (numbers.network == "xception")].iloc[0]
     assert x["verdict"] == "reproduced"  # 61.0 vs 59.66
-    claims = report.claims(res).set_index("claim")
-    first = claims.iloc[0]
-    assert first["verdict"] == "holds"  # xception +20 points, the only deep network here
-    assert claims.iloc[1]["verdict"] == "not testable here"
-    ex = pd.DataFrame({"network": ["m"] * 3, "method": ["cam", "gradcam", "crm"],
-                       "roi_ratio": [60.0, 60.0, 40.0]})
-    assert report._crm_claim({"explain": ex})["verdict"] == "holds"
-    ex.loc[2, "roi_ratio"] = 55.0
-    assert report._crm_claim({"explain": ex})["verdict"] == "does not hold"
+    claims = report.claims({"quick": res}).set_index("claim")
+    assert claims.iloc[0]["verdict"] == "holds"  # xception +20 points, the only deep network here
+    assert claims.iloc[0]["profile"] == "quick"
+    assert claims.iloc[1]["verdict"] == "not tested here"
+    clf = pd.DataFrame({"network": ["m"], "accuracy": [99.0], "majority": [22.0]})
+    roi = pd.DataFrame({"network": ["m"] * 3, "class": ["CT"] * 3, "method": ["cam", "gradcam", "crm"],
+                        "roi_ratio": [60.0, 60.0, 40.0]})
+    assert report.crm_roi_smaller({"quick": {"modality": clf, "modality_roi": roi}})["verdict"] == "holds"
+    roi.loc[2, "roi_ratio"] = 55.0
+    assert report.crm_roi_smaller({"quick": {"modality": clf, "modality_roi": roi}})["verdict"] == "does not hold"
+    clf.loc[0, "accuracy"] = 24.0  # a classifier at its floor: the ROI sizes are evidence of nothing
+    assert report.crm_roi_smaller({"quick": {"modality": clf, "modality_roi": roi}})["verdict"] == "not tested here"
+    assert report.paper_cells2_floor()["verdict"] == "holds"  # 61.8% best vs 62.0% eosinophils

@@ -18,9 +18,13 @@ def results(tmp_path, monkeypatch):
     return tmp_path
 
 
+def _block():
+    return get_profile("smoke").cross[0]
+
+
 def test_class_mapping_is_explicit():
     task = xd.TASKS["covid_ct"]
-    ds = xd.task_dataset("mosmed_ct", task, get_profile("smoke"), 1)
+    ds = xd.task_dataset("mosmed_ct", task, _block(), 1)
     assert ds.spec.classes == task.classes and set(ds.targets) == {0, 1}
     bad = xd.Task("t", ("a", "b"), "b", {"mosmed_ct": {"non-covid": "a"}})  # covid-19 unmapped
     with pytest.raises(xd.ClassMappingError, match="covid-19"):
@@ -31,25 +35,25 @@ def test_class_mapping_is_explicit():
 
 
 def test_lymphocyte_monocyte_drops_other_classes():
-    ds = xd.task_dataset("cells2", xd.TASKS["lymphocyte_monocyte"], get_profile("smoke"), 1)
+    ds = xd.task_dataset("cells2", xd.TASKS["lymphocyte_monocyte"], _block(), 1)
     assert set(ds.index["source_label"]) == {"lymphocyte", "monocyte"}
-    assert len(ds) == len(ds.images) == 2 * get_profile("smoke").cross_per_class
+    assert len(ds) == len(ds.images) == 2 * _block().per_class
 
 
 def test_target_never_enters_training_or_model_selection(results, monkeypatch):
     seen = {}
     real = transfer.fit_predict
 
-    def spy(model, head, ds, train, val, *args, **kwargs):
+    def spy(ctx, network, strategy, head, block, ds, train, val, targets, *args, **kwargs):
         seen["train_val"] = ds.images[np.r_[train, val]]
         seen["train_val_keys"] = set(ds.index.get("dataset", pd.Series([ds.spec.key])).unique())
-        seen["test"] = kwargs["test_images"]
-        return real(model, head, ds, train, val, *args, **kwargs)
+        seen["test"] = np.concatenate([t.images[i] for t, i in targets])
+        return real(ctx, network, strategy, head, block, ds, train, val, targets, *args, **kwargs)
 
     monkeypatch.setattr(xd, "fit_predict", spy)
-    job = xd.CrossJob(("cov_ct",), "mosmed_ct", "covid_ct", "mobilenetv2", "scratch", "smoke", 5)
+    job = xd.CrossJob(("cov_ct",), "mosmed_ct", "covid_ct", "mobilenetv2", "off_the_shelf", "smoke", 5)
     row = xd.run_cross(job)
-    tgt = xd.task_dataset("mosmed_ct", xd.TASKS["covid_ct"], get_profile("smoke"), 5)
+    tgt = xd.task_dataset("mosmed_ct", xd.TASKS["covid_ct"], _block(), 5)
     from medlib.experiments.splits import content_hashes
 
     assert not set(content_hashes(seen["train_val"])) & set(content_hashes(tgt.images))
@@ -60,7 +64,7 @@ def test_target_never_enters_training_or_model_selection(results, monkeypatch):
 
 def test_leak_check_fires_when_target_is_in_training():
     task = xd.TASKS["covid_ct"]
-    src = xd.task_dataset("cov_ct", task, get_profile("smoke"), 1)
+    src = xd.task_dataset("cov_ct", task, _block(), 1)
     with pytest.raises(AssertionError, match="target image"):
         xd.assert_target_unseen(src, np.arange(3), np.arange(3, 5), src)
 
@@ -68,14 +72,16 @@ def test_leak_check_fires_when_target_is_in_training():
 def test_smoke_run_pairs(results):
     cross, folds, absent = xd.run_pairs("smoke", seed=3, progress=False)
     assert set(zip(cross["sources"], cross["target"])) == {("cov_ct", "mosmed_ct"), ("mosmed_ct", "cov_ct")}
-    assert (cross["status"] == "ok").all()
+    assert (cross["status"] == "ok").all() and set(cross["head"]) == {"dense", "logreg"}
+    assert cross["majority"].between(0, 100).all() and "diagnosis" in cross
     assert set(folds["dataset"]) == {"cov_ct@covid_ct", "mosmed_ct@covid_ct"}
-    assert len(folds) == 2 * get_profile("smoke").folds
+    assert len(folds) == 2 * 2 * get_profile("smoke").cv_folds  # 2 datasets x 2 heads x folds
     paper_pairs = [p.name for p in xd.PAIRS if p.in_paper]
     assert sorted(absent["pair"]) == sorted(paper_pairs)
     assert absent["reason"].str.contains("not run: dataset").all()
     table = xd.drop_table(cross, folds)
-    assert np.allclose(table["drop"], table["cross_accuracy"] - table["in_domain_accuracy"])
+    assert np.allclose(table["drop_accuracy"], table["cross_accuracy"] - table["in_domain_accuracy"])
+    assert np.allclose(table["drop_auc"], table["cross_auc"] - table["in_domain_auc"])
     # resume: a second call trains nothing and returns the same rows
     again, _, _ = xd.run_pairs("smoke", seed=3, progress=False)
     pd.testing.assert_frame_equal(cross, again)

@@ -1,4 +1,6 @@
 """Readers on real pydicom test files, every Pillow mode we meet, and every kind of bad file."""
+import struct
+
 import numpy as np
 import pydicom
 import pytest
@@ -6,6 +8,7 @@ from PIL import Image
 from pydicom.data import get_testdata_file
 
 from medlib.data import ImageReadError, read_image
+from medlib.data import readers
 
 
 def test_rescaled_ct_uses_hounsfield_units():
@@ -60,7 +63,7 @@ def test_raster_modes(tmp_path, mode, suffix):
     img = read_image(path)
     assert img.dtype == np.float32 and img.shape[:2] == (20, 30) and img.shape[2] in (1, 3)
     assert 0.0 <= img.min() and img.max() <= 1.0
-    if mode == "I;16":
+    if mode == "I;16":  # values use the whole 16-bit range here
         np.testing.assert_allclose(img[..., 0], arr / 65535.0, atol=1e-6)
 
 
@@ -105,3 +108,86 @@ def test_bad_files_name_the_file(tmp_path, make, reason):
     with pytest.raises(ImageReadError, match=reason) as info:
         read_image(path)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("top,divisor", [(4095, 4095.0), (200, 255.0), (1000, 1023.0)])
+def test_16_bit_images_are_scaled_by_their_actual_range(tmp_path, top, divisor):
+    """12-bit data (or 8-bit values in a 16-bit file) must not be divided by 65535 and turn black."""
+    arr = np.linspace(0, top, 20 * 30).astype(np.uint16).reshape(20, 30)
+    Image.fromarray(arr).save(tmp_path / "deep.png")
+    img = read_image(tmp_path / "deep.png")[..., 0]
+    np.testing.assert_allclose(img, arr / divisor, atol=1e-6)
+    assert img.max() > 0.75  # not 200 / 65535 = 0.003: black
+
+
+def test_a_decompression_bomb_names_the_file(tmp_path, monkeypatch):
+    """A PNG whose header claims 60000 x 60000 pixels is refused before decoding."""
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 60000, 60000, 8, 0, 0, 0, 0)) \
+        + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b"")
+    path = tmp_path / "bomb.png"
+    path.write_bytes(png)
+    with pytest.raises(ImageReadError, match="bomb.png.*60000x60000") as info:
+        read_image(path)
+    assert "MEDLIB_MAX_PIXELS" in str(info.value)
+    monkeypatch.setattr(readers, "MAX_PIXELS", 10**10)  # the limit is configurable; past it the
+    with pytest.raises(ImageReadError, match="bomb.png"):  # broken stream still names the file
+        read_image(path)
+
+
+def test_palette_colour_dicom_is_read_through_its_lut():
+    img = read_image(get_testdata_file("examples_palette.dcm"))
+    assert img.shape == (800, 350, 3) or img.shape[-1] == 3
+    assert 0 <= img.min() and img.max() <= 1 and img.std() > 0.05
+
+
+def test_multiframe_dicom_policy(monkeypatch):
+    path = get_testdata_file("rtdose.dcm")  # 15 frames
+    with pytest.warns(UserWarning, match="15 frames.*frame 7"):
+        middle = read_image(path)
+    first = read_image(path, frame=0)
+    assert middle.shape == first.shape and not np.array_equal(middle, first)
+    monkeypatch.setattr(readers, "MULTIFRAME", "error")
+    with pytest.raises(ImageReadError, match="rtdose.dcm.*multi-frame"):
+        read_image(path)
+    with pytest.raises(ImageReadError, match="frame 20 asked"):
+        read_image(path, frame=20)
+
+
+def test_dicom_without_preamble_is_read(tmp_path):
+    ds = pydicom.dcmread(get_testdata_file("MR_small.dcm"))
+    reference = read_image(get_testdata_file("MR_small.dcm"))
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_dataset
+
+    fp = DicomBytesIO()
+    fp.is_little_endian, fp.is_implicit_VR = True, True
+    write_dataset(fp, ds)  # the data set alone: no preamble, no "DICM", no file meta
+    for name in ("bare.dcm", "bare_no_suffix"):
+        out = tmp_path / name
+        out.write_bytes(fp.getvalue())
+        raw = out.read_bytes()
+        assert raw[128:132] != b"DICM"
+        np.testing.assert_allclose(read_image(out), reference, atol=1e-6)
+
+
+def test_compressed_dicom_needs_its_decoder_and_says_how_to_get_it(monkeypatch):
+    path = get_testdata_file("MR_small_jpeg_ls_lossless.dcm")
+    try:
+        img = read_image(path)  # the medlib[dicom] extra is installed: it decodes
+        np.testing.assert_allclose(img, read_image(get_testdata_file("MR_small.dcm")), atol=1e-6)
+    except ImageReadError as exc:
+        assert "medlib[dicom]" in str(exc)
+    import pydicom.dataset
+
+    def no_plugin(self):
+        raise RuntimeError("Unable to decompress 'JPEG-LS Lossless Image Compression' pixel data because "
+                           "all plugins are missing")
+
+    monkeypatch.setattr(pydicom.dataset.Dataset, "pixel_array", property(no_plugin))
+    with pytest.raises(ImageReadError, match=r"MR_small_jpeg_ls_lossless.dcm.*JPEG-LS.*medlib\[dicom\]"):
+        read_image(path)

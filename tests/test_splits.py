@@ -42,3 +42,49 @@ def test_leak_is_detected():
     splits = pd.DataFrame({"sha1": ["x", "y", "z", "w"], "group": ds.index.group, "group_id": [0, 0, 1, 2]})
     with pytest.raises(AssertionError, match="share"):
         assert_no_leak(splits, np.array([0]), np.array([2]), np.array([1]))
+
+
+def test_official_split_is_kept(mirror):
+    ds = load_dataset("breastmnist", size=(32, 32), progress=False)
+    splits = make_splits(ds, "official", seed=0)
+    tr, va, te = fold_indices(splits, 0, seed=0, val_fraction=0.15)
+    assert (len(tr), len(va), len(te)) == tuple((ds.index["split"] == s).sum() for s in ("train", "val", "test"))
+
+
+def test_cross_validation_refuses_a_class_smaller_than_the_folds():
+    rng = np.random.default_rng(2)
+    ds = _toy([f"p{i}" for i in range(12)], [0] * 10 + [1] * 2, rng.integers(0, 255, (12, 4, 4, 3)))
+    with pytest.raises(ValueError, match="'malignant' \\(2\\)"):
+        make_splits(ds, folds=5, seed=0)
+
+
+def test_published_splits_hold_no_machine_path_and_survive_a_moved_mirror(mirror, tmp_path, monkeypatch):
+    """Splits are keyed by path relative to the dataset root: a mirror elsewhere gives the same
+    folds, and the committed quick-profile split file is reused as is."""
+    import shutil
+
+    from medlib import config
+    from medlib.experiments.splits import load_or_make_splits
+
+    moved = tmp_path / "elsewhere" / "data"
+    moved.mkdir(parents=True)
+    (moved / "covid-ct").symlink_to(mirror / "covid-ct")
+    a = make_splits(load_dataset("cov_ct", size=(32, 32), progress=False), 10, config.DEFAULT_SEED)
+    monkeypatch.setenv("MEDLIB_DATA_MIRROR", str(moved))
+    monkeypatch.setenv("MEDLIB_CACHE_DIR", str(tmp_path / "cache"))
+    ds = load_dataset("cov_ct", size=(32, 32), progress=False)
+    assert str(moved) in str(ds.index["path"].iloc[0])
+    b = make_splits(ds, 10, config.DEFAULT_SEED)
+    pd.testing.assert_frame_equal(a.drop(columns="sha1"), b.drop(columns="sha1"))
+    assert not a["file"].str.startswith("/").any()
+    committed = config.PROJECT_ROOT / "results" / "quick" / "splits" / "cov_ct_k10_seed20221.csv"
+    if committed.exists():  # the published folds, remade from the moved mirror, at their size
+        saved = pd.read_csv(committed, keep_default_na=False)
+        remade = make_splits(load_dataset("cov_ct", progress=False), 10, config.DEFAULT_SEED)
+        assert (remade["file"].to_numpy() == saved["file"].to_numpy()).all()
+        assert (remade["fold"].to_numpy() == saved["fold"].to_numpy()).all()
+        copy = tmp_path / "splits.csv"
+        shutil.copy(committed, copy)
+        stamp = copy.stat().st_mtime_ns
+        load_or_make_splits(ds, 10, config.DEFAULT_SEED, copy)
+        assert copy.stat().st_mtime_ns == stamp  # reused as published, not remade

@@ -127,7 +127,7 @@ def fetch(spec: DatasetSpec, target: Path) -> Path:
 
 def download(url: str, dest: Path, md5: str | None = None, chunk: int = 1 << 20) -> Path:
     """Stream ``url`` to ``dest`` via a temporary file; verify MD5; never leave partial files."""
-    from tqdm import tqdm
+    from ..progress import progress_bar
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".part")
@@ -135,8 +135,7 @@ def download(url: str, dest: Path, md5: str | None = None, chunk: int = 1 << 20)
     try:
         with urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as out:
             total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=Path(url).name[:40],
-                      disable=None) as bar:
+            with progress_bar(total=total, unit="B", unit_scale=True, desc=Path(url).name[:40]) as bar:
                 while block := response.read(chunk):
                     out.write(block)
                     digest.update(block)

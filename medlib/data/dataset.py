@@ -129,7 +129,7 @@ def read_row(row) -> np.ndarray:
 
 def _signature(spec: DatasetSpec, index: pd.DataFrame, size, letterbox) -> str:
     # every index column: the cached index must be the one asked for, annotations included
-    h = hashlib.sha1(json.dumps([spec.key, list(size), letterbox, list(index.columns)]).encode())
+    h = hashlib.sha1(json.dumps([spec.key, list(size), letterbox, spec.via_size, list(index.columns)]).encode())
     cols = index.astype(str)
     h.update(pd.util.hash_pandas_object(cols, index=False).values.tobytes())
     for path in index["path"].unique():
@@ -150,10 +150,13 @@ def load_dataset(key: str, size: tuple[int, int] | None = None, per_class: int |
     as annotations in ``box_x0 .. box_y1``. Unreadable files are
     skipped with a warning and listed in ``Dataset.skipped``.
     """
-    from tqdm import tqdm
+    from ..progress import progress_bar
 
     spec = get_spec(key)
     size = tuple(size or spec.image_size)
+    packed = packed_path(key, size, per_class, crop)
+    if index is None and packed is not None and packed.exists():
+        return _read_npz(spec, packed)
     if index is None:
         index = build_index(key)
     index = stratified_subset(index, per_class, seed, split)
@@ -162,13 +165,10 @@ def load_dataset(key: str, size: tuple[int, int] | None = None, per_class: int |
                              x0=np.nan, y0=np.nan, x1=np.nan, y1=np.nan)
     path = config.cache_dir() / f"{key}-{size[0]}x{size[1]}-{_signature(spec, index, size, spec.letterbox)}.npz"
     if cache and path.exists():
-        with np.load(path) as z:
-            kept = pd.read_json(io.StringIO(str(z["index"])), orient="table")
-            skipped = json.loads(str(z["skipped"]))
-            return Dataset(spec, z["images"], kept, [tuple(s) for s in skipped])
+        return _read_npz(spec, path)
     images, keep, skipped = [], [], []
-    for i, row in enumerate(tqdm(index.itertuples(), total=len(index), desc=f"decode {key}",
-                                 disable=not progress or None)):
+    for i, row in enumerate(progress_bar(index.itertuples(), total=len(index), desc=f"decode {key}",
+                                         disable=not progress)):
         try:
             img = read_row(row)
         except ImageReadError as exc:
@@ -179,10 +179,39 @@ def load_dataset(key: str, size: tuple[int, int] | None = None, per_class: int |
         keep.append(i)
     kept = index.iloc[keep].reset_index(drop=True)
     arr = np.stack(images) if images else np.zeros((0, *size, 3), np.uint8)
+    ds = Dataset(spec, arr, kept, skipped)
     if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.stem + ".tmp.npz")
-        np.savez(tmp, images=arr, index=np.array(kept.to_json(orient="table")),
-                 skipped=np.array(json.dumps(skipped)))
-        tmp.replace(path)
-    return Dataset(spec, arr, kept, skipped)
+        write_npz(ds, path)
+    return ds
+
+
+def packed_path(key: str, size, per_class=None, crop: bool = True) -> Path | None:
+    """Where a packed copy of the preprocessed dataset would be (``MEDLIB_ARRAYS``), if set.
+
+    A machine without the raw data (a lent GPU, a cluster node) reads datasets from
+    arrays packed elsewhere (``scripts/device_run.py pack``): same images, same index."""
+    import os
+
+    root = os.environ.get("MEDLIB_ARRAYS")
+    if not root:
+        return None
+    tag = f"{key}-{size[0]}x{size[1]}" + (f"-pc{per_class}" if per_class else "") + ("" if crop else "-whole")
+    return Path(root) / f"{tag}.npz"
+
+
+def write_npz(ds: Dataset, path: Path, compressed: bool = False) -> Path:
+    """The dataset's images, index and skipped files in one .npz (written whole or not at all)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    save = np.savez_compressed if compressed else np.savez
+    save(tmp, images=ds.images, index=np.array(ds.index.to_json(orient="table")),
+         skipped=np.array(json.dumps(ds.skipped)))
+    tmp.replace(path)
+    return path
+
+
+def _read_npz(spec: DatasetSpec, path: Path) -> Dataset:
+    with np.load(path) as z:
+        kept = pd.read_json(io.StringIO(str(z["index"])), orient="table")
+        skipped = json.loads(str(z["skipped"]))
+        return Dataset(spec, z["images"], kept, [tuple(s) for s in skipped])

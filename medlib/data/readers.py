@@ -2,22 +2,42 @@
 
 * DICOM (pydicom): modality LUT (rescale slope/intercept), then the VOI LUT or
   window centre/width from the file (or the full range when it has none),
-  MONOCHROME1 inverted so that higher always means brighter.
+  MONOCHROME1 inverted so that higher always means brighter; PALETTE COLOR
+  through its lookup table, YBR converted to RGB. A file without the 128-byte
+  preamble (a bare data set) is read when pydicom can parse it. Compressed
+  transfer syntaxes (JPEG lossless, JPEG-LS, JPEG 2000, ...) need decoder
+  plugins: ``pip install 'medlib[dicom]'`` (pylibjpeg with its libjpeg and
+  openjpeg plugins, pyjpegls); without them the error says so.
+* Multi-frame DICOM (:data:`MULTIFRAME`): a study image is one frame, so the
+  middle frame is read, with a warning naming the file and its frame count;
+  ``frame=`` picks another, ``MULTIFRAME = "error"`` refuses such files.
 * PNG / JPEG / TIFF / BMP (Pillow): L, LA, P, RGB, RGBA, 16-bit (I;16) and
   32-bit (I, F) modes. Alpha is dropped after compositing on black; palettes
-  are expanded; 16-bit values are divided by 65535.
+  are expanded. 16-bit and 32-bit integer images are scaled by their actual
+  range: divided by 2**b - 1 for the smallest bit depth b that holds the image's
+  largest value, so 12-bit data (max 4095) is not divided by 65535 and left
+  black, and 8-bit data stored as 16-bit keeps its grey levels.
+* Size: an image whose header declares more than :data:`MAX_PIXELS` pixels
+  (``MEDLIB_MAX_PIXELS``, default 200 million) is refused before decoding.
 
-Every failure raises :class:`ImageReadError` naming the file and the reason,
-so an index build can report and skip a bad file without losing the rest.
+Every failure raises :class:`ImageReadError` naming the file and the reason, so
+an index build reports and skips a bad file without losing the rest; nothing
+else escapes :func:`read_image` (``tests/test_readers.py`` fuzzes it).
 """
 from __future__ import annotations
 
+import os
+import struct
+import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 DICOM_SUFFIXES = {".dcm", ".dicom", ".ima"}
+MAX_PIXELS = int(os.environ.get("MEDLIB_MAX_PIXELS", 200_000_000))
+MULTIFRAME = "middle"  # or "error"
+DICOM_EXTRA = "pip install 'medlib[dicom]' (pylibjpeg, pylibjpeg-libjpeg, pylibjpeg-openjpeg, pyjpegls)"
 
 
 class ImageReadError(ValueError):
@@ -40,40 +60,69 @@ def is_dicom(path: Path) -> bool:
     return len(head) == 132 and head[128:132] == b"DICM"
 
 
-def read_image(path) -> np.ndarray:
-    """Read one image file; see the module docstring for the array form."""
+def read_image(path, frame: int | None = None) -> np.ndarray:
+    """Read one image file; see the module docstring for the array form and policies."""
     path = Path(path)
-    if not path.is_file():
-        raise ImageReadError(path, "file not found")
-    if path.stat().st_size == 0:
-        raise ImageReadError(path, "empty file (0 bytes)")
-    image = _read_dicom(path) if is_dicom(path) else _read_raster(path)
-    if image.ndim == 2:
-        image = image[..., None]
-    if image.size == 0 or min(image.shape[:2]) < 1:
-        raise ImageReadError(path, f"image has no pixels (shape {image.shape})")
-    return np.ascontiguousarray(image, dtype=np.float32)
+    try:
+        if not path.is_file():
+            raise ImageReadError(path, "file not found")
+        if path.stat().st_size == 0:
+            raise ImageReadError(path, "empty file (0 bytes)")
+        image = _read_dicom(path, frame) if is_dicom(path) else _read_raster(path)
+        if image.ndim == 2:
+            image = image[..., None]
+        if image.ndim != 3 or image.size == 0 or min(image.shape[:2]) < 1:
+            raise ImageReadError(path, f"image has no pixels (shape {image.shape})")
+        if image.shape[-1] not in (1, 3):
+            raise ImageReadError(path, f"{image.shape[-1]} channels (expected 1 or 3)")
+        image = np.ascontiguousarray(image, dtype=np.float32)
+        if not np.isfinite(image).all():
+            raise ImageReadError(path, "pixel values that are not finite numbers")
+        return image
+    except ImageReadError:
+        raise
+    except MemoryError:
+        raise ImageReadError(path, "too large to decode in memory") from None
+    except Exception as exc:  # anything a decoder throws on a hostile file names the file
+        raise ImageReadError(path, f"cannot read ({type(exc).__name__}: {exc})") from None
+
+
+def _check_size(path: Path, width: int, height: int, frames: int = 1) -> None:
+    if width * height * max(frames, 1) > MAX_PIXELS:
+        raise ImageReadError(path, f"declares {width}x{height}" + (f"x{frames}" if frames > 1 else "")
+                             + f" pixels, more than the limit of {MAX_PIXELS:,} (MEDLIB_MAX_PIXELS)")
 
 
 def _read_raster(path: Path) -> np.ndarray:
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None  # our limit (MAX_PIXELS) replaces Pillow's, checked on the header
     try:
         with Image.open(path) as im:
+            _check_size(path, *im.size)
             im.load()  # forces a full decode: truncated files fail here
             return _pil_to_float(im)
     except UnidentifiedImageError:
-        raise ImageReadError(path, "not an image Pillow can identify") from None
-    except (OSError, SyntaxError, ValueError) as exc:
+        return _read_dicom_without_preamble(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageReadError(path, f"too many pixels to decode safely ({exc})") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageReadError(path, f"cannot decode image ({exc})") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+
+
+def _integer_range(arr: np.ndarray) -> np.ndarray:
+    """Integer image -> [0, 1] by the smallest bit depth (>= 8) that holds its maximum."""
+    arr = arr.astype(np.float64)
+    top = max(float(arr.max()), 1.0)
+    bits = max(8, int(np.ceil(np.log2(top + 1))))
+    return np.clip(arr / (2.0 ** bits - 1), 0, 1).astype(np.float32)
 
 
 def _pil_to_float(im: Image.Image) -> np.ndarray:
     mode = im.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
-        return np.asarray(im, dtype=np.uint16).astype(np.float32) / 65535.0
-    if mode == "I":
-        arr = np.asarray(im, dtype=np.float64)
-        hi = 65535.0 if arr.max() > 255 else 255.0
-        return np.clip(arr / hi, 0, 1).astype(np.float32)
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        return _integer_range(np.asarray(im))
     if mode == "F":
         return _minmax(np.asarray(im, dtype=np.float32))
     if mode == "1":
@@ -83,7 +132,7 @@ def _pil_to_float(im: Image.Image) -> np.ndarray:
     if mode == "LA":
         arr = np.asarray(im, dtype=np.float32) / 255.0
         return arr[..., :1] * arr[..., 1:2]
-    if mode == "P":
+    if mode in ("P", "PA"):
         im = im.convert("RGBA")
     elif mode not in ("RGB", "RGBA"):
         im = im.convert("RGB")  # CMYK, YCbCr, LAB, HSV
@@ -93,24 +142,83 @@ def _pil_to_float(im: Image.Image) -> np.ndarray:
     return arr
 
 
-def _read_dicom(path: Path) -> np.ndarray:
+def _parse_dicom(path: Path, force: bool = False):
     import pydicom
     from pydicom.errors import InvalidDicomError
-    from pydicom.pixels import apply_modality_lut, apply_voi_lut
 
     try:
-        ds = pydicom.dcmread(path)
-    except (InvalidDicomError, OSError, EOFError, ValueError) as exc:
+        ds = pydicom.dcmread(path, force=force)
+    except (InvalidDicomError, OSError, EOFError, ValueError, KeyError, TypeError, struct.error) as exc:
         raise ImageReadError(path, f"not a readable DICOM file ({exc})") from None
+    return ds
+
+
+def _read_dicom_without_preamble(path: Path) -> np.ndarray:
+    """A file Pillow cannot identify may be a bare DICOM data set (no preamble, no "DICM")."""
+    try:
+        ds = _parse_dicom(path, force=True)
+    except ImageReadError:
+        ds = None
+    if ds is None or "PixelData" not in ds or "Rows" not in ds:
+        raise ImageReadError(path, "not an image Pillow can identify, nor a DICOM data set")
+    return _dicom_pixels(path, ds, None)
+
+
+def _read_dicom(path: Path, frame: int | None) -> np.ndarray:
+    try:
+        ds = _parse_dicom(path)
+    except ImageReadError as first:
+        try:  # no preamble: read it if pydicom can parse a data set with pixels
+            ds = _parse_dicom(path, force=True)
+        except ImageReadError:
+            raise first from None
+        if "PixelData" not in ds and "FloatPixelData" not in ds:
+            raise first from None
+    return _dicom_pixels(path, ds, frame)
+
+
+def _ensure_transfer_syntax(ds) -> None:
+    """A bare data set has no file meta: take the encoding pydicom detected while reading."""
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None and "TransferSyntaxUID" in meta:
+        return
+    implicit, little = getattr(ds, "original_encoding", (True, True))
+    uid = ImplicitVRLittleEndian if implicit else (ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
+    ds.file_meta = meta if meta is not None else FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = uid
+
+
+def _dicom_pixels(path: Path, ds, frame: int | None) -> np.ndarray:
+    from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut
+
     if "PixelData" not in ds and "FloatPixelData" not in ds:
         raise ImageReadError(path, "DICOM file has no pixel data")
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    _check_size(path, int(ds.get("Columns", 0) or 0), int(ds.get("Rows", 0) or 0), frames)
+    _ensure_transfer_syntax(ds)
     try:
         arr = ds.pixel_array
-    except Exception as exc:  # pydicom raises many types for broken pixel data
-        raise ImageReadError(path, f"cannot decode DICOM pixel data ({exc})") from None
-    if getattr(ds, "NumberOfFrames", 1) and int(getattr(ds, "NumberOfFrames", 1)) > 1:
-        arr = arr[int(ds.NumberOfFrames) // 2]  # middle frame of a multi-frame file
-    photometric = str(getattr(ds, "PhotometricInterpretation", "MONOCHROME2"))
+    except Exception as exc:  # pydicom raises many types for broken or undecodable pixel data
+        msg = str(exc)
+        if "plugin" in msg.lower() or "decompress" in msg.lower() or "decode" in msg.lower():
+            syntax = ds.file_meta.TransferSyntaxUID.name
+            raise ImageReadError(path, f"cannot decode DICOM pixel data compressed as {syntax!r}: "
+                                       f"its decoder is not installed; {DICOM_EXTRA}") from None
+        raise ImageReadError(path, f"cannot decode DICOM pixel data ({msg.splitlines()[0]})") from None
+    if frames > 1:
+        if MULTIFRAME == "error" and frame is None:
+            raise ImageReadError(path, f"multi-frame DICOM ({frames} frames); pass frame=")
+        pick = frames // 2 if frame is None else frame
+        if not 0 <= pick < frames:
+            raise ImageReadError(path, f"frame {pick} asked, the file has {frames}")
+        if frame is None:
+            warnings.warn(f"{path}: multi-frame DICOM ({frames} frames); reading frame {pick} "
+                          f"(the middle one)", stacklevel=3)
+        arr = arr[pick]
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2"))
     if photometric.startswith("MONOCHROME"):
         values = apply_modality_lut(arr, ds).astype(np.float64)
         has_voi = "VOILUTSequence" in ds or "WindowCenter" in ds
@@ -120,12 +228,13 @@ def _read_dicom(path: Path) -> np.ndarray:
         if photometric == "MONOCHROME1":
             values = 1.0 - values
         return values.astype(np.float32)
-    if photometric != "RGB":
-        from pydicom.pixels import convert_color_space
-
-        arr = convert_color_space(arr, photometric, "RGB")
-    bits = int(getattr(ds, "BitsStored", 8))
-    return (arr.astype(np.float32) / float(2**bits - 1)).clip(0, 1)
+    if photometric == "PALETTE COLOR":
+        rgb = apply_color_lut(arr, ds)
+        return _integer_range(rgb)
+    if photometric != "RGB" and not photometric.startswith("YBR"):  # pydicom returns YBR as RGB
+        raise ImageReadError(path, f"photometric interpretation {photometric!r} is not supported")
+    bits = int(ds.get("BitsStored", 8) or 8)
+    return (arr.astype(np.float32) / float(2 ** bits - 1)).clip(0, 1)
 
 
 def _window_to_unit(values: np.ndarray, ds) -> np.ndarray:

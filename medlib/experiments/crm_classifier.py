@@ -41,7 +41,7 @@ def build_head(map_shape, n_classes: int, filters: int = 512, kernel: int = 3):
     x = layers.Conv2D(filters, kernel, padding="same", activation="relu", name=HEAD_LAYER)(inp)
     x = layers.GlobalAveragePooling2D(name="embedding")(x)
     x = layers.Dense(n_classes, name="logits")(x)
-    model = keras.Model(inp, layers.Softmax(name="probs")(x), name="crm_head")
+    model = keras.Model(inp, layers.Softmax(name="probs", dtype="float32")(x), name="crm_head")
     model.feature_layer = HEAD_LAYER
     return model
 

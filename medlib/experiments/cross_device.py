@@ -112,6 +112,26 @@ PAIRS = (
 )
 
 
+def user_pair(source: str, target: str, profile_name: str) -> Pair:
+    """A cross-device pair of two datasets with the same class names (e.g. two of a user's
+    folders, :func:`medlib.data.folder_dataset`): a task mapping every class to itself, both
+    directions' pair, and the profile's cross block for it (off-the-shelf, as for new data)."""
+    from ..profiles import PROFILES, blocks_for_new_data
+
+    a, b = get_spec(source), get_spec(target)
+    if set(a.classes) != set(b.classes):
+        raise ClassMappingError(f"{source} has classes {a.classes}, {target} has {b.classes}: a pair "
+                                f"needs the same classes (map them with a Task)")
+    name = f"{source}__{target}"
+    TASKS[name] = Task(name, a.classes, a.classes[a.positive_index or 0] if a.n_classes == 2 else a.classes[-1],
+                       {source: {c: c for c in a.classes}, target: {c: c for c in b.classes}})
+    profile = get_profile(profile_name)
+    if not any(blk.dataset == name for blk in profile.cross):
+        ots = replace(blocks_for_new_data(profile, source)[0], dataset=name, folds=min(5, profile.cv_folds))
+        PROFILES[profile_name] = replace(profile, cross=profile.cross + (ots,))
+    return Pair((source,), target, name, False)
+
+
 def map_to_task(ds: Dataset, task: Task) -> Dataset:
     """``ds`` relabelled to ``task.classes``; images of classes mapped to None are dropped."""
     mapping = task.mapping(ds.spec.key)

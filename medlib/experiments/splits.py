@@ -10,7 +10,9 @@
 * Datasets with an official train/val/test split (MedMNIST) keep it: the split
   file then has a ``role`` column and a single "fold".
 * Splits are saved as CSV (one row per image: its test fold and content hash)
-  and reloaded on rerun; :func:`assert_no_leak` checks every fold. Images are
+  and reloaded on rerun, by every block of a profile whatever its input size (the
+  file is the record: duplicates are found at the size of the first block that
+  made it, so the file, not a rerun at another size, defines the folds); :func:`assert_no_leak` checks every fold. Images are
   keyed by their path relative to the dataset root (``file``) and archive
   member, never by an absolute path, so published splits work wherever the data
   lives.
@@ -99,6 +101,10 @@ def fold_indices(splits: pd.DataFrame, k: int, seed: int, val_fraction: float):
     g = splits["group_id"].to_numpy()[rest]
     if min(np.unique(y, return_counts=True)[1]) < n_inner:
         n_inner = max(2, min(np.unique(y, return_counts=True)[1]))
+    n_inner = min(n_inner, len(np.unique(g)))
+    if n_inner < 2:
+        raise ValueError(f"fold {k}: the training part holds a single group (patient); no validation "
+                         f"split can be drawn from it")
     inner = StratifiedGroupKFold(n_splits=n_inner, shuffle=True, random_state=seed + 1000 + k)
     tr, va = next(inner.split(np.zeros(len(rest)), y, g))
     return rest[tr], rest[va], test

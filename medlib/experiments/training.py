@@ -196,6 +196,12 @@ def fit_probe(x_train, y_train, x_val, y_val, cs=PROBE_C, x_extra=None, y_extra=
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    if len(np.unique(y_train)) < 2:  # a tiny fold: nothing to separate, answer the one class
+        from sklearn.dummy import DummyClassifier
+
+        clf = DummyClassifier(strategy="prior").fit(x_train, y_train)
+        return clf, {"probe_c": np.nan, "train_accuracy": 100.0, "plateau": True, "epochs_run": 0,
+                     "epochs_max": 0, "best_epoch": 0, "history": []}
     best = None
     for c in cs:
         clf = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))

@@ -294,9 +294,26 @@ def select_shard(jobs: list, shard: str | None) -> list:
     return jobs[i::n]
 
 
+def dataset_ready(key: str, block: Block) -> bool:
+    """The dataset's images can be had here: packed arrays (``MEDLIB_ARRAYS``), or the data."""
+    from ..data import is_available
+    from ..data.dataset import packed_path
+
+    name = key.split("@", 1)[0]
+    packed = packed_path(name, tuple(block.size or get_spec(name).image_size), block.per_class)
+    return (packed is not None and packed.exists()) or is_available(name)
+
+
 def run_jobs(jobs: list[FoldJob], progress: bool = True) -> None:
-    """Run fold jobs (finished ones are skipped), one network in memory at a time."""
+    """Run fold jobs (finished ones are skipped), one network in memory at a time. Jobs whose
+    dataset is not on this machine are left out, named, and stay pending for a machine that
+    has it (no file is written for them)."""
     todo = [j for j in jobs if not j.result_path().exists()]
+    absent = sorted({j.dataset for j in todo
+                     if not dataset_ready(j.dataset, get_profile(j.profile).block(j.dataset, j.strategy, j.network))})
+    if absent:
+        print(f"[run] dataset(s) not on this machine, their jobs stay pending: {', '.join(absent)}")
+        todo = [j for j in todo if j.dataset not in absent]
     ctx = Context()
     current = None
     for job in progress_bar(todo, desc="fold jobs", disable=not progress):

@@ -12,8 +12,9 @@ last feature map removed, i.e. set to zero in every channel.
   removed and the head re-evaluated (``crm_removal``); all (image, position)
   pairs of a batch go through the head in chunked calls, the backbone runs once.
   When the head starts with global average pooling (``Split.pooled_head``: every
-  zoo model at its default cut), removing (l, m) sets the pooled vector to the
-  mean of the other positions, (u v GAP - f_lm) / (u v), computed exactly, and
+  zoo model at its default cut), removing (l, m), i.e. zeroing it in every
+  channel, changes the pooled vector to GAP - f_lm / (u v) (the average still
+  divides by all u v positions, the zeroed one included), computed exactly, and
   only the rest of the head runs on the n u v pooled copies; otherwise (a cut
   with spatial layers after it, e.g. FF-VGG19 at ``block5_conv4``) masked copies
   of the whole map go through the whole head.
@@ -57,8 +58,8 @@ def _removal_fn(split: Split):
 def _pooled_removal_fn(split: Split):
     @tf.function(reduce_retracing=True)
     def sq_change(flat, pooled, context, base, image_idx, position):
-        # copy j: image image_idx[j] with position position[j] removed, pooled exactly:
-        # the mean over the other positions is GAP - f_lm / (u v)
+        # copy j: image image_idx[j] with position position[j] zeroed, pooled exactly:
+        # the average over all u v positions becomes GAP - f_lm / (u v)
         uv = tf.cast(tf.shape(flat)[1], flat.dtype)
         removed = tf.gather(pooled, image_idx) - tf.gather_nd(flat, tf.stack([image_idx, position], 1)) / uv
         ctx = [tf.gather(c, image_idx) for c in context]

@@ -110,7 +110,7 @@ def _head(arch: str, embedding, n_classes: int, head: HeadConfig, ffvgg: FFVGG19
     else:
         hidden = layers.Dropout(head.dropout, name="head_dropout")(embedding)
     logits = layers.Dense(n_classes, name="logits")(hidden)
-    return layers.Softmax(name="probs")(logits)
+    return layers.Softmax(name="probs", dtype="float32")(logits)  # float32 under mixed precision
 
 
 def build_head(arch: str, embedding_dim: int, n_classes: int, head: HeadConfig = HeadConfig(),

@@ -27,13 +27,13 @@ def feature_map_grid(model, image: np.ndarray, title: str, layers=None, n_maps: 
         chans = np.sort(rng.choice(a.shape[-1], size=min(n_maps, a.shape[-1]), replace=False))
         vmin, vmax = a[..., chans].min(), a[..., chans].max()  # common scale per layer
         axes[r, 0].imshow(image)
-        axes[r, 0].set_title(f"{r + 1}: {name}\n{a.shape[0]}x{a.shape[1]}x{a.shape[2]}", fontsize=6, loc="left")
+        axes[r, 0].set_title(f"{r + 1}: {name}\n{a.shape[0]}x{a.shape[1]}x{a.shape[2]}", fontsize=8, loc="left")
         for j, ch in enumerate(chans):
             axes[r, j + 1].imshow(a[..., ch], cmap="gray", vmin=vmin, vmax=vmax if vmax > vmin else vmin + 1)
-            axes[r, j + 1].set_title(f"ch {ch}", fontsize=6)
+            axes[r, j + 1].set_title(f"ch {ch}", fontsize=8)
         for ax in axes[r]:
             ax.set_axis_off()
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -42,7 +42,7 @@ def overlays(images: np.ndarray, maps: dict[str, np.ndarray], titles=None, boxes
     """Rows: methods; columns: images; heatmap over the image, ground-truth box if given."""
     methods = list(maps)
     n = len(images)
-    fig, axes = plt.subplots(len(methods), n, figsize=(2.0 * n, 2.0 * len(methods)), squeeze=False)
+    fig, axes = plt.subplots(len(methods), n, figsize=(2.2 * n, 2.2 * len(methods)), squeeze=False)
     for r, method in enumerate(methods):
         for j in range(n):
             ax = axes[r, j]
@@ -53,9 +53,9 @@ def overlays(images: np.ndarray, maps: dict[str, np.ndarray], titles=None, boxes
                 ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="white", lw=1.2))
             ax.set_xticks([]), ax.set_yticks([])
             if j == 0:
-                ax.set_ylabel(method, fontsize=9)
+                ax.set_ylabel(method, fontsize=12)
             if r == 0 and titles is not None:
-                ax.set_title(titles[j], fontsize=7)
+                ax.set_title(titles[j], fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -1,0 +1,34 @@
+"""Floors and diagnoses on hand-made predictions."""
+import numpy as np
+import pandas as pd
+
+from medlib.diagnose import at_floor, diagnose_groups, fold_diagnosis, group_floor, majority_rate
+
+
+def test_majority_rate_and_floor():
+    assert majority_rate([0, 0, 0, 1]) == 75.0
+    assert at_floor(79.0, 75.0) and not at_floor(80.5, 75.0)
+    assert at_floor(90.0, np.nan)  # no recorded floor: not evidence
+    assert not at_floor(np.nan, 50.0)
+
+
+def test_collapse_and_its_causes_are_named():
+    proba = np.tile([0.9, 0.1], (20, 1))  # every prediction class 0
+    d = fold_diagnosis(60.0, 60.0, proba, ("neg", "pos"), train_accuracy=61.0, train_majority=60.0,
+                       plateau=False, epochs_run=40)
+    assert "collapsed to one class (100% of test predictions are neg)" in d
+    assert "did not fit its training data" in d and "not converged within budget" in d
+    overfit = fold_diagnosis(55.0, 52.0, np.eye(2)[[0, 1] * 10], train_accuracy=99.0, train_majority=52.0)
+    assert "overfit" in overfit
+    assert fold_diagnosis(80.0, 52.0, np.eye(2)[[0, 1] * 10]) == ""
+
+
+def test_a_group_scattered_around_its_floor_is_diagnosed():
+    df = pd.DataFrame({"dataset": "d", "network": "n", "strategy": "scratch", "head": "dense", "fold": [0, 1],
+                       "status": "ok", "accuracy": [70.0, 40.0], "majority": [52.0, 52.0],
+                       "diagnosis": ["", "at its floor (40.0% vs 52.0% majority)"]})
+    out = diagnose_groups(df)
+    assert out.loc[0, "diagnosis"].startswith("group at its floor")
+    assert out.loc[1, "diagnosis"].startswith("at its floor")  # a fold's own diagnosis is kept
+    g = group_floor(out)
+    assert g.loc[0, "above_floor"] == 3.0

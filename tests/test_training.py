@@ -1,0 +1,64 @@
+"""The training path on tiny mock models: batch-norm re-estimation, best weights, batches, probe."""
+import keras
+import numpy as np
+import pytest
+
+from medlib.data import Augmentation, make_augmenter
+from medlib.experiments import training
+
+
+def _bn_model():
+    inp = keras.Input((4, 4, 2))
+    x = keras.layers.BatchNormalization(momentum=0.99, name="bn")(inp)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    out = keras.layers.Softmax()(keras.layers.Dense(2)(x))
+    return keras.Model(inp, out)
+
+
+def test_batchnorm_statistics_are_re_estimated_on_the_given_images():
+    model = _bn_model()
+    images = np.random.default_rng(0).integers(0, 255, (50, 4, 4, 2)).astype(np.uint8)
+    training.recompute_batchnorm(model, images)
+    bn = model.get_layer("bn")
+    x = images.astype(np.float32) / 255.0
+    np.testing.assert_allclose(bn.moving_mean.numpy(), x.mean(axis=(0, 1, 2)), rtol=1e-5)
+    np.testing.assert_allclose(bn.moving_variance.numpy(), x.var(axis=(0, 1, 2)), rtol=1e-3)
+    assert bn.momentum == 0.99  # restored
+
+
+def test_early_stopping_restores_the_best_weights_and_records_the_curve():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(64, 8)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(int)
+    inp = keras.Input((8,))
+    model = keras.Model(inp, keras.layers.Softmax()(keras.layers.Dense(2)(inp)))
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    info = training.fit_head(model, x[:48], y[:48], x[48:], y[48:], epochs=60, patience=5, batch_size=16)
+    losses = [h["val_loss"] for h in info["history"]]
+    assert info["best_epoch"] == int(np.argmin(losses)) + 1
+    assert info["plateau"] == (len(losses) < 60)
+    final = training.cross_entropy(y[48:], training.predict(model, x[48:]))
+    assert final == pytest.approx(min(losses), rel=1e-4)  # the kept weights are the best epoch's
+
+
+def test_batches_are_seeded_shuffled_and_augmented():
+    images = np.arange(10 * 4 * 4 * 3, dtype=np.uint8).reshape(10, 4, 4, 3)
+    y = np.arange(10)
+    aug = make_augmenter(Augmentation(noise_sigma=0.1), seed=3)
+    a = training.Batches(images, y, 4, aug, seed=5)
+    b = training.Batches(images, y, 4, make_augmenter(Augmentation(noise_sigma=0.1), seed=3), seed=5)
+    xa, ya = a[0]
+    xb, yb = b[0]
+    assert len(a) == 3 and np.array_equal(ya, yb) and np.allclose(xa, xb)
+    assert sorted(np.concatenate([a[i][1] for i in range(3)])) == list(range(10))
+    assert 0 <= xa.min() and xa.max() <= 1
+
+
+def test_probe_picks_c_on_validation_and_refits():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(120, 5))
+    y = (x[:, 0] + 0.1 * rng.normal(size=120) > 0).astype(int)
+    clf, info = training.fit_probe(x[:80], y[:80], x[80:100], y[80:100])
+    assert info["probe_c"] in training.PROBE_C
+    assert (clf.predict(x[100:]) == y[100:]).mean() > 0.8
+    assert training._full_proba(clf, x[100:], 3).shape == (20, 3)  # a class absent from training: 0
