@@ -76,6 +76,19 @@ class PeakMemory:
         self._thread.join()
 
 
+def _ipc_kernel_manager():
+    """Kernels talk to papermill over local IPC sockets, not TCP on localhost (and the kernel
+    no longer prints its warning about unencrypted TCP into the run's log)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+    return IPCKernelManager
+
+
 def run(profile: str = "quick", only: list[str] | None = None, data: str | None = None,
         data_target: str | None = None) -> int:
     import papermill as pm
@@ -99,7 +112,8 @@ def run(profile: str = "quick", only: list[str] | None = None, data: str | None 
         try:
             with PeakMemory() as mem:
                 pm.execute_notebook(nb, out, parameters=params, kernel_name="python3",
-                                    cwd=str(NOTEBOOKS_DIR), progress_bar=False, log_output=False)
+                                    cwd=str(NOTEBOOKS_DIR), progress_bar=False, log_output=False,
+                                    kernel_manager_class=_ipc_kernel_manager())
         except PapermillExecutionError as exc:
             print(f"\n[reproduce] FAILED in {nb.name}, cell {exc.exec_count} "
                   f"(index {exc.cell_index}): {exc.ename}: {exc.evalue}\n"

@@ -20,7 +20,10 @@ def test_spec_is_complete(key):
     if spec.paper_counts:
         assert set(spec.paper_counts) == set(spec.classes)
     for source in spec.sources:
-        assert source.url if source.access == DIRECT else source.steps
+        if spec.components:  # composed of other datasets: says how to get them
+            assert source.steps and all(k in DATASETS for k in spec.components)
+        else:
+            assert source.url if source.access == DIRECT else source.steps
 
 
 def test_paper_preprocessing_s2_2():

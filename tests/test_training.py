@@ -15,10 +15,11 @@ def _bn_model():
     return keras.Model(inp, out)
 
 
-def test_batchnorm_statistics_are_re_estimated_on_the_given_images():
+@pytest.mark.parametrize("chunk", [32, 16, 64])  # uneven chunks (32 + 18, 16 x 3 + 2) pool exactly
+def test_batchnorm_statistics_are_re_estimated_on_the_given_images(chunk):
     model = _bn_model()
     images = np.random.default_rng(0).integers(0, 255, (50, 4, 4, 2)).astype(np.uint8)
-    training.recompute_batchnorm(model, images)
+    training.recompute_batchnorm(model, images, chunk=chunk)
     bn = model.get_layer("bn")
     x = images.astype(np.float32) / 255.0
     np.testing.assert_allclose(bn.moving_mean.numpy(), x.mean(axis=(0, 1, 2)), rtol=1e-5)
@@ -62,3 +63,19 @@ def test_probe_picks_c_on_validation_and_refits():
     assert info["probe_c"] in training.PROBE_C
     assert (clf.predict(x[100:]) == y[100:]).mean() > 0.8
     assert training._full_proba(clf, x[100:], 3).shape == (20, 3)  # a class absent from training: 0
+
+
+def test_fixed_budget_keeps_the_last_epoch():
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 255, (40, 4, 4, 2)).astype(np.uint8)
+    y = (images[..., 0].mean(axis=(1, 2)) > 127).astype(int)
+    model = _bn_model()
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    train, val = np.arange(30), np.arange(30, 40)
+    info = training.fit_scratch(model, images, y, train, val, epochs=6, patience=None, batch_size=8,
+                                progress=False)
+    assert info["epochs_run"] == 6 and info["best_epoch"] == 6 and info["selection"] == "last"
+    assert 1 <= info["val_loss_epoch"] <= 6 and not info["plateau"]
+    final = training.cross_entropy(y[val], training.predict(model, images[val]))
+    assert final == pytest.approx(info["history"][-1]["val_loss"], rel=1e-5)

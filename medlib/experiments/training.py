@@ -8,7 +8,9 @@
   (:func:`recompute_batchnorm`), the validation loss and accuracy computed, the
   learning curve extended, the best weights (lowest validation loss) kept, and
   training stopped once ``patience`` epochs bring no gain; the best weights are
-  restored at the end.
+  restored at the end. With ``patience=None`` the budget is fixed instead (an epoch
+  count read off earlier learning curves) and the last epoch's weights are kept:
+  the choice where the validation set is too small for its loss to pick an epoch.
 * :func:`fit_head` (the paper's dense head) and :func:`fit_probe` (a logistic-
   regression probe) train on cached frozen-backbone features.
 
@@ -87,29 +89,52 @@ def batchnorm_layers(model) -> list:
     return [l for l in model.layers if isinstance(l, keras.layers.BatchNormalization)]
 
 
-def recompute_batchnorm(model, images: np.ndarray, max_images: int = 256) -> None:
-    """Set every batch-norm layer's moving mean and variance to its batch statistics over
-    ``images`` (uint8, unaugmented; at most ``max_images``, evenly spaced), computed in one
-    forward pass in training mode with momentum 0."""
+def recompute_batchnorm(model, images: np.ndarray, max_images: int = 256, chunk: int = 32) -> None:
+    """Set every batch-norm layer's moving mean and variance to its exact statistics over
+    ``images`` (uint8, unaugmented; at most ``max_images``, evenly spaced).
+
+    The images go through in training mode in chunks of ``chunk`` (a functional model's call
+    keeps every layer's output until it returns, so one pass over 256 images held 5-7 GB at
+    112 px); with momentum 0 each chunk leaves its own mean and (biased) variance in the
+    layer, and these are pooled exactly: mean of the means, and mean of (variance + mean^2)
+    minus the pooled mean squared."""
     bns = batchnorm_layers(model)
     if not bns:
         return
+    keras = _keras()
     pick = np.unique(np.linspace(0, len(images) - 1, min(max_images, len(images))).astype(int))
     saved = [l.momentum for l in bns]
+    sums = [[0.0, 0.0] for _ in bns]
     try:
         for layer in bns:
             layer.momentum = 0.0
-        model(images[pick].astype(np.float32) / 255.0, training=True)
+        for start in range(0, len(pick), chunk):
+            part = pick[start:start + chunk]
+            model(images[part].astype(np.float32) / 255.0, training=True)
+            for acc, layer in zip(sums, bns):
+                mean = keras.ops.convert_to_numpy(layer.moving_mean).astype(np.float64)
+                var = keras.ops.convert_to_numpy(layer.moving_variance).astype(np.float64)
+                acc[0] = acc[0] + mean * len(part)
+                acc[1] = acc[1] + (var + mean ** 2) * len(part)
+        for (m_sum, sq_sum), layer in zip(sums, bns):
+            mean = m_sum / len(pick)
+            layer.moving_mean.assign(mean.astype(np.float32))
+            layer.moving_variance.assign(np.maximum(sq_sum / len(pick) - mean ** 2, 0).astype(np.float32))
     finally:
         for layer, m in zip(bns, saved):
             layer.momentum = m
 
 
-def EpochEnd(train_images, val_images, y_val, patience: int, precise_bn: bool = True,
-             bar=None):
+def EpochEnd(train_images, val_images, y_val, patience: int | None, precise_bn: bool = True,
+             bar=None, min_epochs: int = 0):
     """The callback described in the module docstring (a factory, like :class:`Batches`);
-    ``bar``: a progress bar advanced once per epoch, showing the validation loss."""
+    ``bar``: a progress bar advanced once per epoch, showing the validation loss;
+    ``min_epochs``: no early stop before this epoch (a small validation set's loss is noisy
+    in the first epochs, and a stop there keeps an untrained model); ``patience=None``:
+    every epoch runs and the last one's weights are kept (the lowest validation loss is
+    still recorded, for the learning curve)."""
     keras = _keras()
+    keep_best = patience is not None
 
     class _EpochEnd(keras.callbacks.Callback):
         def __init__(self):
@@ -129,10 +154,11 @@ def EpochEnd(train_images, val_images, y_val, patience: int, precise_bn: bool = 
                                  "val_accuracy": 100 * float((proba.argmax(1) == y_val).mean())})
             if val_loss < self.best - 1e-4:
                 self.best, self.best_epoch, self.wait = val_loss, epoch + 1, 0
-                self.best_weights = self.model.get_weights()
+                if keep_best:
+                    self.best_weights = self.model.get_weights()
             else:
                 self.wait += 1
-                if self.wait >= patience:
+                if keep_best and self.wait >= patience and epoch + 1 >= min_epochs:
                     self.stopped_early = True
                     self.model.stop_training = True
             if bar is not None:
@@ -144,26 +170,32 @@ def EpochEnd(train_images, val_images, y_val, patience: int, precise_bn: bool = 
             if self.best_weights is not None:
                 self.model.set_weights(self.best_weights)
 
-    return _EpochEnd()
+    cb = _EpochEnd()
+    cb.keep_best = keep_best
+    return cb
 
 
 def summary(cb, epochs: int) -> dict:
-    """Fold-row fields from a finished :func:`EpochEnd`: epochs run, best epoch, plateau,
-    training accuracy at the best epoch, and the learning curve."""
-    best = cb.history[cb.best_epoch - 1] if cb.best_epoch else {}
-    return {"epochs_max": epochs, "epochs_run": len(cb.history), "best_epoch": cb.best_epoch,
+    """Fold-row fields from a finished :func:`EpochEnd`: epochs run, the epoch whose weights
+    were kept (``best_epoch``: lowest validation loss, or the last one under a fixed budget,
+    with ``val_loss_epoch`` the lowest validation loss's epoch), plateau, training accuracy at
+    the kept epoch, and the learning curve."""
+    kept = cb.best_epoch if cb.keep_best else len(cb.history)
+    best = cb.history[kept - 1] if kept else {}
+    return {"epochs_max": epochs, "epochs_run": len(cb.history), "best_epoch": kept,
+            "val_loss_epoch": cb.best_epoch, "selection": "val_loss" if cb.keep_best else "last",
             "plateau": bool(cb.stopped_early), "train_accuracy": best.get("accuracy", np.nan),
             "history": cb.history}
 
 
-def fit_scratch(model, images, y, train, val, epochs: int, patience: int, batch_size: int,
+def fit_scratch(model, images, y, train, val, epochs: int, patience: int | None, batch_size: int,
                 augment=None, seed: int = 0, precise_bn: bool = True, desc: str = "epochs",
-                progress: bool = True) -> dict:
+                progress: bool = True, min_epochs: int = 0) -> dict:
     """Train ``model`` on ``images[train]`` (augmented), select on ``images[val]``; see above."""
     from ..progress import progress_bar
 
     with progress_bar(total=epochs, desc=desc, disable=not progress, leave=False) as bar:
-        cb = EpochEnd(images[train], images[val], y[val], patience, precise_bn, bar)
+        cb = EpochEnd(images[train], images[val], y[val], patience, precise_bn, bar, min_epochs)
         model.fit(Batches(images[train], y[train], batch_size, augment, seed), epochs=epochs,
                   verbose=0, callbacks=[cb])
     return summary(cb, epochs)

@@ -189,7 +189,7 @@ def fit_predict(ctx: Context, network: str, strategy: str, head: str, block: Blo
         aug = ds.spec.augmentation
         info = training.fit_scratch(model, ds.images, y, train, val, block.epochs, block.patience,
                                     block.batch_size, None if aug.is_identity else make_augmenter(aug, seed),
-                                    seed, desc=f"{ds.spec.key} {network} epochs")
+                                    seed, desc=f"{ds.spec.key} {network} epochs", min_epochs=block.min_epochs)
         if save_to is not None:
             save_to.parent.mkdir(parents=True, exist_ok=True)
             model.save_weights(save_to)
@@ -250,7 +250,9 @@ def run_fold(job: FoldJob, ds: Dataset | None = None, ctx: Context | None = None
     row.update(status="ok", reason="", seconds=round(time.time() - start, 2), **info, **metrics)
     row["diagnosis"] = fold_diagnosis(metrics["accuracy"], row["majority"], proba, ds.spec.classes,
                                       info.get("train_accuracy"), majority_rate(y[train]),
-                                      info.get("plateau") if job.strategy == "scratch" else None,
+                                      # a fixed budget (selection "last") says nothing of a plateau
+                                      info.get("plateau") if job.strategy == "scratch"
+                                      and info.get("selection") == "val_loss" else None,
                                       info.get("epochs_run"))
     _write(job.predictions_path(), {"test_index": [int(i) for i in test],
                                     "y_true": [int(v) for v in y[test]],

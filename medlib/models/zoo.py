@@ -116,18 +116,9 @@ def _head(arch: str, embedding, n_classes: int, head: HeadConfig, ffvgg: FFVGG19
 def build_head(arch: str, embedding_dim: int, n_classes: int, head: HeadConfig = HeadConfig(),
                ffvgg: FFVGG19Config = FFVGG19Config()) -> keras.Model:
     """``embedding -> probs`` alone, with the layers (and names) of ``build_model``'s head: what
-    off-the-shelf trains on cached features; its weights load into the full model by name
-    (:func:`transplant_head`)."""
+    off-the-shelf trains on cached features."""
     inp = keras.Input((embedding_dim,), name="embedding_in")
     return keras.Model(inp, _head(arch, inp, n_classes, head, ffvgg), name=f"{arch}_head")
-
-
-def transplant_head(head: keras.Model, model: keras.Model) -> keras.Model:
-    """Copy the weights of a head from :func:`build_head` into the full ``model``, by layer name."""
-    for layer in head.layers:
-        if layer.weights:
-            model.get_layer(layer.name).set_weights(layer.get_weights())
-    return model
 
 
 # Keras applications set batch-norm momentum for long ImageNet runs (0.99; 0.999 in
@@ -170,4 +161,4 @@ def head_model(model: keras.Model) -> keras.Model:
 
 
 __all__ = ["ARCHITECTURES", "PAPER_NETWORKS", "STRATEGIES", "Arch", "HeadConfig", "build_model",
-           "build_head", "transplant_head", "embedding_model", "head_model", "WeightsUnavailable"]
+           "build_head", "embedding_model", "head_model", "WeightsUnavailable"]

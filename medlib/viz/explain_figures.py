@@ -7,16 +7,12 @@ import numpy as np
 import pandas as pd
 
 
-def conv_layers(model, n: int = 6) -> list[str]:
-    """``n`` convolution layers spread evenly from the first to the last."""
-    convs = [l.name for l in model.layers if isinstance(l, keras.layers.Conv2D)]
-    idx = np.unique(np.linspace(0, len(convs) - 1, n).round().astype(int))
-    return [convs[i] for i in idx]
-
-
 def feature_map_grid(model, image: np.ndarray, title: str, layers=None, n_maps: int = 9, seed: int = 0):
     """Figures 5-6: the image, then per layer ``n_maps`` random channels on one colour scale."""
-    layers = layers or conv_layers(model)
+    if layers is None:
+        from ..explain.activity import activation_layers
+
+        layers = activation_layers(model)
     probe = keras.Model(model.input, [model.get_layer(n).output for n in layers])
     outs = probe(image[None].astype(np.float32) / 255.0, training=False)
     rng = np.random.default_rng(seed)
