@@ -48,7 +48,28 @@ def test_official_split_is_kept(mirror):
     ds = load_dataset("breastmnist", size=(32, 32), progress=False)
     splits = make_splits(ds, "official", seed=0)
     tr, va, te = fold_indices(splits, 0, seed=0, val_fraction=0.15)
-    assert (len(tr), len(va), len(te)) == tuple((ds.index["split"] == s).sum() for s in ("train", "val", "test"))
+    role = ds.index["split"].to_numpy()
+    assert (role[tr] == "train").all() and (role[va] == "val").all() and (role[te] == "test").all()
+    assert len(tr) == (role == "train").sum()  # train as published; val and test minus copies
+    assert (role == "test").sum() - len(te) <= 2 and len(va) == (role == "val").sum()
+
+
+def test_official_split_copies_of_training_images_are_not_held_out():
+    splits = pd.DataFrame({"role": ["train", "train", "val", "val", "test", "test"],
+                           "group_id": [0, 1, 1, 2, 2, 3], "sha1": list("abbccd"),
+                           "group": list("uvwxyz")})
+    with pytest.warns(UserWarning, match="1 val image"):
+        tr, va, te = fold_indices(splits, 0, seed=0, val_fraction=0.15)
+    assert list(tr) == [0, 1] and list(va) == [3] and list(te) == [5]
+    assert_no_leak(splits, tr, va, te)
+
+
+def test_pneumoniamnist_official_split_has_no_leak(mirror):
+    ds = load_dataset("pneumoniamnist", size=(28, 28), progress=False)
+    splits = make_splits(ds, "official", seed=0)
+    with pytest.warns(UserWarning, match="val image"):  # 8 training images reappear in val
+        tr, va, te = fold_indices(splits, 0, seed=0, val_fraction=0.15)
+    assert_no_leak(splits, tr, va, te)
 
 
 def test_cross_validation_refuses_a_class_smaller_than_the_folds():

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -88,12 +89,29 @@ def make_splits(ds: Dataset, folds: int | str, seed: int) -> pd.DataFrame:
     return out.assign(fold=fold)
 
 
+def _official_indices(splits: pd.DataFrame):
+    """A dataset's own train/val/test, minus every validation or test image whose content (or
+    merged group) already appears in an earlier part: published splits can hold the same
+    image twice (PneumoniaMNIST's train and val share 8), and a copy of a training image is
+    not a held-out image. The drop is warned about, with its size."""
+    role, group = splits["role"].to_numpy(), splits["group_id"].to_numpy()
+    parts, seen = [], set()
+    for name in ("train", "val", "test"):
+        idx = np.flatnonzero(role == name)
+        keep = ~np.isin(group[idx], list(seen))
+        if not keep.all():
+            warnings.warn(f"official split: {int((~keep).sum())} {name} image(s) also in an earlier "
+                          f"part (identical content or group) are left out of {name}")
+        parts.append(idx[keep])
+        seen |= set(group[idx])
+    return tuple(parts)
+
+
 def fold_indices(splits: pd.DataFrame, k: int, seed: int, val_fraction: float):
     """(train, val, test) integer indices for fold ``k``; val is drawn from the training part
     (official splits: the dataset's own train, val and test)."""
     if "role" in splits:
-        role = splits["role"].to_numpy()
-        return tuple(np.flatnonzero(role == r) for r in ("train", "val", "test"))
+        return _official_indices(splits)
     test = np.flatnonzero(splits["fold"].to_numpy() == k)
     rest = np.flatnonzero(splits["fold"].to_numpy() != k)
     n_inner = max(2, int(round(1 / val_fraction)))
