@@ -55,16 +55,35 @@ def pixel_digest(images: np.ndarray) -> str:
     return h.hexdigest()[:16]
 
 
-def augmented_view(images: np.ndarray, augmentation, view: int, seed: int = config.DEFAULT_SEED,
-                   batch_size: int = 64) -> np.ndarray:
-    """The ``view``-th augmented copy of uint8 ``images`` as float32 in [0, 1] (view 0: as is)."""
+CHUNK = 64  # images converted to float (and augmented) at a time: never a whole dataset in float32
+
+
+def augmented_chunks(images: np.ndarray, augmentation=None, view: int = 0,
+                     seed: int = config.DEFAULT_SEED, chunk: int = CHUNK):
+    """The ``view``-th augmented copy of uint8 ``images`` as float32 in [0, 1] (view 0: as is),
+    ``chunk`` images at a time; one seeded augmenter runs through the chunks in order, so
+    the copy does not depend on how it is consumed."""
     from .data import make_augmenter
 
-    x = images.astype(np.float32) / 255.0
-    if view == 0 or augmentation.is_identity:
-        return x
-    augment = make_augmenter(augmentation, seed=seed * 1000 + view)
-    return np.concatenate([augment(x[s:s + batch_size]) for s in range(0, len(x), batch_size)])
+    augment = None
+    if view and augmentation is not None and not augmentation.is_identity:
+        augment = make_augmenter(augmentation, seed=seed * 1000 + view)
+    for start in range(0, len(images), chunk):
+        x = images[start:start + chunk].astype(np.float32) / 255.0
+        yield augment(x) if augment is not None else x
+
+
+def augmented_view(images: np.ndarray, augmentation, view: int, seed: int = config.DEFAULT_SEED,
+                   batch_size: int = CHUNK) -> np.ndarray:
+    """The whole ``view``-th augmented copy (see :func:`augmented_chunks`), for figures and tests."""
+    return np.concatenate(list(augmented_chunks(images, augmentation, view, seed, batch_size)))
+
+
+def batch_for(shape, base: int = 32) -> int:
+    """Inference batch size for images of ``shape`` (H, W, ...): ``base`` at 224x224, fewer for
+    larger images, so activations stay about the same size (a batch of 32 whole BCCD smears
+    at 480x640 held several GB)."""
+    return max(1, min(base, int(base * 224 * 224 / (shape[0] * shape[1]))))
 
 
 class Extractor:
@@ -93,7 +112,8 @@ class Extractor:
             self._models[shape] = keras.Model(full.input, full.get_layer(name).output)
         return self._models[shape]
 
-    def __call__(self, x: np.ndarray, batch_size: int = 32) -> np.ndarray:
+    def __call__(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
+        batch_size = batch_size or batch_for(x.shape[1:])
         return np.asarray(self.model(tuple(x.shape[1:])).predict(x, batch_size=batch_size, verbose=0))
 
 
@@ -108,8 +128,8 @@ def features(dataset: str, images: np.ndarray, extractor: Extractor, view: int =
     path = key.path()
     if path.exists():
         return np.load(path)
-    x = augmented_view(images, augmentation, view, seed) if view else images.astype(np.float32) / 255.0
-    out = extractor(x).astype(dtype)
+    out = np.concatenate([extractor(x).astype(dtype)
+                          for x in augmented_chunks(images, augmentation, view, seed)])
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".tmp.npy")
     np.save(tmp, out)
@@ -130,4 +150,5 @@ def feature_views(dataset: str, images: np.ndarray, extractor: Extractor, views:
     return np.stack([features(dataset, images, extractor, v, augmentation, seed, dtype) for v in bar])
 
 
-__all__ = ["FeatureKey", "Extractor", "features", "feature_views", "augmented_view", "pixel_digest"]
+__all__ = ["FeatureKey", "Extractor", "features", "feature_views", "augmented_view", "augmented_chunks",
+           "batch_for", "pixel_digest"]

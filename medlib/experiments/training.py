@@ -75,8 +75,15 @@ def predict(model, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
     vectors (N x D: one direct call, cheaper than ``predict`` for a small head)."""
     if x.ndim == 2:
         return np.asarray(_keras().ops.convert_to_numpy(model(x.astype(np.float32), training=False)))
-    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x
-    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+    from ..features import CHUNK, batch_for
+
+    batch = batch_for(x.shape[1:], batch_size)  # fewer large images at a time
+    parts = []
+    for start in range(0, len(x), CHUNK):  # uint8 -> float one chunk at a time
+        part = x[start:start + CHUNK]
+        part = part.astype(np.float32) / 255.0 if part.dtype == np.uint8 else part
+        parts.append(np.asarray(model.predict(part, batch_size=batch, verbose=0)))
+    return np.concatenate(parts) if parts else np.zeros((0, model.output_shape[-1]), np.float32)
 
 
 def cross_entropy(y, proba) -> float:
