@@ -55,6 +55,12 @@ def test_comparisons_from_fold_rows():
     assert best.loc[("cells2", "ours"), "network"] == "xception"
 
 
+def test_not_run_is_empty_when_everything_ran():  # a user's dataset: no reason column values
+    df = _rows()
+    df = df[df["status"] == "ok"].assign(reason=float("nan"))
+    assert compare.not_run(df).empty
+
+
 def test_floor_rows_decide_nothing():
     df = _rows(floor=58.0)  # xception scratch (61) and mobilenetv2 (49-51) sit at this floor
     change = compare.strategy_change(df).set_index("network")

@@ -31,6 +31,8 @@ def not_run(df: pd.DataFrame) -> pd.DataFrame:
     if not len(df):
         return pd.DataFrame(columns=["dataset", "network", "strategy", "reason"])
     bad = df[df["status"] != "ok"]
+    if not len(bad):  # everything ran (e.g. a user's dataset with both networks' weights)
+        return pd.DataFrame(columns=["dataset", "network", "strategy", "reason"])
     return (bad.groupby(["dataset", "network", "strategy"], as_index=False)["reason"].first()
             .assign(reason=lambda d: d["reason"].str.split("\n").str[0]))
 
