@@ -79,7 +79,7 @@ def augmented_view(images: np.ndarray, augmentation, view: int, seed: int = conf
     return np.concatenate(list(augmented_chunks(images, augmentation, view, seed, batch_size)))
 
 
-def batch_for(shape, base: int = 32) -> int:
+def batch_for(shape, base: int = 16) -> int:
     """Inference batch size for images of ``shape`` (H, W, ...): ``base`` at 224x224, fewer for
     larger images, so activations stay about the same size (a batch of 32 whole BCCD smears
     at 480x640 held several GB)."""

@@ -139,11 +139,11 @@ SMOKE_SCRATCH = ("mobilenetv2", "ff_vgg19", "xception", "vgg19")
 
 _SCRATCH_COVCT = dict(
     size=(112, 112), epochs=30, patience=None, learning_rate=1e-3, batch_size=16,
-    note="MobileNetV2 at 112 px, about 9 s an epoch, a fixed 30 epochs, the last kept. Measured "
-         "learning curves (fold 0): the validation loss of ~100 images is too noisy to pick an "
-         "epoch (lowest at epoch 12, test accuracy 60%) while validation and test accuracy and "
-         "AUC still rise to epochs 25-30 (test AUC 0.70 at epoch 10, 0.86 at 30); at 96 px with "
-         "early stopping (patience 8), 5 folds reached a mean of 61.5% against a 53.3% floor.")
+    note="MobileNetV2 at 112 px, about 10 s an epoch, a fixed 30 epochs, the last kept. Measured "
+         "on fold 0: the validation loss of ~100 images is too noisy to pick an epoch (lowest at "
+         "epoch 12: test accuracy 60.0%, AUC 70.8; after 30 epochs: 61.3%, AUC 75.1); at 96 px "
+         "with early stopping (patience 8) 5 folds reached a mean of 61.5% against a 53.3% floor, "
+         "one of them stopped at epoch 12.")
 
 PROFILES = {
     "smoke": Profile(
