@@ -245,17 +245,26 @@ def cross_device_drop(by_profile: dict) -> dict:
     return _claim("Apostolopoulos 2022", claim, None, "not tested here", "no cross-device run")
 
 
+def _modality_table(by_profile: dict, table: str, claim: str):
+    """(profile, table, None) for a CRM-paper claim, or (.., .., the "not tested" claim) when no
+    modality classifier ran or none beats its floor."""
+    profile, t = _highest(by_profile, table)
+    if t is None:
+        return None, None, _claim("Kim 2019", claim, None, "not tested here", "no modality classifier run")
+    clf = by_profile[profile].get("modality")
+    if clf is None or not len(clf) or all(at_floor(a, m) for a, m in zip(clf["accuracy"], clf["majority"])):
+        return profile, None, _claim("Kim 2019", claim, profile, "not tested here",
+                                     "the modality classifier does not beat its floor")
+    return profile, t, None
+
+
 def crm_roi_smaller(by_profile: dict) -> dict:
     """Kim 2019, Table 3: CRM's ROI (above 20% of max) is about 30% smaller than CAM's and
     Grad-CAM's; tested on the modality classifier (its own setting) if it beats its floor."""
     claim = "CRM's ROI (above 20% of max) is about 30% smaller than CAM's and Grad-CAM's (Table 3)"
-    profile, roi = _highest(by_profile, "modality_roi")
-    if roi is None:
-        return _claim("Kim 2019", claim, None, "not tested here", "no modality classifier run")
-    clf = by_profile[profile].get("modality")
-    if clf is None or not len(clf) or all(at_floor(a, m) for a, m in zip(clf["accuracy"], clf["majority"])):
-        return _claim("Kim 2019", claim, profile, "not tested here",
-                      "the modality classifier does not beat its floor")
+    profile, roi, untested = _modality_table(by_profile, "modality_roi", claim)
+    if untested:
+        return untested
     parts, verdicts = [], []
     for net, g in roi.groupby("network"):
         mean = g.groupby("method")["roi_ratio"].mean()
@@ -276,12 +285,9 @@ def crm_roi_smaller(by_profile: dict) -> dict:
 def crm_scores_tighter(by_profile: dict) -> dict:
     """Kim 2019, Fig. 6: CRM's normalised scores have a smaller mean and spread."""
     claim = "CRM's normalised map values have a smaller mean and spread than CAM's and Grad-CAM's (Fig. 6)"
-    profile, s = _highest(by_profile, "modality_scores")
-    if s is None:
-        return _claim("Kim 2019", claim, None, "not tested here", "no modality classifier run")
-    clf = by_profile[profile].get("modality")
-    if clf is None or all(at_floor(a, m) for a, m in zip(clf["accuracy"], clf["majority"])):
-        return _claim("Kim 2019", claim, profile, "not tested here", "the modality classifier does not beat its floor")
+    profile, s, untested = _modality_table(by_profile, "modality_scores", claim)
+    if untested:
+        return untested
     parts, verdicts = [], []
     for net, g in s.groupby("network"):
         g = g.groupby("method")[["mean", "sd"]].mean()

@@ -206,19 +206,22 @@ _register(DatasetSpec(
                                         "under cells/."),),
     licence="CC BY 3.0 (TCIA)"))
 
+# BCCD smears and their labels: shared by Cells2 (crops) and bccd_wbc (whole smears)
+_BCCD_SOURCES = (
+    Source("Shenggan/BCCD_Dataset",
+           url="https://github.com/Shenggan/BCCD_Dataset/archive/refs/heads/master.zip",
+           archive_root="BCCD_Dataset-master"),
+    Source("labels.csv (Kaggle 'Blood Cell Images', dataset-master/labels.csv)", access=REGISTRATION,
+           steps="Download 'Blood Cell Images' from Kaggle (account required) and copy "
+                 "dataset-master/labels.csv to bccd/labels.csv."))
+
 _register(DatasetSpec(
     key="cells2", paper_name="Cells2", modality="microscopy (blood smear, BCCD)",
     task="3 white-cell types", classes=("eosinophil", "lymphocyte", "monocyte"),
     paper_counts={"monocyte": 20, "eosinophil": 88, "lymphocyte": 34},
     image_size=(100, 100), file_type="JPEG (paper: BMP)", adapter="bccd_cells2",
     mirror_subdir="bccd",
-    sources=(Source("Shenggan/BCCD_Dataset",
-                    url="https://github.com/Shenggan/BCCD_Dataset/archive/refs/heads/master.zip",
-                    archive_root="BCCD_Dataset-master"),
-             Source("labels.csv (Kaggle 'Blood Cell Images', dataset-master/labels.csv)",
-                    access=REGISTRATION,
-                    steps="Download 'Blood Cell Images' from Kaggle (account required) and copy "
-                          "dataset-master/labels.csv to bccd/labels.csv.")),
+    sources=_BCCD_SOURCES,
     licence="MIT (BCCD); labels.csv from Kaggle",
     notes="White cell cropped from each smear with its VOC box. Only images whose "
           "labels.csv category is one single type are used; if such an image has several "
@@ -306,13 +309,7 @@ _register(DatasetSpec(
     task="white-cell type of a whole smear (localisation study)",
     classes=("eosinophil", "lymphocyte", "monocyte", "neutrophil"), paper_counts=None,
     image_size=(480, 640), file_type="JPEG", adapter="bccd_cells2", mirror_subdir="bccd",
-    sources=(Source("Shenggan/BCCD_Dataset",
-                    url="https://github.com/Shenggan/BCCD_Dataset/archive/refs/heads/master.zip",
-                    archive_root="BCCD_Dataset-master"),
-             Source("labels.csv (Kaggle 'Blood Cell Images', dataset-master/labels.csv)",
-                    access=REGISTRATION,
-                    steps="Download 'Blood Cell Images' from Kaggle (account required) and copy "
-                          "dataset-master/labels.csv to bccd/labels.csv.")),
+    sources=_BCCD_SOURCES,
     licence="MIT (BCCD); labels.csv from Kaggle", size_source="BCCD's native 640x480",
     notes="Beyond both papers: every smear with one single white-cell type (Cells2's three plus "
           "neutrophils), classified whole, with the white cell's VOC box as ground truth for where "
