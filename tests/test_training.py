@@ -55,6 +55,32 @@ def test_batches_are_seeded_shuffled_and_augmented():
     assert 0 <= xa.min() and xa.max() <= 1
 
 
+def test_batches_over_rows_of_a_float16_array_serve_only_those_rows_as_float32():
+    x = np.arange(10 * 3, dtype=np.float16).reshape(10, 3)
+    rows = np.array([1, 4, 5, 8])
+    b = training.Batches(x, np.arange(10), 3, seed=0, index=rows)
+    served = [b[i] for i in range(len(b))]
+    assert len(b) == 2 and all(xb.dtype == np.float32 for xb, _ in served)
+    assert sorted(np.concatenate([yb for _, yb in served])) == list(rows)
+    for xb, yb in served:
+        np.testing.assert_array_equal(xb, x[yb].astype(np.float32))  # features unscaled, labels aligned
+
+
+def test_head_on_rows_of_one_array_learns_and_keeps_its_best_epoch():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(80, 2, 2, 4)).astype(np.float16)
+    y = (x[:, 0, 0, 0] > 0).astype(int)
+    inp = keras.Input((2, 2, 4))
+    out = keras.layers.Softmax()(keras.layers.Dense(2)(keras.layers.Flatten()(inp)))
+    model = keras.Model(inp, out)
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    train, val = np.arange(0, 80, 2), np.arange(1, 80, 2)  # interleaved rows: no contiguous slice
+    info = training.fit_head_rows(model, x, y, train, val, epochs=40, patience=5, batch_size=8, seed=1)
+    final = training.cross_entropy(y[val], training.predict(model, x[val]))
+    assert final == pytest.approx(min(h["val_loss"] for h in info["history"]), rel=1e-4)
+    assert (training.predict(model, x[val]).argmax(1) == y[val]).mean() >= 0.8  # chance: 0.5
+
+
 def test_probe_picks_c_on_validation_and_refits():
     rng = np.random.default_rng(2)
     x = rng.normal(size=(120, 5))

@@ -68,7 +68,7 @@ class CrossFit:
     proba: np.ndarray        # N x C, each row from the fold model that held that image out
     fold: np.ndarray         # N, the fold each image was tested in
     heads: list              # one trained head per fold
-    maps: np.ndarray         # N x u x v x K backbone maps (float32)
+    maps: np.ndarray         # N x u x v x K backbone maps (float16, as cached; cast per use)
     summaries: list          # per fold: epochs run, best epoch, plateau, train accuracy
 
 
@@ -82,7 +82,7 @@ def cross_fit(ds, network: str, splits, val_fraction: float = 0.15, folds=None,
     from .splits import fold_indices
 
     maps = feature_views(ds.spec.key, ds.images, Extractor(network, "feature_map"), 0,
-                         progress=progress, dtype=np.float16)[0].astype(np.float32)
+                         progress=progress, dtype=np.float16)[0]  # float16: half the memory
     y = ds.targets
     folds = sorted(set(splits["fold"])) if folds is None else folds
     proba = np.full((len(ds), ds.spec.n_classes), np.nan)
@@ -96,8 +96,8 @@ def cross_fit(ds, network: str, splits, val_fraction: float = 0.15, folds=None,
         head = build_head(maps.shape[1:], ds.spec.n_classes, kernel=kernel)
         head.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
                      metrics=["accuracy"])
-        info = training.fit_head(head, maps[train], y[train], maps[val], y[val], epochs, patience,
-                                 batch_size)
+        info = training.fit_head_rows(head, maps, y, train, val, epochs, patience, batch_size,
+                                      seed=seed + k)
         proba[test] = training.predict(head, maps[test])
         tested[test] = k
         heads.append(head)

@@ -11,8 +11,9 @@
   restored at the end. With ``patience=None`` the budget is fixed instead (an epoch
   count read off earlier learning curves) and the last epoch's weights are kept:
   the choice where the validation set is too small for its loss to pick an epoch.
-* :func:`fit_head` (the paper's dense head) and :func:`fit_probe` (a logistic-
-  regression probe) train on cached frozen-backbone features.
+* :func:`fit_head` (the paper's dense head), :func:`fit_head_rows` (the same on rows
+  of one large feature array) and :func:`fit_probe` (a logistic-regression probe)
+  train on cached frozen-backbone features.
 
 Why re-estimate batch-norm statistics: training batches carry the paper's
 augmentation (COV_CT: shifts and Gaussian noise of sigma 0.1, strong on [0, 1]
@@ -40,10 +41,15 @@ def _keras():
 
 
 class Batches:
-    """Factory for the PyDataset (keeps ``keras`` out of module import time)."""
+    """Factory for the PyDataset (keeps ``keras`` out of module import time). ``images``:
+    uint8 images (scaled to [0, 1]) or float features (cast to float32, e.g. a float16
+    cache); ``index``: the rows to train on (default all), gathered a batch at a time so
+    no training subset is ever copied whole."""
 
-    def __new__(cls, images, y, batch_size: int, augment=None, seed: int = 0, shuffle: bool = True):
+    def __new__(cls, images, y, batch_size: int, augment=None, seed: int = 0, shuffle: bool = True,
+                index=None):
         keras = _keras()
+        rows = np.arange(len(images)) if index is None else np.asarray(index)
 
         class _Batches(keras.utils.PyDataset):
             def __init__(self):
@@ -51,21 +57,22 @@ class Batches:
                 self.images, self.y, self.batch_size = images, np.asarray(y), batch_size
                 self.augment, self.shuffle = augment, shuffle
                 self.rng = np.random.default_rng(seed)
-                self.order = self.rng.permutation(len(images)) if shuffle else np.arange(len(images))
+                self.order = self.rng.permutation(len(rows)) if shuffle else np.arange(len(rows))
 
             def __len__(self):
-                return int(np.ceil(len(self.images) / self.batch_size))
+                return int(np.ceil(len(rows) / self.batch_size))
 
             def __getitem__(self, i):
-                idx = np.sort(self.order[i * self.batch_size:(i + 1) * self.batch_size])
-                x = self.images[idx].astype(np.float32) / 255.0
+                idx = np.sort(rows[self.order[i * self.batch_size:(i + 1) * self.batch_size]])
+                x = self.images[idx]
+                x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
                 if self.augment is not None:
                     x = self.augment(x)
                 return x, self.y[idx]
 
             def on_epoch_end(self):
                 if self.shuffle:
-                    self.order = self.rng.permutation(len(self.images))
+                    self.order = self.rng.permutation(len(rows))
 
         return _Batches()
 
@@ -81,7 +88,7 @@ def predict(model, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
     parts = []
     for start in range(0, len(x), CHUNK):  # uint8 -> float one chunk at a time
         part = x[start:start + CHUNK]
-        part = part.astype(np.float32) / 255.0 if part.dtype == np.uint8 else part
+        part = part.astype(np.float32) / 255.0 if part.dtype == np.uint8 else part.astype(np.float32, copy=False)
         parts.append(np.asarray(model.predict(part, batch_size=batch, verbose=0)))
     return np.concatenate(parts) if parts else np.zeros((0, model.output_shape[-1]), np.float32)
 
@@ -215,6 +222,17 @@ def fit_head(head, x_train, y_train, x_val, y_val, epochs: int, patience: int,
     cb = EpochEnd(None, x_val, y_val, patience, precise_bn=False)
     head.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, verbose=0, shuffle=True,
              callbacks=[cb])
+    return summary(cb, epochs)
+
+
+def fit_head_rows(head, x, y, train, val, epochs: int, patience: int, batch_size: int,
+                  seed: int = 0) -> dict:
+    """:func:`fit_head` on rows ``train`` of one feature array ``x`` (selecting on rows
+    ``val``), gathered and cast to float32 a batch at a time. For large cached maps (the
+    CRM head on whole 480x640 smears: 1.5 MB per image in float32), where Keras's own
+    array input would copy the training subset twice (NumPy, then a tensor)."""
+    cb = EpochEnd(None, x[val].astype(np.float32), np.asarray(y)[val], patience, precise_bn=False)
+    head.fit(Batches(x, y, batch_size, seed=seed, index=train), epochs=epochs, verbose=0, callbacks=[cb])
     return summary(cb, epochs)
 
 
