@@ -147,8 +147,8 @@ def feature_views(dataset: str, images: np.ndarray, extractor: Extractor, views:
     n = 0 if augmentation is None or augmentation.is_identity else views
     bar = progress_bar(range(n + 1), desc=f"features {dataset} {extractor.network}",
                        disable=not progress)
-    views = [features(dataset, images, extractor, v, augmentation, seed, dtype) for v in bar]
-    return views[0][None] if len(views) == 1 else np.stack(views)  # one view: no copy
+    arrays = [features(dataset, images, extractor, v, augmentation, seed, dtype) for v in bar]
+    return arrays[0][None] if len(arrays) == 1 else np.stack(arrays)  # one view: no copy
 
 
 __all__ = ["FeatureKey", "Extractor", "features", "feature_views", "augmented_view", "augmented_chunks",
