@@ -92,3 +92,12 @@ def test_report_verdicts_follow_the_fixed_tolerances():
     clf.loc[0, "accuracy"] = 24.0  # a classifier at its floor: the ROI sizes are evidence of nothing
     assert report.crm_roi_smaller({"quick": {"modality": clf, "modality_roi": roi}})["verdict"] == "not tested here"
     assert report.paper_cells2_floor()["verdict"] == "holds"  # 61.8% best vs 62.0% eosinophils
+
+
+def test_smoke_results_are_never_loaded_as_evidence(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path))
+    for profile in ("quick", "smoke"):
+        (tmp_path / profile).mkdir()
+        _rows().to_csv(tmp_path / profile / report.TABLES["transfer"], index=False)
+    assert list(report.load_all()) == ["quick"]
+    assert list(report.load_all(report.PROFILE_ORDER)) == ["quick", "smoke"]  # when asked for
