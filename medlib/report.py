@@ -154,7 +154,8 @@ def scratch_vs_off_the_shelf(by_profile: dict) -> dict:
     verdict = ("holds" if wins == len(comparable) else "does not hold" if wins == 0
                else "partly holds")
     ev = "; ".join(f"{r.network} on {r.dataset}: scratch {r.scratch:.1f}% vs off-the-shelf "
-                   f"{r.off_the_shelf:.1f}% ({r.ours:+.1f}; paper {r.paper:+.1f})" for r in comparable.itertuples())
+                   f"{r.off_the_shelf:.1f}% on the same {r.folds} fold{'s' if r.folds > 1 else ''} "
+                   f"({r.ours:+.1f}; paper {r.paper:+.1f})" for r in comparable.itertuples())
     skipped = deep[~deep["comparable"]]
     if len(skipped):
         ev += "; not compared (a side at its floor): " + ", ".join(f"{r.network} on {r.dataset}"

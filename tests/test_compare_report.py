@@ -55,6 +55,19 @@ def test_comparisons_from_fold_rows():
     assert best.loc[("cells2", "ours"), "network"] == "xception"
 
 
+def test_strategies_are_compared_on_the_folds_both_ran():
+    """Off-the-shelf on 3 folds, scratch only on fold 0: the change is fold 0's, not a mean of
+    scratch's one fold against off-the-shelf's three (folds differ in difficulty)."""
+    df = _rows()
+    df = df[~((df["strategy"] == "scratch") & (df["fold"] > 0))]
+    change = compare.strategy_change(df).set_index("network")
+    assert change.loc["xception", "folds"] == 1
+    assert change.loc["xception", "off_the_shelf"] == pytest.approx(40.0)  # fold 0 only, not 41
+    assert change.loc["xception", "ours"] == pytest.approx(20.0)
+    claim = report.scratch_vs_off_the_shelf({"extended": {"transfer": df}})
+    assert "on the same 1 fold " in claim["evidence"]
+
+
 def test_not_run_is_empty_when_everything_ran():  # a user's dataset: no reason column values
     df = _rows()
     df = df[df["status"] == "ok"].assign(reason=float("nan"))
