@@ -116,6 +116,10 @@ def number_table(results: dict) -> pd.DataFrame:
     return out
 
 
+def _folds(n: int) -> str:
+    return f"{n} fold{'s' if n != 1 else ''}"
+
+
 def _claim(paper_name: str, claim: str, profile, verdict: str, evidence: str) -> dict:
     return {"paper": paper_name, "claim": claim, "profile": profile or "-", "verdict": verdict,
             "evidence": evidence}
@@ -154,7 +158,7 @@ def scratch_vs_off_the_shelf(by_profile: dict) -> dict:
     verdict = ("holds" if wins == len(comparable) else "does not hold" if wins == 0
                else "partly holds")
     ev = "; ".join(f"{r.network} on {r.dataset}: scratch {r.scratch:.1f}% vs off-the-shelf "
-                   f"{r.off_the_shelf:.1f}% on the same {r.folds} fold{'s' if r.folds > 1 else ''} "
+                   f"{r.off_the_shelf:.1f}% on the same {_folds(r.folds)} "
                    f"({r.ours:+.1f}; paper {r.paper:+.1f})" for r in comparable.itertuples())
     skipped = deep[~deep["comparable"]]
     if len(skipped):
@@ -192,8 +196,7 @@ def most_suitable(by_profile: dict) -> dict:
         return _claim("Apostolopoulos 2022", claim, _highest(by_profile, "transfer")[0], "not tested here",
                       "FF-VGG19 and Xception were not both trained from scratch in the profiles run "
                       "(the extended profile does)")
-    means = compare.mean_metrics(df)
-    means = means[(means["strategy"] == "scratch") & (means["head"] == compare.PAPER_HEAD)]
+    means = compare.mean_metrics(compare.networks_on_common_folds(df, "scratch"))
     parts, verdicts = [], []
     for dataset, g in means.groupby("dataset"):
         g = g.set_index("network")
@@ -209,8 +212,9 @@ def most_suitable(by_profile: dict) -> dict:
         top = above["accuracy"].max()
         gaps = {n: top - g.loc[n, "accuracy"] for n in ("ff_vgg19", "xception")}
         verdicts.append(all(v <= TIE_POINTS for v in gaps.values()))
-        parts.append(f"{dataset}: best {above['accuracy'].idxmax()} {top:.1f}%, FF-VGG19 "
-                     f"{g.loc['ff_vgg19', 'accuracy']:.1f}%, Xception {g.loc['xception', 'accuracy']:.1f}%")
+        parts.append(f"{dataset} (on the same {_folds(int(g['folds'].min()))}): best {above['accuracy'].idxmax()} "
+                     f"{top:.1f}%, FF-VGG19 {g.loc['ff_vgg19', 'accuracy']:.1f}%, "
+                     f"Xception {g.loc['xception', 'accuracy']:.1f}%")
     verdict = ("not tested here" if not verdicts else "holds" if all(verdicts)
                else "does not hold" if not any(verdicts) else "partly holds")
     return _claim("Apostolopoulos 2022", claim, profile, verdict, "; ".join(parts))
