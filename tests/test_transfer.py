@@ -134,7 +134,13 @@ def test_collect_reads_fold_files_and_diagnoses_groups(tmp_path, monkeypatch):
         transfer._write(job.result_path(), {"dataset": "cov_ct", "network": "mobilenetv2", "strategy": "scratch",
                                            "head": "dense", "fold": fold, "status": "ok", "accuracy": acc,
                                            "majority": 52.0, "diagnosis": "", "history": [{"epoch": 1}]})
+    cross = FoldJob("cov_ct@covid_ct", "mobilenetv2", "off_the_shelf", 0, "smoke")  # notebook 03's
+    transfer._write(cross.result_path(), {"dataset": "cov_ct@covid_ct", "network": "mobilenetv2",
+                                         "strategy": "off_the_shelf", "head": "dense", "fold": 0, "status": "ok",
+                                         "accuracy": 80.0, "majority": 52.0, "diagnosis": "",
+                                         "history": [{"epoch": 1}]})
     df = collect("smoke")
-    assert len(df) == 2 and "history" not in df
+    assert len(df) == 2 and "history" not in df and set(df.dataset) == {"cov_ct"}
     assert df.diagnosis.str.startswith("group at its floor").all()
     assert np.isfinite(df.accuracy).all()
+    assert set(learning_curves("smoke")["dataset"]) == {"cov_ct"}

@@ -343,8 +343,12 @@ def run_experiment(profile_name: str, datasets=None, networks=None, strategies=N
 
 
 def _fold_files(profile_name: str):
+    """The transfer experiment's fold files. The in-domain folds of cross-device tasks
+    (``key@task``, notebook 03) live in the same runs folder but belong to notebook 03's
+    tables: read here, a rerun of notebook 02 after 03 would add them to Tables 5-8."""
     root = config.results_dir(profile_name) / "runs"
-    return sorted(p for p in root.glob("*/*/*/*/fold*.json") if not p.name.endswith(".pred.json"))
+    return sorted(p for p in root.glob("*/*/*/*/fold*.json")
+                  if not p.name.endswith(".pred.json") and "@" not in p.parts[-5])
 
 
 def collect(profile_name: str, datasets=None) -> pd.DataFrame:
