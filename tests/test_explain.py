@@ -151,3 +151,16 @@ def test_deletion_insertion_rewards_the_true_evidence():
     assert good["deletion_auc"] < bad["deletion_auc"]
     assert good["insertion_auc"] > bad["insertion_auc"]
     assert good["deletion"][0] == pytest.approx(1.0) and good["deletion"][-1] == pytest.approx(0.0)
+
+
+def test_measure_without_a_classifier_skips_only_deletion_insertion():
+    """A classifier near its floor is not asked (predict=None): the box measures stay, deletion and
+    insertion are NaN rather than numbers that would rank methods on a model that learned nothing."""
+    from medlib.experiments import localisation as loc
+
+    image = np.zeros((1, 8, 8, 3), np.uint8)
+    heat = np.zeros((1, 8, 8)); heat[0, :4, :4] = 1
+    box = np.array([[0, 0, 4, 4]])
+    rows = loc.measure({"cam": heat}, image, [0], None, box, progress=False)
+    assert rows[["deletion_auc", "insertion_auc"]].isna().all().all()
+    assert rows.loc[0, "pointing"] == 1 and rows.loc[0, "energy_in_box"] == pytest.approx(1.0)

@@ -47,7 +47,10 @@ def head_heatmaps(head, maps: np.ndarray, classes, size: tuple[int, int], method
 def measure(heatmaps: dict, images: np.ndarray, classes, predict, boxes=None, steps: int = 8,
             progress: bool = True) -> pd.DataFrame:
     """Tidy rows (image, class, method, measures). ``predict``: images in [0, 1] ->
-    probabilities (the full classifier), for deletion / insertion."""
+    probabilities (the full classifier), for deletion / insertion; ``None`` leaves those two
+    NaN: they measure a map's faithfulness to its classifier, which says nothing of the
+    methods when the classifier is near its floor, and they cost 2 x ``steps`` full forward
+    passes per image and method (on whole 480x640 smears, minutes on a CPU)."""
     from ..progress import progress_bar
 
     x = images.astype(np.float32) / 255.0 if images.dtype == np.uint8 else images
@@ -56,7 +59,8 @@ def measure(heatmaps: dict, images: np.ndarray, classes, predict, boxes=None, st
     for method in progress_bar(list(heatmaps), desc="measure methods", disable=not progress):
         for i, heat in enumerate(heatmaps[method]):
             pixels, ratio = em.roi_size(heat)
-            fi = em.deletion_insertion(predict, x[i], heat, classes[i], steps=steps)
+            fi = (em.deletion_insertion(predict, x[i], heat, classes[i], steps=steps) if predict is not None
+                  else {"deletion_auc": np.nan, "insertion_auc": np.nan})
             row = {"image": i, "class": int(classes[i]), "method": method, "status": "ok",
                    "roi_pixels": pixels, "roi_ratio": ratio, "deletion_auc": fi["deletion_auc"],
                    "insertion_auc": fi["insertion_auc"]}
