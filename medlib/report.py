@@ -116,10 +116,6 @@ def number_table(results: dict) -> pd.DataFrame:
     return out
 
 
-def _folds(n: int) -> str:
-    return f"{n} fold{'s' if n != 1 else ''}"
-
-
 def _claim(paper_name: str, claim: str, profile, verdict: str, evidence: str) -> dict:
     return {"paper": paper_name, "claim": claim, "profile": profile or "-", "verdict": verdict,
             "evidence": evidence}
@@ -158,7 +154,7 @@ def scratch_vs_off_the_shelf(by_profile: dict) -> dict:
     verdict = ("holds" if wins == len(comparable) else "does not hold" if wins == 0
                else "partly holds")
     ev = "; ".join(f"{r.network} on {r.dataset}: scratch {r.scratch:.1f}% vs off-the-shelf "
-                   f"{r.off_the_shelf:.1f}% on the same {_folds(r.folds)} "
+                   f"{r.off_the_shelf:.1f}% on the same {compare.folds_text(r.folds)} "
                    f"({r.ours:+.1f}; paper {r.paper:+.1f})" for r in comparable.itertuples())
     skipped = deep[~deep["comparable"]]
     if len(skipped):
@@ -212,8 +208,8 @@ def most_suitable(by_profile: dict) -> dict:
         top = above["accuracy"].max()
         gaps = {n: top - g.loc[n, "accuracy"] for n in ("ff_vgg19", "xception")}
         verdicts.append(all(v <= TIE_POINTS for v in gaps.values()))
-        parts.append(f"{dataset} (on the same {_folds(int(g['folds'].min()))}): best {above['accuracy'].idxmax()} "
-                     f"{top:.1f}%, FF-VGG19 {g.loc['ff_vgg19', 'accuracy']:.1f}%, "
+        parts.append(f"{dataset} (on the same {compare.folds_text(int(g['folds'].min()))}): best "
+                     f"{above['accuracy'].idxmax()} {top:.1f}%, FF-VGG19 {g.loc['ff_vgg19', 'accuracy']:.1f}%, "
                      f"Xception {g.loc['xception', 'accuracy']:.1f}%")
     verdict = ("not tested here" if not verdicts else "holds" if all(verdicts)
                else "does not hold" if not any(verdicts) else "partly holds")

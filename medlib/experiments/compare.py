@@ -121,6 +121,11 @@ def best_beside_paper(df: pd.DataFrame, strategy: str) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["dataset", "source"])
 
 
+def folds_text(n: int) -> str:
+    """'1 fold' / '5 folds': every mean shown with the number of folds it is over."""
+    return f"{n} fold{'s' if n != 1 else ''}"
+
+
 def shared_folds(df: pd.DataFrame) -> pd.DataFrame:
     """Ok rows of the paper's head on the folds where the same dataset and network ran both
     strategies. Folds differ in difficulty (COV_CT from scratch: 57-80% on three folds of one
@@ -244,5 +249,5 @@ def medmnist_beside_paper(df: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = ["ok_rows", "not_run", "mean_metrics", "accuracy_beside_paper", "accuracy_grid",
-           "best_beside_paper", "networks_on_common_folds", "shared_folds", "strategy_change", "paired_strategy_tests", "best_overall",
-           "heads_compared", "medmnist_beside_paper", "EQUIVALENT_POINTS", "FLOOR_MARGIN"]
+           "best_beside_paper", "folds_text", "networks_on_common_folds", "shared_folds", "strategy_change",
+           "paired_strategy_tests", "best_overall", "heads_compared", "medmnist_beside_paper", "EQUIVALENT_POINTS", "FLOOR_MARGIN"]

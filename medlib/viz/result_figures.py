@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..experiments.compare import folds_text
 from ..models.zoo import PAPER_NETWORKS
 
 STRATEGY_COLOURS = {"scratch": "tab:orange", "off_the_shelf": "tab:blue"}
@@ -37,8 +38,8 @@ def strategy_change(change: pd.DataFrame):
                    label="ours" if i == 0 else None)
         ax.bar(x + 0.2, d.loc[nets, "paper"], 0.4, label="paper", color="lightgrey", edgecolor="black")
         ax.axhline(0, color="black", lw=0.8)
-        labels = [f"{n} ({d.loc[n, 'folds']} fold{'s' if d.loc[n, 'folds'] != 1 else ''})"
-                  if "folds" in d else n for n in nets]  # ours: on the folds both strategies ran
+        labels = [f"{n} ({folds_text(d.loc[n, 'folds'])})" if "folds" in d else n
+                  for n in nets]  # ours: on the folds both strategies ran
         ax.set_xticks(x, labels, rotation=35, ha="right", fontsize=9)
         ax.set_title(dataset, fontsize=11)
         ax.set_ylabel("scratch - off-the-shelf (points)", fontsize=9)
