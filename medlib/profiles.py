@@ -38,6 +38,19 @@ WITH_WEIGHTS = ("xception", "mobilenetv2")  # ImageNet weights offline (the mirr
 HEADS = ("dense", "logreg")  # the paper's head; a logistic-regression probe on the same features
 
 
+def cross_device_key(dataset: str, task: str) -> str:
+    """The key of a dataset relabelled for a cross-device task (notebook 03): ``dataset@task``.
+    Its fold files live beside notebook 02's, and :meth:`Profile.block` finds its block in
+    ``Profile.cross``."""
+    return f"{dataset}@{task}"
+
+
+def split_key(key: str) -> tuple[str, str | None]:
+    """``(dataset, task)`` of a :func:`cross_device_key`; ``(key, None)`` for a registry key."""
+    name, _, task = key.partition("@")
+    return name, task or None
+
+
 @dataclass(frozen=True)
 class Block:
     """One dataset x strategy x networks, and how they train.
@@ -118,8 +131,8 @@ class Profile:
     def block(self, dataset: str, strategy: str, network: str | None = None) -> Block:
         """The block that trains ``network`` on ``dataset`` (a registry key, or ``key@task`` for
         the in-domain folds of a cross-device task) under ``strategy``."""
-        if "@" in dataset:
-            task = dataset.split("@", 1)[1]
+        task = split_key(dataset)[1]
+        if task:
             found = [b for b in self.cross if b.dataset == task and b.strategy == strategy]
         else:
             found = [b for b in self.blocks if b.dataset == dataset and b.strategy == strategy]

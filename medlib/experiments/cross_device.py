@@ -32,7 +32,7 @@ from ..data.preprocess import harmonise_ct
 from ..diagnose import diagnose_groups, fold_diagnosis, majority_rate
 from ..metrics import classification_metrics
 from ..models import WeightsUnavailable
-from ..profiles import get_profile
+from ..profiles import cross_device_key, get_profile
 from ..progress import progress_bar
 from .splits import content_hashes, merged_groups
 from .transfer import Context, FoldJob, _write, block_splits, fit_predict, run_fold, versions
@@ -148,7 +148,7 @@ def map_to_task(ds: Dataset, task: Task) -> Dataset:
     index["label"] = task_label[keep].to_numpy()
     index["target"] = index["label"].map({c: i for i, c in enumerate(task.classes)}).astype(int)
     index = index.reset_index(drop=True)
-    spec = replace(ds.spec, key=f"{ds.spec.key}@{task.name}", classes=task.classes,
+    spec = replace(ds.spec, key=cross_device_key(ds.spec.key, task.name), classes=task.classes,
                    positive_class=task.positive)
     return Dataset(spec, ds.images[keep], index, ds.skipped)
 
@@ -226,7 +226,7 @@ def run_cross(job: CrossJob, ctx: Context | None = None) -> dict:
     if out.exists():
         return json.loads(out.read_text())
     profile, task = get_profile(job.profile), TASKS[job.task]
-    block = profile.block(f"{job.sources[0]}@{job.task}", job.strategy, job.network)
+    block = profile.block(cross_device_key(job.sources[0], job.task), job.strategy, job.network)
     src = union([task_dataset(k, task, block, job.seed) for k in job.sources], task)
     train, val = source_split(src, profile.val_fraction, job.seed)
     ctx = ctx or Context()
@@ -264,7 +264,7 @@ def in_domain(key: str, task: Task, network: str, strategy: str, head: str, prof
               seed: int = config.DEFAULT_SEED, ctx: Context | None = None) -> pd.DataFrame:
     """The dataset's own k-fold CV under the task's mapping and preprocessing (tidy fold rows)."""
     profile = get_profile(profile_name)
-    block = profile.block(f"{key}@{task.name}", strategy, network)
+    block = profile.block(cross_device_key(key, task.name), strategy, network)
     ds = task_dataset(key, task, block, seed)
     splits = block_splits(profile, ds, block, seed)
     ctx = ctx or Context()
@@ -330,8 +330,8 @@ def drop_table(cross: pd.DataFrame, folds: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in cross[cross["status"] == "ok"].itertuples():
         same = (ok["network"] == r.network) & (ok["strategy"] == r.strategy) & (ok["head"] == r.head)
-        own = ok[same & (ok["dataset"] == f"{r.target}@{r.task}")]
-        src = ok[same & ok["dataset"].isin([f"{s}@{r.task}" for s in r.sources.split("+")])]
+        own = ok[same & (ok["dataset"] == cross_device_key(r.target, r.task))]
+        src = ok[same & ok["dataset"].isin([cross_device_key(s, r.task) for s in r.sources.split("+")])]
         row = {"source": r.sources, "target": r.target, "network": r.network, "strategy": r.strategy,
                "head": r.head, **{f"cross_{m}": getattr(r, m) for m in metrics},
                **{f"in_domain_{m}": own[m].mean() for m in metrics},
@@ -363,7 +363,8 @@ def roc_inputs(profile_name: str, seed: int = config.DEFAULT_SEED) -> list[dict]
         curves.append({"panel": panel, "label": "cross-domain", "y": np.asarray(p["y_true"]) == pos,
                        "score": np.asarray(p["proba"])[:, pos], "style": "-"})
         ys, ps = [], []
-        folder = root / "runs" / f"{r['target']}@{r['task']}" / r["network"] / r["strategy"] / r["head"]
+        key = cross_device_key(r["target"], r["task"])
+        folder = root / "runs" / key / r["network"] / r["strategy"] / r["head"]
         for fold in sorted(folder.glob("fold*.pred.json")):
             f = json.loads(fold.read_text())
             ys.append(np.asarray(f["y_true"]) == pos)

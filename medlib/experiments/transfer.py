@@ -40,7 +40,7 @@ from ..diagnose import diagnose_groups, fold_diagnosis, majority_rate
 from ..features import Extractor, feature_views
 from ..metrics import classification_metrics
 from ..models import STRATEGIES, WeightsUnavailable
-from ..profiles import Block, Profile, get_profile
+from ..profiles import Block, Profile, get_profile, split_key
 from ..progress import progress_bar
 from . import training
 from .splits import assert_no_leak, fold_indices, load_or_make_splits
@@ -87,10 +87,10 @@ def versions() -> dict[str, str]:
 def block_dataset(key: str, block: Block, seed: int = config.DEFAULT_SEED) -> Dataset:
     """The images ``block`` trains on: a registry dataset at the block's size, or (``key@task``)
     a cross-device task's harmonised, relabelled version."""
-    if "@" in key:
+    name, task = split_key(key)
+    if task:
         from .cross_device import TASKS, task_dataset
 
-        name, task = key.split("@", 1)
         return task_dataset(name, TASKS[task], block, seed)
     size = tuple(block.size or get_spec(key).image_size)
     return load_dataset(key, size=size, per_class=block.per_class, seed=seed, progress=False)
@@ -301,7 +301,7 @@ def dataset_ready(key: str, block: Block) -> bool:
     from ..data import is_available
     from ..data.dataset import packed_path
 
-    name = key.split("@", 1)[0]
+    name = split_key(key)[0]
     packed = packed_path(name, tuple(block.size or get_spec(name).image_size), block.per_class)
     return (packed is not None and packed.exists()) or is_available(name)
 
@@ -348,7 +348,7 @@ def _fold_files(profile_name: str):
     tables: read here, a rerun of notebook 02 after 03 would add them to Tables 5-8."""
     root = config.results_dir(profile_name) / "runs"
     return sorted(p for p in root.glob("*/*/*/*/fold*.json")
-                  if not p.name.endswith(".pred.json") and "@" not in p.parts[-5])
+                  if not p.name.endswith(".pred.json") and not split_key(p.parts[-5])[1])
 
 
 def collect(profile_name: str, datasets=None) -> pd.DataFrame:
