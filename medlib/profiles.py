@@ -19,9 +19,10 @@ Profiles:
 * ``smoke``: seconds to minutes; the notebooks' parameter defaults and ``make test``.
 * ``quick``: ``make reproduce`` on a 2-core CPU within an hour. Off-the-shelf
   (Xception, MobileNetV2) on COV_CT, Cells2, covid-chestxray, PneumoniaMNIST and
-  BreastMNIST; from scratch only where it fits: MobileNetV2 (about 10 s an epoch
+  BreastMNIST; from scratch only where it fits: MobileNetV2 (about 13 s an epoch
   at 112 px on COV_CT, 3 folds; Cells2, 3 folds) and one FF-VGG19 fold on Cells2;
-  BCCD smears at half their size (240x320). Measured fresh-clone runs are in the README.
+  BCCD smears at half their size (320x240 pixels). Measured fresh-clone runs are in the
+  README.
 * ``extended``: FF-VGG19, Xception and MobileNetV2 from scratch to their plateau
   on COV_CT and Cells2, 5 folds, in about 8 hours of background CPU; fold files
   are committed as they finish, so any machine resumes the run.
@@ -47,8 +48,12 @@ def cross_device_key(dataset: str, task: str) -> str:
 
 def split_key(key: str) -> tuple[str, str | None]:
     """``(dataset, task)`` of a :func:`cross_device_key`; ``(key, None)`` for a registry key."""
-    name, _, task = key.partition("@")
-    return name, task or None
+    if "@" not in key:
+        return key, None
+    name, task = key.split("@", 1)
+    if not name or not task:
+        raise ValueError(f"{key!r} is not a cross-device key (dataset@task)")
+    return name, task
 
 
 @dataclass(frozen=True)
@@ -190,7 +195,7 @@ PROFILES = {
         ),
         cross=(_ots("covid_ct", folds=5),),
         featuremap_models=(("cov_ct", "mobilenetv2", "scratch"), ("cells2", "ff_vgg19", "scratch")),
-        # half the smears' native size: backbone maps and the CRM head cost a quarter of 480x640
+        # (height, width): half the smears' native 640x480, a quarter of the backbone and CRM-head cost
         explain_size=(240, 320)),
     "extended": Profile(
         "extended", cv_folds=10,
