@@ -168,10 +168,11 @@ def scratch_vs_off_the_shelf(by_profile: dict) -> dict:
 def vgg19_off_the_shelf(by_profile: dict) -> dict:
     claim = "VGG19 does better off-the-shelf than from scratch (Fig. 3)"
     profile, df = _highest(by_profile, "transfer")
-    if df is None or not len(compare.strategy_change(df).query("network == 'vgg19'")):
+    vgg = compare.strategy_change(df).query("network == 'vgg19'") if df is not None else ()
+    if not len(vgg):
         return _claim("Apostolopoulos 2022", claim, profile, "not tested here",
                       "needs VGG19's ImageNet weights, not available offline")
-    r = compare.strategy_change(df).query("network == 'vgg19'").iloc[0]
+    r = vgg.iloc[0]
     verdict = "not tested here" if not r["comparable"] else (
         "holds" if r["ours"] < -TIE_POINTS else "does not hold")
     return _claim("Apostolopoulos 2022", claim, profile, verdict, f"change {r['ours']:+.1f} points {r['note']}")

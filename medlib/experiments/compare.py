@@ -249,5 +249,6 @@ def medmnist_beside_paper(df: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = ["ok_rows", "not_run", "mean_metrics", "accuracy_beside_paper", "accuracy_grid",
-           "best_beside_paper", "folds_text", "networks_on_common_folds", "shared_folds", "strategy_change",
-           "paired_strategy_tests", "best_overall", "heads_compared", "medmnist_beside_paper", "EQUIVALENT_POINTS", "FLOOR_MARGIN"]
+           "best_beside_paper", "folds_text", "networks_on_common_folds", "shared_folds",
+           "strategy_change", "paired_strategy_tests", "best_overall", "heads_compared",
+           "medmnist_beside_paper", "EQUIVALENT_POINTS", "FLOOR_MARGIN"]

@@ -38,8 +38,7 @@ def strategy_change(change: pd.DataFrame):
                    label="ours" if i == 0 else None)
         ax.bar(x + 0.2, d.loc[nets, "paper"], 0.4, label="paper", color="lightgrey", edgecolor="black")
         ax.axhline(0, color="black", lw=0.8)
-        labels = [f"{n} ({folds_text(d.loc[n, 'folds'])})" if "folds" in d else n
-                  for n in nets]  # ours: on the folds both strategies ran
+        labels = [f"{n} ({folds_text(d.loc[n, 'folds'])})" for n in nets]  # ours: folds both ran
         ax.set_xticks(x, labels, rotation=35, ha="right", fontsize=9)
         ax.set_title(dataset, fontsize=11)
         ax.set_ylabel("scratch - off-the-shelf (points)", fontsize=9)
