@@ -53,28 +53,34 @@ def cmd_run(args) -> int:
     jobs = _selected_jobs(args)
     if args.list:
         for j in jobs:
-            state = "done" if j.result_path().exists() else "pending"
+            state = "done" if j.is_done() else "stale" if j.result_path().exists() else "pending"
             print(f"{state:8s} {j.dataset} {j.network} {j.strategy} {j.head} fold {j.fold}")
-        print(f"{sum(j.result_path().exists() for j in jobs)} of {len(jobs)} done")
+        print(f"{sum(j.is_done() for j in jobs)} of {len(jobs)} done")
         return 0
     if args.rerun:
         for j in jobs:
             for path in (j.result_path(), j.predictions_path(), j.model_path()):
                 path.unlink(missing_ok=True)
     run_jobs(jobs, progress=not args.quiet)
-    print(f"[run] {sum(j.result_path().exists() for j in jobs)} of {len(jobs)} fold jobs done "
+    print(f"[run] {sum(j.is_done() for j in jobs)} of {len(jobs)} fold jobs done "
           f"(profile {args.profile}{', shard ' + args.shard if args.shard else ''})")
     return 0
 
 
 def cmd_collect(args) -> int:
     from . import config
-    from .experiments.transfer import collect, learning_curves
+    from .experiments.transfer import collect, config_report, learning_curves
 
     root = config.results_dir(args.profile)
     root.mkdir(parents=True, exist_ok=True)
     df = collect(args.profile)
     df.to_csv(root / "transfer_vs_scratch.csv", index=False)
+    hashes = config_report(args.profile)
+    if len(hashes):
+        stale = hashes[~hashes.current]
+        print(f"[collect] configuration hashes: {hashes.config_hash[hashes.current].nunique()} current"
+              f" over {int(hashes.folds[hashes.current].sum())} folds; {int(stale.folds.sum())} stale"
+              f" fold file(s) left out (rerun them with `make run PROFILE={args.profile}`)")
     learning_curves(args.profile).to_csv(root / "learning_curves.csv", index=False)
     print(f"[collect] {len(df)} fold rows -> {root / 'transfer_vs_scratch.csv'}")
     return 0

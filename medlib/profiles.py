@@ -85,9 +85,15 @@ class Block:
     note: str = ""
     # per-network learning rates where a network needs its own (see PLAIN_VGG_LR)
     learning_rates: dict = field(default_factory=dict)
+    # per-network Keras dtype policy when training from scratch (see BFLOAT16_WHERE_FASTER);
+    # part of the fold's configuration hash, so a change reruns the folds
+    precisions: dict = field(default_factory=dict)
 
     def lr_for(self, network: str) -> float:
         return self.learning_rates.get(network, self.learning_rate)
+
+    def precision_for(self, network: str) -> str:
+        return self.precisions.get(network, "float32")
 
     def fold_ids(self, cv_folds: int) -> list[int]:
         if self.folds == "official":
@@ -164,6 +170,29 @@ _SCRATCH_COVCT = dict(
          "with early stopping (patience 8) 5 folds reached a mean of 61.5% against a 53.3% floor, "
          "one of them stopped at epoch 12.")
 
+# Table 7 in `extended`: all eight networks from scratch on COV_CT and Cells2, 5 folds each,
+# the networks of the central claim ("FF-VGG19 and Xception are the most suitable") first
+CENTRAL_SCRATCH = ("ff_vgg19", "xception", "mobilenetv2")
+OTHER_SCRATCH = ("vgg19", "resnet50", "inceptionv3", "densenet121", "nasnetmobile")
+
+# Train images/s from scratch, mixed_bfloat16 / float32, 112 px, batch 16, one process
+# (scripts/bench_precision.py -> results/bench/precision.csv, 2026-12-02, AMD EPYC with
+# AVX512-BF16): VGG19 1.95x, FF-VGG19 1.62x, Xception 1.43x, DenseNet121 1.17x, InceptionV3
+# 1.14x, ResNet50 1.03x, MobileNetV2 and NASNetMobile slower (0.85-0.9x). bfloat16 where it is at
+# least 10 % faster, float32 elsewhere; scripts/bench_precision_curve.py compares one fold's
+# learning curve under both (results/bench/precision_curve_*).
+BFLOAT16_NETWORKS = ("vgg19", "ff_vgg19", "xception", "densenet121", "inceptionv3")
+BFLOAT16_WHERE_FASTER = {n: "mixed_bfloat16" for n in BFLOAT16_NETWORKS}
+
+_SCRATCH_CELLS2 = dict(
+    folds=5, epochs=60, patience=12, learning_rates=PLAIN_VGG_LR, precisions=BFLOAT16_WHERE_FASTER,
+    note="100 px (the paper's size), 5 folds, early stopping on the validation loss (patience 12)")
+_SCRATCH_COVCT_EXT = dict(
+    folds=5, size=(112, 112), epochs=30, patience=None, learning_rates=PLAIN_VGG_LR,
+    precisions=BFLOAT16_WHERE_FASTER,
+    note="112 px, 5 folds, a fixed 30 epochs as in quick (the validation loss of ~100 images is "
+         "too noisy to pick an epoch)")
+
 PROFILES = {
     "smoke": Profile(
         "smoke", cv_folds=2,
@@ -199,19 +228,17 @@ PROFILES = {
         explain_size=(240, 320)),
     "extended": Profile(
         "extended", cv_folds=10,
+        # order = run order: the networks of the central claim first (issue 21), then the rest
         blocks=(
-            _ots("cov_ct", PAPER_NETWORKS, views=2),
             _ots("cells2", PAPER_NETWORKS),
-            Block("cells2", "scratch", ("mobilenetv2", "xception", "ff_vgg19"), folds=5, epochs=60,
-                  patience=12, learning_rates=PLAIN_VGG_LR, save_models=True,
-                  note="100 px (the paper's size), 5 folds; about 2 / 8 / 10 s an epoch"),
-            Block("cov_ct", "scratch", ("mobilenetv2", "xception", "ff_vgg19"), folds=5,
-                  size=(112, 112), epochs=30, patience=None, learning_rates=PLAIN_VGG_LR,
-                  save_models=True,
-                  note="112 px, 5 folds, a fixed 30 epochs as in quick (the validation loss of ~100 "
-                       "images is too noisy to pick an epoch); about 10 / 45 / 95 s an epoch: the "
-                       "largest size whose estimated total (about 7 h with Cells2) fits 8 hours on "
-                       "2 cores"),
+            Block("cells2", "scratch", CENTRAL_SCRATCH, save_models=True, **_SCRATCH_CELLS2),
+            _ots("cov_ct", PAPER_NETWORKS, views=2, size=(112, 112),
+                 note="at scratch's 112 px, so scratch and off-the-shelf differ in the strategy "
+                      "alone (quick runs the paper's 224 px for Table 5)"),
+            Block("cov_ct", "scratch", ("xception", "ff_vgg19", "mobilenetv2"), save_models=True,
+                  **_SCRATCH_COVCT_EXT),
+            Block("cells2", "scratch", OTHER_SCRATCH, **_SCRATCH_CELLS2),
+            Block("cov_ct", "scratch", OTHER_SCRATCH, **_SCRATCH_COVCT_EXT),
         ),
         featuremap_models=(("cov_ct", "ff_vgg19", "scratch"), ("cells2", "ff_vgg19", "scratch"),
                            ("cov_ct", "mobilenetv2", "scratch"))),

@@ -8,12 +8,21 @@ and 06 and the README print what it returns. Rules, fixed before looking at resu
 * a result within :data:`medlib.diagnose.FLOOR_MARGIN` points of its floor (the
   majority-class rate of its test set) is evidence of nothing: a claim resting on
   it is *not tested*, with the diagnosis, never "holds" or "does not hold";
-* scratch vs off-the-shelf: differences within :data:`TIE_POINTS` are ties (the
-  paper's own equivalence rule, s3.1);
-* cross-device drop: the paper's "about 10 points" holds within 10 +- 5;
-* CRM's ROI: "about 30% smaller" holds when CRM's ROI is at least 15% smaller
-  than both CAM's and Grad-CAM's (half the claimed effect), on a classifier that
-  beats its floor.
+* a comparison claim (scratch vs off-the-shelf, one network vs another) is decided
+  by :mod:`medlib.stats` from **paired** evidence only: the same folds (so the same
+  test images), the same input size, each side of one configuration hash, both
+  sides above their floors. It *holds* only where the interval over folds and the
+  interval over pooled test images both lie wholly on the claimed side of zero (or
+  of the claimed size), *does not hold* where both exclude the claim, and is
+  *inconclusive* otherwise, printed with its intervals, the smallest effect the
+  design could detect and one test image's worth of accuracy;
+* cross-device drop: the paper's "about 10 points" holds where the interval lies
+  within 10 +- 5;
+* CRM's ROI: "about 30% smaller" is tested at its own size: the interval over
+  classes of CRM's reduction against the smaller of CAM's and Grad-CAM's ROI lies
+  wholly above 30 %, on a classifier that beats its floor.
+
+Every claim is one row of ``results/<profile>/claims.csv`` (:func:`claims_table`).
 
 Each claim is decided at the highest profile that has the rows it needs
 (``full`` > ``extended`` > ``quick``), and the profile is named with the verdict.
@@ -25,12 +34,13 @@ import pandas as pd
 
 from . import config, paper
 from .diagnose import FLOOR_MARGIN, at_floor
+from . import stats
 from .experiments import compare
 from .metrics import METRICS
 
 ACCURACY_TOLERANCE = 5.0
 DROP_CLAIMED, DROP_TOLERANCE = 10.0, 5.0
-CRM_MIN_REDUCTION = 15.0  # % smaller than both CAM and Grad-CAM
+CRM_MIN_REDUCTION = 30.0  # "about 30 % smaller": the claim's own size
 AUC_FLOOR = 50.0          # AUC (%) of a classifier that ranks at random
 TIE_POINTS = compare.EQUIVALENT_POINTS
 PROFILE_ORDER = ("full", "extended", "quick", "smoke")

@@ -16,7 +16,7 @@ import pytest
 
 from medlib import profiles
 from medlib.diagnose import majority_rate
-from medlib.experiments import transfer
+from medlib.experiments import provenance, transfer
 from medlib.experiments.transfer import FoldJob, collect, learning_curves, plan, run_experiment, select_shard
 from medlib.models import PAPER_NETWORKS
 
@@ -130,17 +130,18 @@ def test_shards_are_disjoint_and_cover_the_plan():
 def test_collect_reads_fold_files_and_diagnoses_groups(tmp_path, monkeypatch):
     monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path))
     for fold, acc in enumerate((70.0, 40.0)):  # mean 55 vs floor 52: the group sits at its floor
-        job = FoldJob("cov_ct", "mobilenetv2", "scratch", fold, "smoke")
-        transfer._write(job.result_path(), {"dataset": "cov_ct", "network": "mobilenetv2", "strategy": "scratch",
+        job = FoldJob("cells2", "mobilenetv2", "scratch", fold, "smoke")
+        transfer._write(job.result_path(), {"dataset": "cells2", "network": "mobilenetv2", "strategy": "scratch",
                                            "head": "dense", "fold": fold, "status": "ok", "accuracy": acc,
-                                           "majority": 52.0, "diagnosis": "", "history": [{"epoch": 1}]})
+                                           "majority": 52.0, "diagnosis": "", "history": [{"epoch": 1}],
+                                           "config_hash": provenance.config_hash(job.config())})
     cross = FoldJob("cov_ct@covid_ct", "mobilenetv2", "off_the_shelf", 0, "smoke")  # notebook 03's
     transfer._write(cross.result_path(), {"dataset": "cov_ct@covid_ct", "network": "mobilenetv2",
                                          "strategy": "off_the_shelf", "head": "dense", "fold": 0, "status": "ok",
                                          "accuracy": 80.0, "majority": 52.0, "diagnosis": "",
                                          "history": [{"epoch": 1}]})
     df = collect("smoke")
-    assert len(df) == 2 and "history" not in df and set(df.dataset) == {"cov_ct"}
+    assert len(df) == 2 and "history" not in df and set(df.dataset) == {"cells2"}
     assert df.diagnosis.str.startswith("group at its floor").all()
     assert np.isfinite(df.accuracy).all()
-    assert set(learning_curves("smoke")["dataset"]) == {"cov_ct"}
+    assert set(learning_curves("smoke")["dataset"]) == {"cells2"}

@@ -252,3 +252,91 @@ __all__ = ["ok_rows", "not_run", "mean_metrics", "accuracy_beside_paper", "accur
            "best_beside_paper", "folds_text", "networks_on_common_folds", "shared_folds",
            "strategy_change", "paired_strategy_tests", "best_overall", "heads_compared",
            "medmnist_beside_paper", "EQUIVALENT_POINTS", "FLOOR_MARGIN"]
+
+
+# --- paired evidence (issue 20): the same folds, test images, input size and configuration ---
+
+def fold_pairs(df: pd.DataFrame, side: str, a: str, b: str, within: tuple[str, ...],
+               metric: str = "accuracy") -> pd.DataFrame:
+    """Ok rows of the paper's head paired by ``within + ("fold",)``: one row per fold both
+    ``side == a`` and ``side == b`` ran, with ``a``, ``b``, ``diff = b - a``, each side's
+    floor, test size, input size and configuration hash. Pairs whose sides differ in input
+    size or test size are dropped (they would compare two things at once)."""
+    ok = ok_rows(df)
+    if not len(ok):
+        return pd.DataFrame()
+    ok = ok[ok["head"] == PAPER_HEAD].copy()
+    for col, default in (("config_hash", ""), ("input_size", ""), ("n_test", np.nan)):
+        if col not in ok:
+            ok[col] = default
+    ok["config_hash"] = ok["config_hash"].fillna("")
+    keys = list(within) + ["fold"]
+    cols = keys + [metric, "majority", "n_test", "input_size", "config_hash"]
+    left = ok[ok[side] == a][cols]
+    right = ok[ok[side] == b][cols]
+    out = left.merge(right, on=keys, suffixes=("_a", "_b"))
+    out = out[(out["input_size_a"] == out["input_size_b"]) & (out["n_test_a"] == out["n_test_b"])]
+    out = out.rename(columns={f"{metric}_a": "a", f"{metric}_b": "b"})
+    out["diff"] = out["b"] - out["a"]
+    out["side"], out["side_a"], out["side_b"] = side, a, b
+    return out.reset_index(drop=True)
+
+
+def mixed_hashes(pairs: pd.DataFrame, within: tuple[str, ...]) -> list[str]:
+    """Groups (``within``) whose folds on one side carry more than one configuration hash:
+    a comparison never mixes them."""
+    bad = []
+    for key, g in pairs.groupby(list(within)):
+        if g["config_hash_a"].nunique() > 1 or g["config_hash_b"].nunique() > 1:
+            bad.append(" ".join(map(str, key if isinstance(key, tuple) else (key,))))
+    return bad
+
+
+def image_correctness(profile: str, dataset: str, network: str, strategy: str, fold: int,
+                      head: str = PAPER_HEAD) -> pd.Series | None:
+    """Per test image (index in the dataset), whether the fold's model got it right, read from
+    the fold's out-of-fold predictions; None where they are not on this machine."""
+    import json
+
+    from .transfer import FoldJob
+
+    path = FoldJob(dataset, network, strategy, int(fold), profile, head=head).predictions_path()
+    if not path.exists():
+        return None
+    p = json.loads(path.read_text())
+    proba = np.asarray(p["proba"], float)
+    return pd.Series(proba.argmax(1) == np.asarray(p["y_true"]), index=p["test_index"])
+
+
+def paired_images(pairs: pd.DataFrame, profile: str, within: tuple[str, ...],
+                  fixed: dict) -> tuple[np.ndarray, np.ndarray] | None:
+    """Correctness of both sides on every test image of ``pairs`` (pooled out-of-fold, aligned
+    by image), or None if any fold's predictions are missing. ``fixed``: the row fields that
+    are the same on both sides (e.g. ``{"strategy": "scratch"}`` when networks are compared)."""
+    a_all, b_all = [], []
+    for r in pairs.to_dict("records"):
+        sides = []
+        for s in ("a", "b"):
+            fields = {**fixed, **{k: r[k] for k in within}, r["side"]: r[f"side_{s}"]}
+            sides.append(image_correctness(profile, fields["dataset"], fields["network"],
+                                           fields["strategy"], r["fold"]))
+        if sides[0] is None or sides[1] is None or not sides[0].index.equals(sides[1].index):
+            return None
+        a_all.append(sides[0].to_numpy())
+        b_all.append(sides[1].to_numpy())
+    if not a_all:
+        return None
+    return np.concatenate(a_all), np.concatenate(b_all)
+
+
+def pairs_text(pairs: pd.DataFrame, within: tuple[str, ...]) -> str:
+    """'xception cells2 folds 0-4 [hash a / hash b]; ...': the rows a verdict used."""
+    parts = []
+    for key, g in pairs.groupby(list(within)):
+        key = key if isinstance(key, tuple) else (key,)
+        folds = sorted(int(f) for f in g["fold"])
+        span = f"{folds[0]}-{folds[-1]}" if folds == list(range(folds[0], folds[-1] + 1)) and len(folds) > 1 \
+            else ",".join(map(str, folds))
+        hashes = f"{g['config_hash_a'].iloc[0] or 'no hash'} / {g['config_hash_b'].iloc[0] or 'no hash'}"
+        parts.append(f"{' '.join(map(str, key))} folds {span} [{hashes}]")
+    return "; ".join(parts)

@@ -35,6 +35,7 @@ from ..models import WeightsUnavailable
 from ..profiles import cross_device_key, get_profile
 from ..progress import progress_bar
 from .splits import content_hashes, merged_groups
+from . import provenance
 from .transfer import Context, FoldJob, _write, block_splits, fit_predict, run_fold, versions
 
 
@@ -223,16 +224,18 @@ class CrossJob:
 def run_cross(job: CrossJob, ctx: Context | None = None) -> dict:
     """Train on the sources, test on the whole target; write and return the result row."""
     out = job.result_path()
-    if out.exists():
-        return json.loads(out.read_text())
     profile, task = get_profile(job.profile), TASKS[job.task]
     block = profile.block(cross_device_key(job.sources[0], job.task), job.strategy, job.network)
+    stamp = provenance.stamp(provenance.fold_config(block, profile, job.network, job.strategy,
+                                                    job.head, job.seed))
+    if provenance.is_current(out, stamp["config_hash"]):
+        return json.loads(out.read_text())
     src = union([task_dataset(k, task, block, job.seed) for k in job.sources], task)
     train, val = source_split(src, profile.val_fraction, job.seed)
     ctx = ctx or Context()
     start = time.time()
     row = {**asdict(job), "sources": "+".join(job.sources), "n_train": len(train), "n_val": len(val),
-           "input_size": "x".join(map(str, src.images.shape[1:3])), **versions()}
+           "input_size": "x".join(map(str, src.images.shape[1:3])), **stamp, **versions()}
     # training and model selection use src[train] and src[val] only; the target's
     # images are passed solely as the test set predicted after fitting ends
     tgt = task_dataset(job.target, task, block, job.seed)

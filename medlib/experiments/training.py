@@ -29,9 +29,26 @@ training on a CPU).
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 HISTORY_KEYS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Build models under the Keras dtype policy ``name`` (``float32`` or ``mixed_bfloat16``),
+    then put the global policy back: a layer keeps the policy it was built with, and nothing
+    built later (another network, a head) inherits this one."""
+    import keras
+
+    before = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(before)
 
 
 def _keras():

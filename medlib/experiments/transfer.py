@@ -42,7 +42,7 @@ from ..metrics import classification_metrics
 from ..models import STRATEGIES, WeightsUnavailable
 from ..profiles import Block, Profile, get_profile, split_key
 from ..progress import progress_bar
-from . import training
+from . import provenance, training
 from .splits import assert_no_leak, fold_indices, load_or_make_splits
 
 
@@ -66,6 +66,20 @@ class FoldJob:
     def model_path(self) -> Path:
         return (config.results_dir(self.profile) / "models"
                 / f"{self.dataset}_{self.network}_{self.strategy}_fold{self.fold}.weights.h5")
+
+    def block(self) -> Block:
+        return get_profile(self.profile).block(self.dataset, self.strategy, self.network)
+
+    def config(self) -> dict:
+        """What this fold's row depends on besides its index (:mod:`.provenance`)."""
+        name, task = split_key(self.dataset)
+        return provenance.fold_config(self.block(), get_profile(self.profile), self.network,
+                                      self.strategy, self.head, self.seed,
+                                      None if task else get_spec(name).image_size)
+
+    def is_done(self) -> bool:
+        """Its fold file exists and was written under today's configuration (not stale)."""
+        return provenance.is_current(self.result_path(), provenance.config_hash(self.config()))
 
 
 def versions() -> dict[str, str]:
@@ -178,14 +192,20 @@ def fit_predict(ctx: Context, network: str, strategy: str, head: str, block: Blo
 
     from ..models import build_head, build_model
 
-    keras.utils.set_random_seed(seed)
     y = ds.targets
     n_classes = ds.spec.n_classes
     if strategy == "scratch":
         shape = tuple(ds.images.shape[1:])
-        lr = block.lr_for(network)
-        model = ctx.fresh(("scratch", network, shape, n_classes, lr, build_seed),
-                          lambda: _compiled(build_model(network, shape, n_classes, "scratch"), lr))
+        lr, precision = block.lr_for(network), block.precision_for(network)
+
+        def build():
+            with training.dtype_policy(precision):
+                return _compiled(build_model(network, shape, n_classes, "scratch"), lr)
+
+        model = ctx.fresh(("scratch", network, shape, n_classes, lr, precision, build_seed), build)
+        # the fold's own random stream starts only now: a build (first fold of a process) seeds
+        # with build_seed, and a fold must not depend on whether its model was built or restored
+        keras.utils.set_random_seed(seed)
         aug = ds.spec.augmentation
         info = training.fit_scratch(model, ds.images, y, train, val, block.epochs, block.patience,
                                     block.batch_size, None if aug.is_identity else make_augmenter(aug, seed),
@@ -212,6 +232,7 @@ def fit_predict(ctx: Context, network: str, strategy: str, head: str, block: Blo
     model = ctx.fresh(("head", network, views.shape[-1], n_classes, block.learning_rate, build_seed),
                       lambda: _compiled(build_head(network, views.shape[-1], n_classes),
                                         block.learning_rate))
+    keras.utils.set_random_seed(seed)  # after the build, as for scratch
     info = training.fit_head(model, x_train, y_train, x_val, y[val], block.epochs, block.patience,
                              block.batch_size)
     return [training.predict(model, x) for x in tests], info
@@ -221,10 +242,11 @@ def run_fold(job: FoldJob, ds: Dataset | None = None, ctx: Context | None = None
              splits: pd.DataFrame | None = None) -> dict:
     """Train and test one fold; write and return its result row (skips if already done)."""
     out_path = job.result_path()
-    if out_path.exists():
-        return json.loads(out_path.read_text())
     profile = get_profile(job.profile)
     block = profile.block(job.dataset, job.strategy, job.network)
+    stamp = provenance.stamp(job.config())
+    if provenance.is_current(out_path, stamp["config_hash"]):
+        return json.loads(out_path.read_text())
     ds = ds if ds is not None else block_dataset(job.dataset, block, job.seed)
     ctx = ctx or Context()
     if splits is None:
@@ -235,7 +257,7 @@ def run_fold(job: FoldJob, ds: Dataset | None = None, ctx: Context | None = None
     row = {**asdict(job), "n_train": len(train), "n_val": len(val), "n_test": len(test),
            "input_size": "x".join(map(str, ds.images.shape[1:3])),
            "views": block.views if job.strategy == "off_the_shelf" else 0,
-           "majority": majority_rate(y[test]), **versions()}
+           "majority": majority_rate(y[test]), **stamp, **versions()}
     start = time.time()
     save = job.model_path() if block.save_models and job.fold == 0 and job.strategy == "scratch" else None
     try:
@@ -310,7 +332,10 @@ def run_jobs(jobs: list[FoldJob], progress: bool = True) -> None:
     """Run fold jobs (finished ones are skipped), one network in memory at a time. Jobs whose
     dataset is not on this machine are left out, named, and stay pending for a machine that
     has it (no file is written for them)."""
-    todo = [j for j in jobs if not j.result_path().exists()]
+    todo = [j for j in jobs if not j.is_done()]
+    stale = sum(j.result_path().exists() for j in todo)
+    if stale:
+        print(f"[run] {stale} fold file(s) written under another configuration are stale: rerun")
     absent = sorted({j.dataset for j in todo
                      if not dataset_ready(j.dataset, get_profile(j.profile).block(j.dataset, j.strategy, j.network))})
     if absent:
@@ -351,30 +376,64 @@ def _fold_files(profile_name: str):
                   if not p.name.endswith(".pred.json") and not split_key(p.parts[-5])[1])
 
 
-def collect(profile_name: str, datasets=None) -> pd.DataFrame:
-    """The tidy results table (one row per fold), floors diagnosed per group, from the files."""
-    rows = []
+def _current_hash(row: dict, profile_name: str) -> str | None:
+    """The configuration hash the profile plans today for ``row``'s fold (None: no such block)."""
+    try:
+        job = FoldJob(row["dataset"], row["network"], row["strategy"], int(row["fold"]), profile_name,
+                      int(row.get("seed", config.DEFAULT_SEED)), row.get("head", "dense"))
+        return provenance.config_hash(job.config())
+    except (KeyError, ValueError):
+        return None
+
+
+def _fold_rows(profile_name: str, datasets=None, include_stale: bool = False):
+    """Fold files' rows with their ``config_hash`` and ``current`` (written under the
+    configuration the profile plans today); stale rows only with ``include_stale``."""
     for path in _fold_files(profile_name):
         row = json.loads(path.read_text())
         if datasets and row["dataset"] not in datasets:
             continue
-        rows.append({k: v for k, v in row.items() if k != "history"})
+        row["config_hash"] = row.get("config_hash") or ""
+        row["current"] = bool(row["config_hash"]) and row["config_hash"] == _current_hash(row, profile_name)
+        if row["current"] or include_stale:
+            yield row
+
+
+def collect(profile_name: str, datasets=None, include_stale: bool = False) -> pd.DataFrame:
+    """The tidy results table (one row per fold), floors diagnosed per group, from the files.
+
+    Only folds written under today's configuration (their ``config_hash`` column) are
+    evidence; stale ones (another block setting, precision or recipe; or no hash at all)
+    wait to be rerun and come back only with ``include_stale`` (see :func:`config_report`)."""
+    rows = [{k: v for k, v in row.items() if k != "history"}
+            for row in _fold_rows(profile_name, datasets, include_stale)]
     df = pd.DataFrame(rows)
     if not len(df):
         return df
     first = ["dataset", "network", "strategy", "head", "fold", "status", "accuracy", "auc", "majority",
-             "diagnosis"]
+             "diagnosis", "config_hash"]
     df = df[[c for c in first if c in df] + [c for c in df if c not in first]]
     return diagnose_groups(df).sort_values(["dataset", "network", "strategy", "head", "fold"],
                                            ignore_index=True)
 
 
+def config_report(profile_name: str) -> pd.DataFrame:
+    """Per block (dataset, network, strategy, head): the configuration hashes its fold files
+    carry, how many folds each, and whether they are current; what ``collect`` prints."""
+    df = collect(profile_name, include_stale=True)
+    if not len(df):
+        return df
+    keys = ["dataset", "network", "strategy", "head", "config_hash", "current"]
+    out = df.groupby(keys, dropna=False).fold.agg(["count", lambda f: " ".join(map(str, sorted(f)))])
+    out.columns = ["folds", "fold_ids"]
+    return out.reset_index()
+
+
 def learning_curves(profile_name: str, datasets=None) -> pd.DataFrame:
     """Per-epoch training and validation loss/accuracy of every fold that has a curve."""
     rows = []
-    for path in _fold_files(profile_name):
-        row = json.loads(path.read_text())
-        if (datasets and row["dataset"] not in datasets) or not row.get("history"):
+    for row in _fold_rows(profile_name, datasets):
+        if not row.get("history"):
             continue
         for h in row["history"]:
             rows.append({k: row[k] for k in ("dataset", "network", "strategy", "head", "fold")}
@@ -388,4 +447,4 @@ def load_predictions(job: FoldJob) -> dict:
 
 
 __all__ = ["FoldJob", "Context", "run_fold", "run_jobs", "run_experiment", "plan", "select_shard",
-           "collect", "learning_curves", "fit_predict", "block_dataset", "STRATEGIES"]
+           "collect", "config_report", "learning_curves", "fit_predict", "block_dataset", "STRATEGIES"]

@@ -1,0 +1,101 @@
+"""What produced a fold file: its configuration hash, and (for the record) commit and CPU.
+
+A fold's result is a pure function of its *configuration* (the block's settings
+that reach training, the precision policy, the seed, and :data:`RECIPE_VERSION`),
+its fold index and the data. :func:`fold_config` writes that configuration down
+and :func:`config_hash` names it; a finished fold file is reused only when its
+``config_hash`` equals the one the profile plans now (:func:`is_current`), so a
+changed block setting or a recipe bump reruns the fold, and an ordinary commit
+(which changes nothing a fold computes) does not. The commit and CPU model are
+recorded beside the hash, never compared: a reader can tell what produced a row,
+and where bit-for-bit equality may be expected (same CPU, same library versions).
+
+Fold files written before hashes existed carry none: they are stale everywhere.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import platform
+import subprocess
+from pathlib import Path
+
+from .. import config
+
+# Bumped on purpose whenever training semantics change, so every fold trained the old
+# way is stale. History:
+#   1  (no hash in the file) before 2026-12-02
+#   2  a fold's seed is set after its model is built or restored, so a fold gives the same row
+#      alone, after other folds, resumed or in a shard (the first fold of a process used to
+#      train under the build seed's random stream instead of its own)
+RECIPE_VERSION = 2
+
+# Block fields that change nothing a fold computes: what the block is *for*, not how it trains.
+_NOT_CONFIG = ("note", "networks", "folds", "save_models", "learning_rates", "precisions", "heads")
+
+
+def fold_config(block, profile, network: str, strategy: str, head: str, seed: int,
+                size=None) -> dict:
+    """Everything a fold's row depends on, besides its fold index and the data. ``size``: the
+    input size the block resolves to when it names none (the registry's)."""
+    from dataclasses import asdict
+
+    settings = {k: v for k, v in asdict(block).items() if k not in _NOT_CONFIG}
+    size = block.size or size
+    settings["size"] = list(size) if size else None
+    settings["learning_rate"] = block.lr_for(network)
+    return {"recipe": RECIPE_VERSION, "network": network, "strategy": strategy, "head": head,
+            "seed": seed, "precision": block.precision_for(network) if strategy == "scratch" else "float32",
+            "split": "official" if block.folds == "official" else f"k{profile.cv_folds}",
+            "val_fraction": profile.val_fraction, **settings}
+
+
+def config_hash(cfg: dict) -> str:
+    """A short, stable name of a configuration (sorted-key JSON, SHA-256, 12 hex digits)."""
+    return hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def is_current(path: Path, expected_hash: str) -> bool:
+    """``path`` is a finished fold file of configuration ``expected_hash`` (else: absent or stale)."""
+    if not path.exists():
+        return False
+    try:
+        return json.loads(path.read_text()).get("config_hash") == expected_hash
+    except (OSError, ValueError):
+        return False  # a torn or unreadable file is rerun
+
+
+@functools.lru_cache(maxsize=1)
+def commit() -> str:
+    """The checkout's commit (``+dirty`` when tracked files differ), or ``unknown``."""
+    try:
+        run = functools.partial(subprocess.run, cwd=config.PROJECT_ROOT, capture_output=True,
+                                text=True, timeout=10)
+        head = run(["git", "rev-parse", "--short=12", "HEAD"]).stdout.strip()
+        dirty = run(["git", "status", "--porcelain", "--untracked-files=no", "--", "medlib"]).stdout.strip()
+        return (head + ("+dirty" if dirty else "")) or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), for the record."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def stamp(cfg: dict) -> dict:
+    """The fields every fold file carries: ``config_hash``, ``precision``, ``recipe``, ``commit``,
+    ``cpu``."""
+    return {"config_hash": config_hash(cfg), "precision": cfg["precision"], "recipe": cfg["recipe"],
+            "commit": commit(), "cpu": cpu_model()}
+
+
+__all__ = ["RECIPE_VERSION", "fold_config", "config_hash", "is_current", "commit", "cpu_model", "stamp"]

@@ -1,0 +1,162 @@
+"""Paired statistics that decide a verdict: intervals, tests, and the rule that reads them.
+
+The rules, fixed before looking at any result (issue 20) and unit-tested on
+constructed data:
+
+* A comparison is **paired**: the same folds (the same test images) on both sides.
+  Two intervals are computed for the difference ``b - a`` (percentage points):
+
+  - over **folds**: the mean of the per-fold differences with a Student-t 95 %
+    interval (exact under normal per-fold differences; undefined for one fold), and
+    an exact Wilcoxon signed-rank p;
+  - over **images**: the out-of-fold predictions of every test image pooled, a
+    paired bootstrap over images of the accuracy difference (95 % percentile
+    interval) and an exact McNemar p on the images the two sides disagree on.
+
+* :func:`decide`: a claim ``b - a > size`` (``size`` 0 unless the paper states one)
+  **holds** only where *both* intervals lie wholly above ``size``; it **does not
+  hold** where both lie wholly below it (the evidence excludes the claim);
+  otherwise it is **inconclusive**. A single fold pair gives no fold interval, so
+  one noisy pair can never decide a claim.
+* Every comparison carries the smallest effect its design could have detected
+  (:func:`detectable_effect`: 80 % power at the 5 % level, from the observed spread)
+  and one test image's worth of accuracy (:func:`one_image`; 7.1 points on a Cells2
+  fold of 14 images).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+ALPHA = 0.05
+POWER = 0.80
+N_BOOT = 5000
+HOLDS, FAILS, INCONCLUSIVE = "holds", "does not hold", "inconclusive"
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A paired difference ``b - a`` in points with its 95 % interval, p and size."""
+
+    estimate: float
+    low: float
+    high: float
+    p: float
+    n: int
+    test: str
+    detectable: float = float("nan")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def fold_interval(diffs, alpha: float = ALPHA) -> Interval:
+    """Mean of per-fold paired differences, Student-t interval, exact Wilcoxon p.
+    With fewer than two folds the interval is undefined (NaN): no verdict can rest on it."""
+    from scipy import stats
+
+    d = np.asarray(diffs, float)
+    d = d[np.isfinite(d)]
+    n = len(d)
+    if n == 0:
+        return Interval(np.nan, np.nan, np.nan, np.nan, 0, "folds: paired t")
+    mean = float(d.mean())
+    if n < 2:
+        return Interval(mean, np.nan, np.nan, np.nan, n, "folds: paired t (one fold: no interval)")
+    sd = float(d.std(ddof=1))
+    half = stats.t.ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)
+    p = float(stats.wilcoxon(d).pvalue) if np.any(d != 0) else 1.0
+    return Interval(mean, mean - half, mean + half, p, n, "folds: paired t, Wilcoxon p",
+                    detectable_effect(sd, n))
+
+
+def image_interval(correct_a, correct_b, n_boot: int = N_BOOT, alpha: float = ALPHA,
+                   seed: int = 0) -> Interval:
+    """Accuracy difference ``b - a`` (points) over the same test images: paired bootstrap
+    interval over images and exact McNemar p (binomial test on the discordant images)."""
+    from scipy import stats
+
+    a = np.asarray(correct_a, bool)
+    b = np.asarray(correct_b, bool)
+    if a.shape != b.shape:
+        raise ValueError("image_interval needs the same images on both sides")
+    n = len(a)
+    if n == 0:
+        return Interval(np.nan, np.nan, np.nan, np.nan, 0, "images: paired bootstrap, McNemar p")
+    d = 100.0 * (b.astype(float) - a.astype(float))
+    rng = np.random.default_rng(seed)
+    boots = d[rng.integers(0, n, (n_boot, n))].mean(1)
+    low, high = np.quantile(boots, [alpha / 2, 1 - alpha / 2])
+    b_only, a_only = int((b & ~a).sum()), int((a & ~b).sum())
+    p = float(stats.binomtest(b_only, b_only + a_only).pvalue) if b_only + a_only else 1.0
+    sd = float(d.std(ddof=1)) if n > 1 else np.nan
+    return Interval(float(d.mean()), float(low), float(high), p, n,
+                    "images: paired bootstrap, McNemar p", detectable_effect(sd, n, normal=True))
+
+
+def detectable_effect(sd: float, n: int, alpha: float = ALPHA, power: float = POWER,
+                      normal: bool = False) -> float:
+    """The smallest mean difference a paired design of ``n`` units with spread ``sd`` detects
+    with ``power`` at level ``alpha`` (two-sided): (t_{1-a/2} + t_{power}) sd / sqrt(n)."""
+    from scipy import stats
+
+    if n < 2 or not np.isfinite(sd):
+        return float("nan")
+    dist = stats.norm if normal else stats.t(n - 1)
+    return float((dist.ppf(1 - alpha / 2) + dist.ppf(power)) * sd / np.sqrt(n))
+
+
+def one_image(n_test) -> float:
+    """Accuracy points one test image is worth (on the smallest test fold given)."""
+    n = np.min(np.atleast_1d(n_test)).astype(float)
+    return float(100.0 / n) if n > 0 else float("nan")
+
+
+def decide(intervals, size: float = 0.0, direction: int = +1) -> str:
+    """The verdict of the claim ``direction * (b - a) > size`` from every interval given
+    (see the module docstring): holds / does not hold only where all of them agree, each
+    one defined; inconclusive otherwise."""
+    intervals = [iv for iv in intervals if iv is not None]
+    if not intervals or any(not (np.isfinite(iv.low) and np.isfinite(iv.high)) for iv in intervals):
+        return INCONCLUSIVE
+    lows = [min(direction * iv.low, direction * iv.high) for iv in intervals]
+    highs = [max(direction * iv.low, direction * iv.high) for iv in intervals]
+    if all(lo > size for lo in lows):
+        return HOLDS
+    if all(hi < size for hi in highs):
+        return FAILS
+    return INCONCLUSIVE
+
+
+def decide_band(intervals, centre: float, tolerance: float) -> str:
+    """A claim of size "about ``centre``": holds where every interval lies inside
+    ``centre +- tolerance``, does not hold where every interval lies wholly outside it,
+    inconclusive otherwise."""
+    intervals = [iv for iv in intervals if iv is not None]
+    if not intervals or any(not (np.isfinite(iv.low) and np.isfinite(iv.high)) for iv in intervals):
+        return INCONCLUSIVE
+    lo, hi = centre - tolerance, centre + tolerance
+    if all(lo <= iv.low and iv.high <= hi for iv in intervals):
+        return HOLDS
+    if all(iv.high < lo or iv.low > hi for iv in intervals):
+        return FAILS
+    return INCONCLUSIVE
+
+
+def mean_interval(values, n_boot: int = N_BOOT, alpha: float = ALPHA, seed: int = 0,
+                  test: str = "bootstrap over units") -> Interval:
+    """Mean of ``values`` (one per image, class, ...) with a percentile bootstrap interval."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if len(v) < 2:
+        return Interval(float(v.mean()) if len(v) else np.nan, np.nan, np.nan, np.nan, len(v), test)
+    rng = np.random.default_rng(seed)
+    boots = v[rng.integers(0, len(v), (n_boot, len(v)))].mean(1)
+    low, high = np.quantile(boots, [alpha / 2, 1 - alpha / 2])
+    return Interval(float(v.mean()), float(low), float(high), np.nan, len(v), test,
+                    detectable_effect(float(v.std(ddof=1)), len(v), normal=True))
+
+
+__all__ = ["Interval", "fold_interval", "image_interval", "detectable_effect", "one_image", "decide",
+           "decide_band", "mean_interval", "HOLDS", "FAILS", "INCONCLUSIVE", "ALPHA", "POWER"]

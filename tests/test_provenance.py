@@ -1,0 +1,90 @@
+"""Fold files carry their configuration hash; a fold is a pure function of it.
+
+* a changed block setting, precision or recipe version makes old fold files stale (rerun),
+  a new commit alone does not;
+* one fold gives the same row run alone (fresh Context) or after another fold in the same
+  process (a model built once, restored per fold), on a tiny real-data run.
+"""
+import json
+from dataclasses import replace
+
+import pytest
+
+from medlib import profiles
+from medlib.experiments import provenance, transfer
+from medlib.experiments.transfer import Context, FoldJob, collect, run_fold, run_jobs
+
+SAME = ["accuracy", "auc", "epochs_run", "best_epoch", "train_accuracy", "config_hash", "majority"]
+
+
+@pytest.fixture
+def tiny_smoke(tmp_path, monkeypatch):
+    """Smoke with one scratch block: MobileNetV2 on 4 Cells2 images a class, 2 fixed epochs."""
+    monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path))
+    smoke = profiles.get_profile("smoke")
+    block = replace(smoke.block("cells2", "scratch"), networks=("mobilenetv2",), epochs=2, patience=None)
+    monkeypatch.setitem(profiles.PROFILES, "smoke", smoke.with_blocks([block]))
+    return block
+
+
+def _use_block(monkeypatch, block):
+    smoke = profiles.get_profile("smoke")
+    monkeypatch.setitem(profiles.PROFILES, "smoke", smoke.with_blocks([block]))
+
+
+def test_hash_names_the_configuration_not_the_commit(tiny_smoke, monkeypatch):
+    job = FoldJob("cells2", "mobilenetv2", "scratch", 0, "smoke")
+    h = provenance.config_hash(job.config())
+    assert h == provenance.config_hash(job.config())  # stable
+    # what the block is for (its note, which networks share it, how many folds) is not configuration
+    _use_block(monkeypatch, replace(tiny_smoke, note="reworded", folds=1, save_models=False))
+    assert provenance.config_hash(job.config()) == h
+    for change in (dict(epochs=3), dict(learning_rate=1e-4), dict(batch_size=4), dict(size=(80, 80)),
+                   dict(precisions={"mobilenetv2": "mixed_bfloat16"}), dict(patience=5)):
+        _use_block(monkeypatch, replace(tiny_smoke, **change))
+        assert provenance.config_hash(job.config()) != h, change
+    _use_block(monkeypatch, tiny_smoke)
+    monkeypatch.setattr(provenance, "RECIPE_VERSION", provenance.RECIPE_VERSION + 1)
+    assert provenance.config_hash(job.config()) != h
+
+
+def test_changed_settings_make_fold_files_stale_and_a_commit_does_not(mirror, tiny_smoke, monkeypatch):
+    job = FoldJob("cells2", "mobilenetv2", "scratch", 0, "smoke")
+    row = run_fold(job)
+    assert row["config_hash"] == provenance.config_hash(job.config()) and row["commit"] and row["cpu"]
+    assert row["precision"] == "float32" and row["recipe"] == provenance.RECIPE_VERSION
+    assert job.is_done()
+    written = job.result_path().stat().st_mtime_ns
+
+    provenance.commit.cache_clear()
+    monkeypatch.setattr(provenance, "commit", lambda: "another-commit")
+    run_jobs([job], progress=False)  # a new commit alone: the fold is reused as it is
+    assert job.result_path().stat().st_mtime_ns == written
+    assert len(collect("smoke")) == 1
+
+    _use_block(monkeypatch, replace(tiny_smoke, epochs=1))  # a changed setting: stale, rerun
+    assert not job.is_done()
+    assert collect("smoke").empty and len(collect("smoke", include_stale=True)) == 1
+    report = transfer.config_report("smoke")
+    assert list(report.current) == [False]
+    run_jobs([job], progress=False)
+    new = json.loads(job.result_path().read_text())
+    assert new["config_hash"] != row["config_hash"] and new["epochs_run"] == 1
+    assert new["commit"] == "another-commit" and job.is_done()
+
+    _use_block(monkeypatch, tiny_smoke)
+    monkeypatch.setattr(provenance, "RECIPE_VERSION", provenance.RECIPE_VERSION + 1)
+    assert not job.is_done()  # a recipe bump: stale too
+
+
+def test_a_fold_alone_equals_the_fold_after_another(mirror, tiny_smoke, tmp_path, monkeypatch):
+    jobs = [FoldJob("cells2", "mobilenetv2", "scratch", k, "smoke") for k in (0, 1)]
+    ctx = Context()
+    after = [run_fold(j, ctx=ctx) for j in jobs][1]  # fold 1 restored into fold 0's model
+    ctx.release()
+    pred_after = json.loads(jobs[1].predictions_path().read_text())
+    monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path / "alone"))
+    alone = run_fold(jobs[1], ctx=Context())  # fold 1 first: its model is built for it
+    assert {k: alone[k] for k in SAME} == {k: after[k] for k in SAME}
+    assert alone["history"] == after["history"]
+    assert json.loads(jobs[1].predictions_path().read_text()) == pred_after

@@ -1,0 +1,78 @@
+"""The statistical rules that decide verdicts, on constructed data (issue 20): a clear win, a
+clear loss, a tie and a single pair; a verdict can never rest on one noisy pair."""
+import numpy as np
+import pytest
+
+from medlib import stats
+from medlib.stats import FAILS, HOLDS, INCONCLUSIVE, decide, fold_interval, image_interval
+
+
+def _images(n, acc_a, acc_b, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random(n) < acc_a, rng.random(n) < acc_b
+
+
+def test_clear_win_holds():
+    folds = fold_interval([12, 15, 10, 14, 11])
+    a, b = _images(300, 0.6, 0.9)
+    images = image_interval(a, b)
+    assert folds.low > 0 and images.low > 0 and images.p < 0.001
+    assert decide([folds, images]) == HOLDS
+
+
+def test_clear_loss_does_not_hold():
+    folds = fold_interval([-12, -15, -10, -14, -11])
+    a, b = _images(300, 0.9, 0.6)
+    assert decide([folds, image_interval(a, b)]) == FAILS
+
+
+def test_tie_is_inconclusive_with_its_interval_and_detectable_effect():
+    folds = fold_interval([2, -1, 1, -2, 0])
+    assert folds.low < 0 < folds.high and np.isfinite(folds.detectable) and folds.detectable > 0
+    a = np.r_[np.ones(50, bool), np.zeros(50, bool)]
+    images = image_interval(a, a[::-1])  # as many images gained as lost
+    assert images.estimate == 0 and images.p == 1.0
+    assert decide([folds, images]) == INCONCLUSIVE
+
+
+def test_a_single_pair_never_decides():
+    one = fold_interval([30.0])
+    assert np.isnan(one.low) and one.n == 1
+    a, b = _images(14, 0.2, 1.0)  # even a large per-image gain on one fold
+    assert decide([one, image_interval(a, b)]) == INCONCLUSIVE
+    assert decide([one]) == INCONCLUSIVE
+
+
+def test_intervals_must_agree():
+    win = fold_interval([12, 15, 10, 14, 11])
+    noisy = fold_interval([20, -15, 10, -14, 11])
+    assert decide([win, noisy]) == INCONCLUSIVE
+
+
+def test_claimed_size_is_the_threshold():
+    iv = stats.mean_interval(np.r_[np.full(30, 27.0), np.full(30, 29.0)])  # about 28 %, tight
+    assert decide([iv], size=30.0) == FAILS  # "over 30 %" excluded at 27-29 %
+    assert decide([iv], size=15.0) == HOLDS  # would pass at half the claim: the old rule's bug
+    assert stats.decide_band([iv], centre=10.0, tolerance=5.0) == FAILS
+    assert stats.decide_band([stats.mean_interval(np.r_[np.full(30, 9.0), np.full(30, 11.0)])],
+                             centre=10.0, tolerance=5.0) == HOLDS
+
+
+def test_direction_reverses_the_claim():
+    loss = fold_interval([-12, -15, -10, -14, -11])
+    assert decide([loss], direction=-1) == HOLDS
+
+
+def test_mcnemar_and_bootstrap_pair_the_images():
+    a = np.array([1, 1, 0, 0, 1, 0, 1, 1], bool)
+    b = np.array([1, 1, 1, 1, 1, 1, 1, 1], bool)
+    iv = image_interval(a, b)
+    assert iv.estimate == pytest.approx(100 * 3 / 8)
+    assert iv.p == pytest.approx(0.25)  # 3 discordant images, all one way: 2 * 0.5**3
+    with pytest.raises(ValueError):
+        image_interval(a, b[:-1])
+
+
+def test_one_image_is_printed_in_points():
+    assert stats.one_image([14, 13]) == pytest.approx(100 / 13)
+    assert stats.one_image(14) == pytest.approx(7.142857, rel=1e-5)
