@@ -83,6 +83,11 @@ def cmd_collect(args) -> int:
               f" fold file(s) left out (rerun them with `make run PROFILE={args.profile}`)")
     learning_curves(args.profile).to_csv(root / "learning_curves.csv", index=False)
     print(f"[collect] {len(df)} fold rows -> {root / 'transfer_vs_scratch.csv'}")
+    from .report import claims_table
+
+    claims = claims_table(args.profile)
+    print(f"[collect] {len(claims)} claims -> {root / 'claims.csv'}: "
+          + ", ".join(f"{v} {n}" for v, n in claims["verdict"].value_counts().items()))
     return 0
 
 

@@ -75,6 +75,30 @@ def fold_diagnosis(accuracy: float, majority: float, proba, class_names=None,
     return head + (": " + "; ".join(causes) if causes else "")
 
 
+RISING_POINTS = 3.0  # training accuracy gained over the last epochs that counts as "still rising"
+RISING_WINDOW = 3    # epochs: the last RISING_WINDOW against the RISING_WINDOW before them
+
+
+def convergence_diagnosis(history, train_majority: float | None = None, plateau: bool | None = None) -> str:
+    """For a model trained from scratch, above its floor or not: ``not converged`` where the
+    training accuracy was still rising at the last epoch (mean of the last
+    :data:`RISING_WINDOW` epochs at least :data:`RISING_POINTS` above the window before) and
+    the run did not stop on a validation plateau, or where it ends below the training set's
+    majority rate. Empty when neither. Such a model needs more epochs, not a verdict."""
+    acc = [h.get("accuracy") for h in (history or []) if h.get("accuracy") is not None]
+    acc = [a for a in acc if np.isfinite(a)]
+    causes = []
+    if len(acc) >= 2 * RISING_WINDOW and plateau is not True:
+        before = float(np.mean(acc[-2 * RISING_WINDOW:-RISING_WINDOW]))
+        last = float(np.mean(acc[-RISING_WINDOW:]))
+        if last - before >= RISING_POINTS and acc[-1] < 99.0:
+            causes.append(f"training accuracy still rising ({before:.0f}% -> {last:.0f}% over the last "
+                          f"{2 * RISING_WINDOW} of {len(acc)} epochs)")
+    if acc and train_majority is not None and pd.notna(train_majority) and acc[-1] < train_majority:
+        causes.append(f"training accuracy {acc[-1]:.0f}% below the training majority {train_majority:.0f}%")
+    return ("not converged: " + "; ".join(causes)) if causes else ""
+
+
 def join_diagnoses(values) -> str:
     """The distinct non-empty diagnoses of a group's folds, in order, one string."""
     return "; ".join(dict.fromkeys(v for v in values if isinstance(v, str) and v))

@@ -88,6 +88,9 @@ class Block:
     # per-network Keras dtype policy when training from scratch (see BFLOAT16_WHERE_FASTER);
     # part of the fold's configuration hash, so a change reruns the folds
     precisions: dict = field(default_factory=dict)
+    # training runs per fold, each with its own seed on the same split (scratch on tiny test
+    # folds: a 14-image Cells2 fold moves 7-21 points with the seed, so verdicts average them)
+    replicates: int = 1
 
     def lr_for(self, network: str) -> float:
         return self.learning_rates.get(network, self.learning_rate)
@@ -186,7 +189,9 @@ BFLOAT16_WHERE_FASTER = {n: "mixed_bfloat16" for n in BFLOAT16_NETWORKS}
 
 _SCRATCH_CELLS2 = dict(
     folds=5, epochs=60, patience=12, learning_rates=PLAIN_VGG_LR, precisions=BFLOAT16_WHERE_FASTER,
-    note="100 px (the paper's size), 5 folds, early stopping on the validation loss (patience 12)")
+    replicates=2,
+    note="100 px (the paper's size), 5 folds, two training seeds per fold (a 14-image test fold moves "
+         "7-21 points with the seed), early stopping on the validation loss (patience 12)")
 _SCRATCH_COVCT_EXT = dict(
     folds=5, size=(112, 112), epochs=30, patience=None, learning_rates=PLAIN_VGG_LR,
     precisions=BFLOAT16_WHERE_FASTER,

@@ -74,21 +74,23 @@ def fold_interval(diffs, alpha: float = ALPHA) -> Interval:
 def image_interval(correct_a, correct_b, n_boot: int = N_BOOT, alpha: float = ALPHA,
                    seed: int = 0) -> Interval:
     """Accuracy difference ``b - a`` (points) over the same test images: paired bootstrap
-    interval over images and exact McNemar p (binomial test on the discordant images)."""
+    interval over images and exact McNemar p (binomial test on the discordant images). A side
+    may give each image the share of its replicates (training seeds) that got it right; the
+    McNemar test then counts the images where one side does better (a sign test)."""
     from scipy import stats
 
-    a = np.asarray(correct_a, bool)
-    b = np.asarray(correct_b, bool)
+    a = np.asarray(correct_a, float)
+    b = np.asarray(correct_b, float)
     if a.shape != b.shape:
         raise ValueError("image_interval needs the same images on both sides")
     n = len(a)
     if n == 0:
         return Interval(np.nan, np.nan, np.nan, np.nan, 0, "images: paired bootstrap, McNemar p")
-    d = 100.0 * (b.astype(float) - a.astype(float))
+    d = 100.0 * (b - a)
     rng = np.random.default_rng(seed)
     boots = d[rng.integers(0, n, (n_boot, n))].mean(1)
     low, high = np.quantile(boots, [alpha / 2, 1 - alpha / 2])
-    b_only, a_only = int((b & ~a).sum()), int((a & ~b).sum())
+    b_only, a_only = int((b > a).sum()), int((a > b).sum())
     p = float(stats.binomtest(b_only, b_only + a_only).pvalue) if b_only + a_only else 1.0
     sd = float(d.std(ddof=1)) if n > 1 else np.nan
     return Interval(float(d.mean()), float(low), float(high), p, n,
@@ -129,6 +131,15 @@ def decide(intervals, size: float = 0.0, direction: int = +1) -> str:
     return INCONCLUSIVE
 
 
+def decide_all(verdicts) -> str:
+    """A conjunction of claims ("smaller mean *and* spread"): holds where every part holds,
+    does not hold where any part does not, inconclusive otherwise."""
+    verdicts = list(verdicts)
+    if verdicts and all(v == HOLDS for v in verdicts):
+        return HOLDS
+    return FAILS if FAILS in verdicts else INCONCLUSIVE
+
+
 def decide_band(intervals, centre: float, tolerance: float) -> str:
     """A claim of size "about ``centre``": holds where every interval lies inside
     ``centre +- tolerance``, does not hold where every interval lies wholly outside it,
@@ -158,5 +169,21 @@ def mean_interval(values, n_boot: int = N_BOOT, alpha: float = ALPHA, seed: int 
                     detectable_effect(float(v.std(ddof=1)), len(v), normal=True))
 
 
-__all__ = ["Interval", "fold_interval", "image_interval", "detectable_effect", "one_image", "decide",
+def stratified_bootstrap(frame, stratum: str, statistic, n_boot: int = 2000, alpha: float = ALPHA,
+                         seed: int = 0, test: str = "stratified bootstrap") -> Interval:
+    """``statistic(frame)`` with a percentile interval from resampling the rows (units, e.g.
+    images) with replacement within each ``stratum`` (e.g. class), so every resample keeps the
+    design's strata."""
+    rng = np.random.default_rng(seed)
+    groups = [np.flatnonzero((frame[stratum] == s).to_numpy()) for s in frame[stratum].unique()]
+    boots = []
+    for _ in range(n_boot):
+        pick = np.concatenate([g[rng.integers(0, len(g), len(g))] for g in groups])
+        boots.append(statistic(frame.iloc[pick]))
+    low, high = np.quantile(boots, [alpha / 2, 1 - alpha / 2])
+    return Interval(float(statistic(frame)), float(low), float(high), np.nan, len(frame), test)
+
+
+__all__ = ["stratified_bootstrap", "Interval", "fold_interval", "image_interval", "detectable_effect", "one_image", "decide",
+           "decide_all",
            "decide_band", "mean_interval", "HOLDS", "FAILS", "INCONCLUSIVE", "ALPHA", "POWER"]

@@ -65,7 +65,8 @@ def test_strategies_are_compared_on_the_folds_both_ran():
     assert change.loc["xception", "off_the_shelf"] == pytest.approx(40.0)  # fold 0 only, not 41
     assert change.loc["xception", "ours"] == pytest.approx(20.0)
     claim = report.scratch_vs_off_the_shelf({"extended": {"transfer": df}})
-    assert "on the same 1 fold " in claim["evidence"]
+    assert claim["n_pairs"] == 1 and claim["rows_used"].startswith("cells2 xception folds 0 ")
+    assert claim["verdict"] == "inconclusive"  # one fold pair never decides
 
 
 def test_networks_are_ranked_on_the_folds_all_ran():
@@ -77,8 +78,8 @@ def test_networks_are_ranked_on_the_folds_all_ran():
     common = compare.networks_on_common_folds(df, "scratch")
     assert set(common["fold"]) == {0} and set(common["network"]) == {"xception", "mobilenetv2", "ff_vgg19"}
     claim = report.most_suitable({"extended": {"transfer": df}})
-    assert claim["verdict"] == "holds", claim
-    assert "on the same 1 fold)" in claim["evidence"] and "Xception 60.0%" in claim["evidence"]
+    assert claim["verdict"] == "inconclusive", claim  # one shared fold: no interval
+    assert "ff_vgg19 vs xception: cells2 scratch folds 0 " in claim["rows_used"]
 
 
 def test_not_run_is_empty_when_everything_ran():  # a user's dataset: no reason column values
@@ -105,18 +106,29 @@ def test_report_verdicts_follow_the_fixed_tolerances():
     numbers = report.number_table(res)
     x = numbers[(numbers.source == "Table 7") & (numbers.network == "xception")].iloc[0]
     assert x["verdict"] == "reproduced"  # 61.0 vs 59.66
-    claims = report.claims({"quick": res}).set_index("claim")
-    assert claims.iloc[0]["verdict"] == "holds"  # xception +20 points, the only deep network here
-    assert claims.iloc[0]["profile"] == "quick"
+    claims = report.claims({"quick": res})
+    assert list(claims.columns) == report.CLAIM_COLUMNS
+    first = claims.iloc[0]  # xception +20 points on every fold, the only deep network here
+    assert first["estimate"] == pytest.approx(20.0) and first["n_pairs"] == 3 and first["profile"] == "quick"
+    # both intervals are needed: without the per-image predictions there is no verdict
+    assert first["verdict"] == "inconclusive" and "predictions not on this machine" in first["evidence"]
     assert claims.iloc[1]["verdict"] == "not tested here"
     clf = pd.DataFrame({"network": ["m"], "accuracy": [99.0], "majority": [22.0]})
-    roi = pd.DataFrame({"network": ["m"] * 3, "class": ["CT"] * 3, "method": ["cam", "gradcam", "crm"],
-                        "roi_ratio": [60.0, 60.0, 40.0]})
-    assert report.crm_roi_smaller({"quick": {"modality": clf, "modality_roi": roi}})["verdict"] == "holds"
-    roi.loc[2, "roi_ratio"] = 55.0
-    assert report.crm_roi_smaller({"quick": {"modality": clf, "modality_roi": roi}})["verdict"] == "does not hold"
-    clf.loc[0, "accuracy"] = 24.0  # a classifier at its floor: the ROI sizes are evidence of nothing
-    assert report.crm_roi_smaller({"quick": {"modality": clf, "modality_roi": roi}})["verdict"] == "not tested here"
+
+    def roi(crm):
+        classes = ["CT", "MR", "X-ray", "PET", "micro"]
+        return pd.DataFrame([{"network": "m", "class": c, "method": m, "roi_ratio": v}
+                             for c, r in zip(classes, crm) for m, v in (("cam", 60.0), ("gradcam", 62.0), ("crm", r))])
+
+    def verdict(crm, floor=False):
+        c = clf.assign(accuracy=24.0) if floor else clf
+        return report.crm_roi_smaller({"quick": {"modality": c, "modality_roi": roi(crm)}})["verdict"]
+
+    assert verdict([36.0, 37.0, 38.0, 36.5, 37.5]) == "holds"  # about 38 % smaller, all above 30 %
+    assert verdict([43.0, 44.0, 43.5, 44.5, 43.8]) == "does not hold"  # about 27 %: not "about 30 %"
+    assert verdict([30.0, 50.0, 35.0, 48.0, 40.0]) == "inconclusive"
+    # a classifier at its floor: the ROI sizes are evidence of nothing
+    assert verdict([36.0, 37.0, 38.0, 36.5, 37.5], floor=True) == "not tested here"
     assert report.paper_cells2_floor()["verdict"] == "holds"  # 61.8% best vs 62.0% eosinophils
 
 
@@ -127,3 +139,69 @@ def test_smoke_results_are_never_loaded_as_evidence(tmp_path, monkeypatch):
         _rows().to_csv(tmp_path / profile / report.TABLES["transfer"], index=False)
     assert list(report.load_all()) == ["quick"]
     assert list(report.load_all(report.PROFILE_ORDER)) == ["quick", "smoke"]  # when asked for
+
+
+def _write_predictions(root, df, correct):
+    """Out-of-fold predictions for every ok row: ``correct(row)`` -> per-image hits (10 images)."""
+    import json
+
+    from medlib.experiments.transfer import FoldJob
+
+    for r in df[df["status"] == "ok"].to_dict("records"):
+        hits = correct(r)
+        y = [0] * len(hits)
+        proba = [[0.9, 0.1] if h else [0.1, 0.9] for h in hits]
+        path = FoldJob(r["dataset"], r["network"], r["strategy"], r["fold"], "extended").predictions_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"test_index": list(range(10 * r["fold"], 10 * r["fold"] + 10)),
+                                    "y_true": y, "proba": proba}))
+
+
+def _paired_rows(gains):
+    rows = []
+    for fold, gain in enumerate(gains):
+        base = 50.0 + max(0.0, -gain)  # every side well above the 30 % floor
+        for strategy, acc in (("off_the_shelf", base), ("scratch", base + gain)):
+            rows.append({"dataset": "cov_ct", "network": "xception", "strategy": strategy, "head": "dense",
+                         "fold": fold, "status": "ok", "accuracy": acc, "majority": 30.0, "diagnosis": "",
+                         "n_test": 10, "input_size": "112x112", "config_hash": f"h-{strategy}"})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("gains,verdict", [
+    ([30, 30, 40, 30, 30, 40, 30, 30], "holds"),                   # a clear win on every fold
+    ([-30, -30, -40, -30, -30, -40, -30, -30], "does not hold"),   # a clear loss
+    ([10, -10, 0, 10, -10, 0, 10, -10], "inconclusive"),           # a tie
+    ([40], "inconclusive"),                                         # a single pair
+])
+def test_central_claim_from_paired_folds_and_images(tmp_path, monkeypatch, gains, verdict):
+    monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path))
+    df = _paired_rows(gains)
+
+    def correct(r):  # 10 images a fold; a side's accuracy in whole images
+        k = int(round(r["accuracy"] / 10))
+        return [i < k for i in range(10)]
+
+    _write_predictions(tmp_path / "extended", df, correct)
+    claim = report.scratch_vs_off_the_shelf({"extended": {"transfer": df}})
+    assert claim["verdict"] == verdict, claim["evidence"]
+    assert claim["n_pairs"] == len(gains) and claim["n_images"] == 10 * len(gains)
+    assert claim["one_image"] == pytest.approx(10.0) and "one test image = 10.0 points" in claim["evidence"]
+    assert claim["config_hashes"] == "h-off_the_shelf h-scratch"
+    if verdict in ("holds", "does not hold"):  # no verdict that its own interval contradicts
+        sign = 1 if verdict == "holds" else -1
+        assert sign * claim["ci_low"] > 0 and sign * claim["ci_high"] > 0
+        assert sign * claim["image_ci_low"] > 0 and sign * claim["image_ci_high"] > 0
+
+
+def test_pairs_of_different_input_size_or_mixed_hashes_are_not_compared():
+    df = _paired_rows([30, 30, 40])
+    other = df[df.strategy == "off_the_shelf"].assign(input_size="224x224")
+    moved = pd.concat([df[df.strategy == "scratch"], other])
+    change = compare.strategy_change(moved)
+    assert not change.comparable.any() and "input sizes differ" in change.note.iloc[0]
+    mixed = df.copy()
+    mixed.loc[mixed.index[-1], "config_hash"] = "another"
+    ev = report.paired_evidence(mixed, "extended", "strategy", "off_the_shelf", "scratch",
+                                ("dataset", "network"), {})
+    assert not len(ev["pairs"]) and "more than one configuration hash" in ev["left_out"][0]

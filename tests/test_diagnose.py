@@ -32,3 +32,17 @@ def test_a_group_scattered_around_its_floor_is_diagnosed():
     assert out.loc[1, "diagnosis"].startswith("at its floor")  # a fold's own diagnosis is kept
     g = group_floor(out)
     assert g.loc[0, "above_floor"] == 3.0
+
+
+def test_not_converged_even_above_the_floor():
+    from medlib.diagnose import convergence_diagnosis
+
+    rising = [{"accuracy": a} for a in (40, 50, 55, 60, 64, 68, 72, 77, 82)]
+    assert convergence_diagnosis(rising).startswith("not converged: training accuracy still rising")
+    flat = [{"accuracy": a} for a in (40, 60, 80, 90, 91, 90, 91, 90, 91)]
+    assert convergence_diagnosis(flat) == ""
+    # stopped on a validation plateau: selection ended training, whatever the training curve did
+    assert convergence_diagnosis(rising, plateau=True) == ""
+    # below the training set's majority rate: it never fit
+    low = [{"accuracy": a} for a in (50, 52, 51, 50, 52, 51)]
+    assert "below the training majority 62%" in convergence_diagnosis(low, train_majority=62.0)

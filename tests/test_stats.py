@@ -76,3 +76,19 @@ def test_mcnemar_and_bootstrap_pair_the_images():
 def test_one_image_is_printed_in_points():
     assert stats.one_image([14, 13]) == pytest.approx(100 / 13)
     assert stats.one_image(14) == pytest.approx(7.142857, rel=1e-5)
+
+
+def test_a_conjunction_fails_when_one_part_fails():
+    assert stats.decide_all([HOLDS, HOLDS]) == HOLDS
+    assert stats.decide_all([HOLDS, FAILS]) == FAILS
+    assert stats.decide_all([HOLDS, INCONCLUSIVE]) == INCONCLUSIVE
+
+
+def test_stratified_bootstrap_keeps_strata_and_covers_the_statistic():
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"cls": np.repeat(["a", "b"], [50, 10]), "v": rng.normal(5, 1, 60)})
+    iv = stats.stratified_bootstrap(frame, "cls", lambda f: f.groupby("cls")["v"].mean().mean(), n_boot=500)
+    assert iv.low < iv.estimate < iv.high and iv.n == 60
+    assert iv.high - iv.low < 2  # class b's 10 images widen it, but it stays a few SE wide

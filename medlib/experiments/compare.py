@@ -51,6 +51,12 @@ def mean_metrics(df: pd.DataFrame) -> pd.DataFrame:
                     axis=1).reset_index()
     out["above_floor"] = out["accuracy"] - out["majority"]
     out["at_floor"] = [at_floor(a, m) for a, m in zip(out["accuracy"], out["majority"])]
+    from scipy import stats as st
+
+    n = out["folds"].to_numpy(float)
+    half = np.where(n > 1, st.t.ppf(0.975, np.maximum(n - 1, 1)) * out["accuracy_sd"] / np.sqrt(n), np.nan)
+    out["accuracy_ci_low"], out["accuracy_ci_high"] = out["accuracy"] - half, out["accuracy"] + half
+    out["one_image"] = (100.0 / g["n_test"].min()).to_numpy() if "n_test" in ok else np.nan
     return out
 
 
@@ -62,16 +68,17 @@ def accuracy_beside_paper(df: pd.DataFrame, strategy: str) -> pd.DataFrame:
     """Tables 5 / 7 in long form: ours (paper's head, mean over folds) beside its floor and
     diagnosis, the probe (off-the-shelf), the paper's number, and ours - paper."""
     means = mean_metrics(df)
-    ours = _paper_head(means, strategy)[["dataset", "network", "accuracy", "accuracy_sd", "folds",
-                                         "majority", "at_floor", "diagnosis"]]
+    ours = _paper_head(means, strategy)[["dataset", "network", "accuracy", "accuracy_sd", "accuracy_ci_low",
+                                         "accuracy_ci_high", "one_image", "folds", "majority", "at_floor",
+                                         "diagnosis"]]
     probe = means[(means["strategy"] == strategy) & (means["head"] == "logreg")]
     ours = ours.merge(probe[["dataset", "network", "accuracy"]].rename(columns={"accuracy": "probe"}),
                       on=["dataset", "network"], how="left")
     ref = paper.accuracy_table(strategy).stack().rename("paper").reset_index()
     out = ours.merge(ref, on=["dataset", "network"], how="left").rename(columns={"accuracy": "ours"})
     out["diff"] = out["ours"] - out["paper"]
-    return out[["dataset", "network", "ours", "accuracy_sd", "folds", "majority", "at_floor", "probe",
-                "paper", "diff", "diagnosis"]]
+    return out[["dataset", "network", "ours", "accuracy_ci_low", "accuracy_ci_high", "one_image", "folds",
+                "majority", "at_floor", "probe", "paper", "diff", "diagnosis"]]
 
 
 def accuracy_grid(df: pd.DataFrame, strategy: str) -> pd.DataFrame:
@@ -154,25 +161,36 @@ def networks_on_common_folds(df: pd.DataFrame, strategy: str) -> pd.DataFrame:
 
 def strategy_change(df: pd.DataFrame) -> pd.DataFrame:
     """Figure 3: accuracy(scratch) - accuracy(off-the-shelf), paper's head, per dataset and
-    network, ours (on the ``folds`` both strategies ran) and the paper's; ``comparable`` is
-    False where either side is at its floor on those folds."""
-    means = mean_metrics(shared_folds(df))
-    rows = []
+    network, ours on the ``folds`` both strategies ran at the same input size (paired, with
+    the 95 % interval of the mean per-fold difference, ``ci_low``/``ci_high``) and the
+    paper's; ``comparable`` is False where either side is at its floor on those folds or the
+    two ran at different input sizes (``note`` says which)."""
+    from ..stats import fold_interval, one_image
+
+    cols = ["dataset", "network", "folds", "scratch", "off_the_shelf", "ours", "ci_low", "ci_high",
+            "one_image", "paper", "comparable", "note"]
     p5, p7 = paper.accuracy_table("off_the_shelf"), paper.accuracy_table("scratch")
-    for (dataset, network), g in means.groupby(["dataset", "network"]):
-        g = g.set_index("strategy")
-        if not {"scratch", "off_the_shelf"} <= set(g.index):
-            continue
+    pairs = fold_pairs(df, "strategy", "off_the_shelf", "scratch", ("dataset", "network"))
+    rows = []
+    for (dataset, network), g in (pairs.groupby(["dataset", "network"]) if len(pairs) else ()):
         ref = (p7.loc[dataset, network] - p5.loc[dataset, network]
                if dataset in p5.index and network in p5.columns else np.nan)
-        floor = [s for s in ("scratch", "off_the_shelf") if g.loc[s, "at_floor"]]
-        rows.append({"dataset": dataset, "network": network, "folds": int(g.loc["scratch", "folds"]),
-                     "scratch": g.loc["scratch", "accuracy"], "off_the_shelf": g.loc["off_the_shelf", "accuracy"],
-                     "ours": g.loc["scratch", "accuracy"] - g.loc["off_the_shelf", "accuracy"], "paper": ref,
-                     "comparable": not floor,
-                     "note": "; ".join(f"{s} at its floor" for s in floor)})
-    return pd.DataFrame(rows, columns=["dataset", "network", "folds", "scratch", "off_the_shelf", "ours",
-                                       "paper", "comparable", "note"])
+        floor = [s for s, col in (("scratch", "b"), ("off_the_shelf", "a"))
+                 if at_floor(g[col].mean(), g[f"majority_{col}"].mean())]
+        iv = fold_interval(g["diff"])
+        rows.append({"dataset": dataset, "network": network, "folds": len(g), "scratch": g["b"].mean(),
+                     "off_the_shelf": g["a"].mean(), "ours": iv.estimate, "ci_low": iv.low,
+                     "ci_high": iv.high, "one_image": one_image(g["n_test_a"]), "paper": ref,
+                     "comparable": not floor, "note": "; ".join(f"{s} at its floor" for s in floor)})
+    paired = {(r["dataset"], r["network"]) for r in rows}
+    both = shared_folds(df)
+    for (dataset, network), g in (both.groupby(["dataset", "network"]) if len(both) else ()):
+        if (dataset, network) not in paired:
+            sizes = " vs ".join(f"{s} {', '.join(sorted(map(str, g[g['strategy'] == s]['input_size'].unique())))}"
+                                for s in ("scratch", "off_the_shelf")) if "input_size" in g else ""
+            rows.append({"dataset": dataset, "network": network, "folds": 0, "comparable": False,
+                         "note": f"not paired: input sizes differ ({sizes})"})
+    return pd.DataFrame(rows, columns=cols)
 
 
 def _paper_head_both(means: pd.DataFrame) -> pd.DataFrame:
@@ -266,16 +284,29 @@ def fold_pairs(df: pd.DataFrame, side: str, a: str, b: str, within: tuple[str, .
     if not len(ok):
         return pd.DataFrame()
     ok = ok[ok["head"] == PAPER_HEAD].copy()
-    for col, default in (("config_hash", ""), ("input_size", ""), ("n_test", np.nan)):
+    for col, default in (("config_hash", ""), ("input_size", ""), ("n_test", np.nan), ("diagnosis", "")):
         if col not in ok:
             ok[col] = default
     ok["config_hash"] = ok["config_hash"].fillna("")
     keys = list(within) + ["fold"]
-    cols = keys + [metric, "majority", "n_test", "input_size", "config_hash"]
+    ok["diagnosis"] = ok["diagnosis"].fillna("")
+    if "replicate" not in ok:
+        ok["replicate"] = 0
+    # replicates (other training seeds on the same fold) are averaged into their fold first
+    ok = (ok.groupby(keys + [side], as_index=False, dropna=False)
+          .agg(**{metric: (metric, "mean"), "majority": ("majority", "first"), "n_test": ("n_test", "first"),
+                  "input_size": ("input_size", "first"), "diagnosis": ("diagnosis", join_diagnoses),
+                  "config_hash": ("config_hash", lambda h: " ".join(sorted(set(h)))),
+                  "replicates": ("replicate", "nunique")}))
+    cols = keys + [metric, "majority", "n_test", "input_size", "config_hash", "diagnosis", "replicates"]
     left = ok[ok[side] == a][cols]
     right = ok[ok[side] == b][cols]
     out = left.merge(right, on=keys, suffixes=("_a", "_b"))
-    out = out[(out["input_size_a"] == out["input_size_b"]) & (out["n_test_a"] == out["n_test_b"])]
+    def same(col):  # unknown on both sides (tables written before the column) counts as same
+        x, y = out[f"{col}_a"], out[f"{col}_b"]
+        return (x == y) | (x.isna() & y.isna())
+
+    out = out[same("input_size") & same("n_test")]
     out = out.rename(columns={f"{metric}_a": "a", f"{metric}_b": "b"})
     out["diff"] = out["b"] - out["a"]
     out["side"], out["side_a"], out["side_b"] = side, a, b
@@ -294,18 +325,22 @@ def mixed_hashes(pairs: pd.DataFrame, within: tuple[str, ...]) -> list[str]:
 
 def image_correctness(profile: str, dataset: str, network: str, strategy: str, fold: int,
                       head: str = PAPER_HEAD) -> pd.Series | None:
-    """Per test image (index in the dataset), whether the fold's model got it right, read from
-    the fold's out-of-fold predictions; None where they are not on this machine."""
+    """Per test image (index in the dataset), whether the fold's model got it right (the share of
+    its replicates that did, where the fold ran with more than one training seed), read from the
+    fold's out-of-fold predictions; None where they are not on this machine."""
     import json
 
     from .transfer import FoldJob
 
-    path = FoldJob(dataset, network, strategy, int(fold), profile, head=head).predictions_path()
-    if not path.exists():
-        return None
-    p = json.loads(path.read_text())
-    proba = np.asarray(p["proba"], float)
-    return pd.Series(proba.argmax(1) == np.asarray(p["y_true"]), index=p["test_index"])
+    hits = []
+    for r in range(100):
+        path = FoldJob(dataset, network, strategy, int(fold), profile, head=head, replicate=r).predictions_path()
+        if not path.exists():
+            break
+        p = json.loads(path.read_text())
+        proba = np.asarray(p["proba"], float)
+        hits.append(pd.Series((proba.argmax(1) == np.asarray(p["y_true"])).astype(float), index=p["test_index"]))
+    return sum(hits) / len(hits) if hits else None
 
 
 def paired_images(pairs: pd.DataFrame, profile: str, within: tuple[str, ...],

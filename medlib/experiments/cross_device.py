@@ -340,7 +340,9 @@ def drop_table(cross: pd.DataFrame, folds: pd.DataFrame) -> pd.DataFrame:
                **{f"in_domain_{m}": own[m].mean() for m in metrics},
                "in_domain_majority": own["majority"].mean(), "target_majority": r.majority,
                "source_in_domain_accuracy": src["accuracy"].mean(),
-               "source_in_domain_auc": src["auc"].mean(), "n_test": r.n_test}
+               "source_in_domain_majority": src["majority"].mean(),
+               "source_in_domain_auc": src["auc"].mean(), "n_test": r.n_test,
+               "in_domain_n_test": own["n_test"].sum() if "n_test" in own else np.nan}
         for m in ("accuracy", "balanced_accuracy", "auc"):
             row[f"drop_{m}"] = row[f"cross_{m}"] - row[f"in_domain_{m}"]
         rows.append(row)

@@ -32,7 +32,8 @@ from .. import config
 RECIPE_VERSION = 2
 
 # Block fields that change nothing a fold computes: what the block is *for*, not how it trains.
-_NOT_CONFIG = ("note", "networks", "folds", "save_models", "learning_rates", "precisions", "heads")
+_NOT_CONFIG = ("note", "networks", "folds", "save_models", "learning_rates", "precisions", "heads",
+               "replicates")
 
 
 def fold_config(block, profile, network: str, strategy: str, head: str, seed: int,

@@ -36,7 +36,7 @@ import pandas as pd
 
 from .. import config
 from ..data import Dataset, get_spec, load_dataset, make_augmenter
-from ..diagnose import diagnose_groups, fold_diagnosis, majority_rate
+from ..diagnose import convergence_diagnosis, diagnose_groups, fold_diagnosis, majority_rate
 from ..features import Extractor, feature_views
 from ..metrics import classification_metrics
 from ..models import STRATEGIES, WeightsUnavailable
@@ -44,6 +44,9 @@ from ..profiles import Block, Profile, get_profile, split_key
 from ..progress import progress_bar
 from . import provenance, training
 from .splits import assert_no_leak, fold_indices, load_or_make_splits
+
+
+REPLICATE_STRIDE = 7919  # a prime: no replicate's seed is another fold's
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,17 @@ class FoldJob:
     profile: str
     seed: int = config.DEFAULT_SEED
     head: str = "dense"
+    # another training seed on the same fold (same split, same test images): replicate r trains
+    # with seed + fold + REPLICATE_STRIDE * r; replicate 0 is the fold's first run
+    replicate: int = 0
 
     def result_path(self) -> Path:
+        name = f"fold{self.fold}" + (f".r{self.replicate}" if self.replicate else "")
         return (config.results_dir(self.profile) / "runs" / self.dataset / self.network
-                / self.strategy / self.head / f"fold{self.fold}.json")
+                / self.strategy / self.head / f"{name}.json")
+
+    def training_seed(self) -> int:
+        return self.seed + self.fold + REPLICATE_STRIDE * self.replicate
 
     def predictions_path(self) -> Path:
         return self.result_path().with_suffix(".pred.json")
@@ -257,12 +267,14 @@ def run_fold(job: FoldJob, ds: Dataset | None = None, ctx: Context | None = None
     row = {**asdict(job), "n_train": len(train), "n_val": len(val), "n_test": len(test),
            "input_size": "x".join(map(str, ds.images.shape[1:3])),
            "views": block.views if job.strategy == "off_the_shelf" else 0,
-           "majority": majority_rate(y[test]), **stamp, **versions()}
+           "majority": majority_rate(y[test]), "train_majority": majority_rate(y[train]), **stamp,
+           **versions()}
     start = time.time()
-    save = job.model_path() if block.save_models and job.fold == 0 and job.strategy == "scratch" else None
+    save = (job.model_path() if block.save_models and job.fold == 0 and job.replicate == 0
+            and job.strategy == "scratch" else None)
     try:
         (proba,), info = fit_predict(ctx, job.network, job.strategy, job.head, block, ds, train, val,
-                                     [(ds, test)], job.seed + job.fold, save_to=save,
+                                     [(ds, test)], job.training_seed(), save_to=save,
                                      build_seed=job.seed)
     except WeightsUnavailable as exc:
         row.update(status="not run", reason=str(exc), diagnosis="")
@@ -292,18 +304,20 @@ def _write(path: Path, row: dict) -> dict:
 
 def plan(profile_name: str, datasets=None, networks=None, strategies=None,
          seed: int = config.DEFAULT_SEED) -> list[FoldJob]:
-    """Every fold job of the profile's blocks (optionally filtered), in a fixed order."""
+    """Every fold job of the profile's blocks (optionally filtered), in a fixed order: block by
+    block, each block's first runs and then its replicates (other training seeds, same folds)."""
     profile = get_profile(profile_name)
     jobs = []
     for b in profile.blocks:
         if (datasets and b.dataset not in datasets) or (strategies and b.strategy not in strategies):
             continue
         heads = b.heads if b.strategy == "off_the_shelf" else ("dense",)
-        for n in b.networks:
-            if networks and n not in networks:
-                continue
-            jobs += [FoldJob(b.dataset, n, b.strategy, k, profile_name, seed, h)
-                     for k in b.fold_ids(profile.cv_folds) for h in heads]
+        for r in range(b.replicates):
+            for n in b.networks:
+                if networks and n not in networks:
+                    continue
+                jobs += [FoldJob(b.dataset, n, b.strategy, k, profile_name, seed, h, r)
+                         for k in b.fold_ids(profile.cv_folds) for h in heads]
     return jobs
 
 
@@ -380,7 +394,8 @@ def _current_hash(row: dict, profile_name: str) -> str | None:
     """The configuration hash the profile plans today for ``row``'s fold (None: no such block)."""
     try:
         job = FoldJob(row["dataset"], row["network"], row["strategy"], int(row["fold"]), profile_name,
-                      int(row.get("seed", config.DEFAULT_SEED)), row.get("head", "dense"))
+                      int(row.get("seed", config.DEFAULT_SEED)), row.get("head", "dense"),
+                      int(row.get("replicate", 0) or 0))
         return provenance.config_hash(job.config())
     except (KeyError, ValueError):
         return None
@@ -405,7 +420,7 @@ def collect(profile_name: str, datasets=None, include_stale: bool = False) -> pd
     Only folds written under today's configuration (their ``config_hash`` column) are
     evidence; stale ones (another block setting, precision or recipe; or no hash at all)
     wait to be rerun and come back only with ``include_stale`` (see :func:`config_report`)."""
-    rows = [{k: v for k, v in row.items() if k != "history"}
+    rows = [_with_convergence({k: v for k, v in row.items() if k != "history"}, row.get("history"))
             for row in _fold_rows(profile_name, datasets, include_stale)]
     df = pd.DataFrame(rows)
     if not len(df):
@@ -413,8 +428,25 @@ def collect(profile_name: str, datasets=None, include_stale: bool = False) -> pd
     first = ["dataset", "network", "strategy", "head", "fold", "status", "accuracy", "auc", "majority",
              "diagnosis", "config_hash"]
     df = df[[c for c in first if c in df] + [c for c in df if c not in first]]
-    return diagnose_groups(df).sort_values(["dataset", "network", "strategy", "head", "fold"],
+    if "replicate" not in df:
+        df["replicate"] = 0
+    df["replicate"] = df["replicate"].fillna(0).astype(int)
+    return diagnose_groups(df).sort_values(["dataset", "network", "strategy", "head", "fold", "replicate"],
                                            ignore_index=True)
+
+
+def _with_convergence(row: dict, history) -> dict:
+    """A scratch row's diagnosis with :func:`~medlib.diagnose.convergence_diagnosis` added
+    (derived from the stored learning curve when the table is collected, so every fold file
+    is judged by today's rule)."""
+    if row.get("strategy") != "scratch" or row.get("status") != "ok":
+        return row
+    train_majority = row.get("train_majority")
+    note = convergence_diagnosis(history, train_majority,
+                                 row.get("plateau") if row.get("selection") == "val_loss" else None)
+    if note:
+        row["diagnosis"] = "; ".join(d for d in (row.get("diagnosis") or "", note) if d)
+    return row
 
 
 def config_report(profile_name: str) -> pd.DataFrame:
@@ -437,6 +469,7 @@ def learning_curves(profile_name: str, datasets=None) -> pd.DataFrame:
             continue
         for h in row["history"]:
             rows.append({k: row[k] for k in ("dataset", "network", "strategy", "head", "fold")}
+                        | {"replicate": row.get("replicate", 0)}
                         | {k: h.get(k) for k in training.HISTORY_KEYS}
                         | {"best_epoch": row.get("best_epoch")})
     return pd.DataFrame(rows)

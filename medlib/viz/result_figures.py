@@ -23,8 +23,10 @@ def _networks(present) -> list[str]:
 
 
 def strategy_change(change: pd.DataFrame):
-    """Figure 3: accuracy change off-the-shelf -> scratch per network; ours beside the paper's.
-    Hatched: a side at its floor (not a comparison)."""
+    """Figure 3: accuracy change off-the-shelf -> scratch per network; ours (mean of the paired
+    per-fold differences, with its 95 % interval) beside the paper's. Hatched: a side at its
+    floor (not a comparison); pairs run at different input sizes are left out."""
+    change = change[change["folds"] > 0]
     datasets = list(dict.fromkeys(change["dataset"]))
     fig, axes = plt.subplots(1, max(1, len(datasets)), figsize=(4.2 * max(1, len(datasets)), 3.6),
                              squeeze=False)
@@ -33,14 +35,16 @@ def strategy_change(change: pd.DataFrame):
         nets = _networks(d.index)
         x = np.arange(len(nets))
         for i, n in enumerate(nets):
-            ax.bar(i - 0.2, d.loc[n, "ours"], 0.4, color="tab:purple",
+            lo, hi = d.loc[n, "ci_low"], d.loc[n, "ci_high"]
+            err = None if not np.isfinite(lo) else [[d.loc[n, "ours"] - lo], [hi - d.loc[n, "ours"]]]
+            ax.bar(i - 0.2, d.loc[n, "ours"], 0.4, color="tab:purple", yerr=err, capsize=3,
                    hatch=None if d.loc[n, "comparable"] else "///", alpha=1 if d.loc[n, "comparable"] else 0.4,
-                   label="ours" if i == 0 else None)
+                   label="ours (95% CI over folds)" if i == 0 else None)
         ax.bar(x + 0.2, d.loc[nets, "paper"], 0.4, label="paper", color="lightgrey", edgecolor="black")
         ax.axhline(0, color="black", lw=0.8)
         labels = [f"{n} ({folds_text(d.loc[n, 'folds'])})" for n in nets]  # ours: folds both ran
         ax.set_xticks(x, labels, rotation=35, ha="right", fontsize=9)
-        ax.set_title(dataset, fontsize=11)
+        ax.set_title(f"{dataset} (one test image = {d['one_image'].max():.1f} points)", fontsize=10)
         ax.set_ylabel("scratch - off-the-shelf (points)", fontsize=9)
         ax.legend(fontsize=8, frameon=False)
     if not datasets:
@@ -71,7 +75,10 @@ def accuracy_by_network(means: pd.DataFrame, paper_scratch: pd.DataFrame,
                     ax.text(i + off, 2, "not run", rotation=90, fontsize=7, ha="center", va="bottom")
                     continue
                 floor = bool(s.loc[net, "at_floor"])
-                ax.bar(i + off, s.loc[net, "accuracy"], 0.38, yerr=s.loc[net, "accuracy_sd"], color=colour,
+                ci = s.loc[net, ["accuracy_ci_low", "accuracy_ci_high"]].to_numpy(float)
+                err = None if not np.isfinite(ci).all() else [[s.loc[net, "accuracy"] - ci[0]],
+                                                              [ci[1] - s.loc[net, "accuracy"]]]
+                ax.bar(i + off, s.loc[net, "accuracy"], 0.38, yerr=err, color=colour,
                        alpha=0.35 if floor else 0.9, hatch="///" if floor else None, error_kw={"lw": 0.8},
                        label=f"ours, {strategy}" if i == 0 or not ax.get_legend_handles_labels()[1].count(
                            f"ours, {strategy}") else None)
@@ -92,7 +99,8 @@ def accuracy_by_network(means: pd.DataFrame, paper_scratch: pd.DataFrame,
         handles, labels = ax.get_legend_handles_labels()
         uniq = dict(zip(labels, handles))
         ax.legend(uniq.values(), uniq.keys(), fontsize=7, ncol=3, frameon=False, loc="upper left")
-    fig.text(0.01, -0.01, "hatched: at its floor (within 5 points of the majority rate)", fontsize=8)
+    fig.text(0.01, -0.01, "hatched: at its floor (within 5 points of the majority rate); bars: 95% CI of "
+             "the mean over folds", fontsize=8)
     fig.tight_layout()
     return fig
 
