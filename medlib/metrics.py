@@ -63,6 +63,23 @@ def _safe_auc(y_bin, score) -> float:
     return roc_auc_score(y_bin, score) if 0 < np.sum(y_bin) < len(y_bin) else float("nan")
 
 
+def best_threshold_accuracy(y_true, score) -> float:
+    """The highest accuracy (%) any threshold on ``score`` reaches on these very labels: an
+    upper bound, chosen with the test labels, on what a binary model with these scores can do.
+    When even this stays within the floor margin, no threshold or calibration can make the model
+    beat its floor; only better scores can."""
+    y = np.asarray(y_true, int)
+    s = np.asarray(score, float)
+    order = np.argsort(-s, kind="stable")
+    y, s = y[order], s[order]
+    tp = np.cumsum(y)  # predict positive for the top k scores
+    fp = np.cumsum(1 - y)
+    tn = (1 - y).sum() - fp
+    distinct = np.r_[s[1:] != s[:-1], True]  # a threshold sits only between different scores
+    acc = np.r_[(1 - y).sum(), (tp + tn)[distinct]] / len(y)
+    return float(100 * acc.max())
+
+
 def bootstrap_ci(y_true, proba, metric: str = "accuracy", n_boot: int = 1000, alpha: float = 0.05,
                  positive: int | None = None, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of ``metric`` over images (resampled with replacement)."""

@@ -46,3 +46,12 @@ def test_paired_test():
     assert out["mean_diff"] == pytest.approx(17.75) and out["t_p"] < 0.01
     with pytest.raises(ValueError):
         paired_test([1], [2])
+
+
+def test_best_threshold_accuracy_is_the_oracle_bound():
+    from medlib.metrics import best_threshold_accuracy
+
+    y = [0, 0, 0, 1, 1, 1, 1, 1]
+    assert best_threshold_accuracy(y, [0.1, 0.2, 0.3, 0.6, 0.7, 0.8, 0.9, 0.95]) == 100.0
+    assert best_threshold_accuracy(y, [0.5] * 8) == 62.5  # one score: all positive at best
+    assert best_threshold_accuracy([1, 0, 1, 0], [0.9, 0.8, 0.2, 0.1]) == 75.0

@@ -232,13 +232,22 @@ def fit_scratch(model, images, y, train, val, epochs: int, patience: int | None,
     return summary(cb, epochs)
 
 
+def balanced_weights(y) -> dict[int, float]:
+    """Class weights n / (k * n_c): every class weighs as much in the loss as the others
+    (scikit-learn's ``class_weight="balanced"``), for a source dominated by one class."""
+    y = np.asarray(y, int)
+    counts = np.bincount(y)
+    return {c: float(len(y) / (np.count_nonzero(counts) * n)) for c, n in enumerate(counts) if n}
+
+
 def fit_head(head, x_train, y_train, x_val, y_val, epochs: int, patience: int,
-             batch_size: int) -> dict:
+             batch_size: int, class_weight: str | None = None) -> dict:
     """The paper's head on cached features: Adam (as compiled), early stopping on the
-    validation loss, best weights restored. ``x_*``: float feature arrays."""
+    validation loss, best weights restored. ``x_*``: float feature arrays;
+    ``class_weight="balanced"`` weighs classes inversely to their training counts."""
     cb = EpochEnd(None, x_val, y_val, patience, precise_bn=False)
     head.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, verbose=0, shuffle=True,
-             callbacks=[cb])
+             callbacks=[cb], class_weight=balanced_weights(y_train) if class_weight == "balanced" else None)
     return summary(cb, epochs)
 
 
@@ -256,7 +265,8 @@ def fit_head_rows(head, x, y, train, val, epochs: int, patience: int, batch_size
 PROBE_C = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 
 
-def fit_probe(x_train, y_train, x_val, y_val, cs=PROBE_C, x_extra=None, y_extra=None):
+def fit_probe(x_train, y_train, x_val, y_val, cs=PROBE_C, x_extra=None, y_extra=None,
+              class_weight: str | None = None):
     """Logistic regression on standardised features, C chosen on the validation loss, then
     refitted on the training and validation features together (``x_extra``: the validation
     images' augmented views, if any), as one does with a probe whose only
@@ -278,7 +288,7 @@ def fit_probe(x_train, y_train, x_val, y_val, cs=PROBE_C, x_extra=None, y_extra=
                      "epochs_max": 0, "best_epoch": 0, "history": []}
     best = None
     for c in cs:
-        clf = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))
+        clf = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000, class_weight=class_weight))
         clf.fit(x_train, y_train)
         loss = cross_entropy(y_val, _full_proba(clf, x_val))
         if best is None or loss < best[0]:

@@ -237,6 +237,7 @@ def fit_predict(ctx: Context, network: str, strategy: str, head: str, block: Blo
     if head == "logreg":
         extra = views[1:, val].reshape(-1, views.shape[-1]) if len(views) > 1 else None
         clf, info = training.fit_probe(x_train, y_train, x_val, y[val], x_extra=extra,
+                                       class_weight=block.class_weight,
                                        y_extra=np.tile(y[val], len(views) - 1) if extra is not None else None)
         return [training._full_proba(clf, x, n_classes) for x in tests], info
     model = ctx.fresh(("head", network, views.shape[-1], n_classes, block.learning_rate, build_seed),
@@ -244,7 +245,7 @@ def fit_predict(ctx: Context, network: str, strategy: str, head: str, block: Blo
                                         block.learning_rate))
     keras.utils.set_random_seed(seed)  # after the build, as for scratch
     info = training.fit_head(model, x_train, y_train, x_val, y[val], block.epochs, block.patience,
-                             block.batch_size)
+                             block.batch_size, block.class_weight)
     return [training.predict(model, x) for x in tests], info
 
 
