@@ -21,6 +21,8 @@ so a group never reads as a result because its folds scatter around the floor.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -102,6 +104,22 @@ def convergence_diagnosis(history, train_majority: float | None = None, plateau:
 def join_diagnoses(values) -> str:
     """The distinct non-empty diagnoses of a group's folds, in order, one string."""
     return "; ".join(dict.fromkeys(v for v in values if isinstance(v, str) and v))
+
+
+def diagnosis_causes(values) -> str:
+    """The distinct causes in a group's fold diagnoses, each once, without the per-fold numbers
+    (``collapsed to one class; did not fit its training data``): one line for a summary, where
+    :func:`join_diagnoses` would repeat one cause with every fold's numbers."""
+    causes = []
+    for v in values:
+        if not isinstance(v, str) or not v:
+            continue
+        for part in v.split("; "):
+            part = part.split(": ", 1)[1] if part.startswith("at its floor") and ": " in part else part
+            if part.startswith(("at its floor", "group at its floor")):
+                continue
+            causes.append(re.sub(r"\s*\([^)]*\)", "", part).strip())
+    return "; ".join(dict.fromkeys(c for c in causes if c))
 
 
 def diagnose_groups(df: pd.DataFrame, margin: float = FLOOR_MARGIN) -> pd.DataFrame:

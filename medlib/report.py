@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from . import config, paper
-from .diagnose import FLOOR_MARGIN, at_floor
+from .diagnose import FLOOR_MARGIN, at_floor, diagnosis_causes
 from . import stats
 from .experiments import compare
 from .metrics import METRICS
@@ -585,7 +585,11 @@ def skipped(profile: str) -> list[str]:
             lines.append(f"not run ({len(g)} dataset/network/strategy): {reason}")
         floor = compare.mean_metrics(df)
         for r in floor[floor["at_floor"]].itertuples():
-            lines.append(f"at its floor: {r.dataset} {r.network} {r.strategy} ({r.head}): {r.diagnosis}")
+            g = df[(df["dataset"] == r.dataset) & (df["network"] == r.network) & (df["strategy"] == r.strategy)
+                   & (df["head"] == r.head)]
+            causes = diagnosis_causes(g["diagnosis"])
+            lines.append(f"at its floor: {r.dataset} {r.network} {r.strategy} ({r.head}), mean {r.accuracy:.1f}% "
+                         f"vs {r.majority:.1f}% over {r.folds} folds" + (f": {causes}" if causes else ""))
     missing, _ = unavailable()
     if len(missing):
         lines.append("datasets absent: " + ", ".join(f"{r.dataset} ({r.status.removeprefix('missing: ')})"

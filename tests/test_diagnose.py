@@ -46,3 +46,13 @@ def test_not_converged_even_above_the_floor():
     # below the training set's majority rate: it never fit
     low = [{"accuracy": a} for a in (50, 52, 51, 50, 52, 51)]
     assert "below the training majority 62%" in convergence_diagnosis(low, train_majority=62.0)
+
+
+def test_a_summary_names_each_cause_once():
+    from medlib.diagnose import diagnosis_causes
+
+    folds = ["at its floor (50.0% vs 50.0% majority): collapsed to one class (100% of test predictions are a); "
+             "did not fit its training data (training accuracy 50% vs 50% majority)",
+             "at its floor (48.0% vs 50.0% majority): collapsed to one class (98% of test predictions are a)",
+             "group at its floor (mean 49.0% vs 50.0% majority over 2 folds)", ""]
+    assert diagnosis_causes(folds) == "collapsed to one class; did not fit its training data"

@@ -88,3 +88,18 @@ def test_a_fold_alone_equals_the_fold_after_another(mirror, tiny_smoke, tmp_path
     assert {k: alone[k] for k in SAME} == {k: after[k] for k in SAME}
     assert alone["history"] == after["history"]
     assert json.loads(jobs[1].predictions_path().read_text()) == pred_after
+
+
+def test_hash_is_stable_when_an_option_is_added():
+    """A fixed configuration keeps its hash across releases: a new Block option at its default
+    (``class_weight``, added after hashes existed) must not make hours of fold files stale."""
+    from medlib.profiles import Block, Profile
+
+    block = Block("cells2", "scratch", ("xception",), size=(100, 100), epochs=60, patience=12)
+    profile = Profile("x", cv_folds=10, blocks=(block,))
+    cfg = provenance.fold_config(block, profile, "xception", "scratch", "dense", 20221)
+    assert "class_weight" not in cfg and cfg["recipe"] == 2
+    assert provenance.config_hash(cfg) == "a0e00b5fdb1c"  # recorded 2026-12-02, recipe 2
+    weighted = replace(block, class_weight="balanced")
+    assert provenance.config_hash(provenance.fold_config(weighted, profile, "xception", "scratch", "dense",
+                                                         20221)) != "a0e00b5fdb1c"

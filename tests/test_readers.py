@@ -189,5 +189,16 @@ def test_compressed_dicom_needs_its_decoder_and_says_how_to_get_it(monkeypatch):
                            "all plugins are missing")
 
     monkeypatch.setattr(pydicom.dataset.Dataset, "pixel_array", property(no_plugin))
+    import types
+
+    import pydicom.pixels
+
+    # the extra is named only when no decoder for the syntax is installed ...
+    monkeypatch.setattr(pydicom.pixels, "get_decoder", lambda uid: types.SimpleNamespace(is_available=False))
     with pytest.raises(ImageReadError, match=r"MR_small_jpeg_ls_lossless.dcm.*JPEG-LS.*medlib\[dicom\]"):
         read_image(path)
+    # ... and when one is installed and fails, its own message comes through instead
+    monkeypatch.setattr(pydicom.pixels, "get_decoder", lambda uid: types.SimpleNamespace(is_available=True))
+    with pytest.raises(ImageReadError, match=r"JPEG-LS.*the decoder failed \(Unable to decompress") as err:
+        read_image(path)
+    assert "medlib[dicom]" not in str(err.value)

@@ -65,8 +65,11 @@ def folder_of_classes(root: Path, spec: DatasetSpec) -> pd.DataFrame:
     ``spec.adapter_options['class_map']`` maps folder names to class names
     (default: the folder name itself, matched case-insensitively against
     ``spec.classes``). Folders that map to no class are ignored and reported.
-    Each image is its own group unless a ``groups.csv`` (columns: file, group)
-    sits in ``root``.
+    Groups (images of one group never span a split), first rule that applies:
+    a ``groups.csv`` in ``root`` (columns: file, group); else the first folder
+    below the class (``<class>/<patient>/<slice>``, the way PACS exports are laid
+    out); else the DICOM PatientID (or StudyInstanceUID) the file carries; else the
+    image alone. Each row's ``group_rule`` says which.
     """
     class_map = {k.lower(): v for k, v in spec.adapter_options.get("class_map", {}).items()}
     known = {c.lower(): c for c in spec.classes}
@@ -82,11 +85,41 @@ def folder_of_classes(root: Path, spec: DatasetSpec) -> pd.DataFrame:
             continue
         for path in _images_in(folder):
             rel = path.relative_to(root).as_posix()
-            rows.append({"path": path, "label": label, "group": groups.get(rel, rel)})
+            group, rule = (groups[rel], "groups.csv") if rel in groups else _implied_group(path, folder, rel)
+            rows.append({"path": path, "label": label, "group": group, "group_rule": rule})
     df = _frame(rows)
     if ignored:
         df.attrs["ignored_folders"] = ignored
     return df
+
+
+GROUP_RULES = ("groups.csv", "folder below the class", "DICOM PatientID", "DICOM StudyInstanceUID", "each image")
+
+
+def _implied_group(path: Path, class_folder: Path, rel: str) -> tuple[str, str]:
+    """(group, rule) of an image without a ``groups.csv`` entry; see :func:`folder_of_classes`."""
+    inner = path.relative_to(class_folder).parts
+    if len(inner) > 1:
+        return f"folder:{inner[0]}", "folder below the class"
+    if path.suffix.lower() in {".dcm", ".dicom"}:
+        ids = _dicom_ids(path)
+        for tag, rule in (("PatientID", "DICOM PatientID"), ("StudyInstanceUID", "DICOM StudyInstanceUID")):
+            if ids.get(tag):
+                return f"{tag}:{ids[tag]}", rule
+    return rel, "each image"
+
+
+def _dicom_ids(path: Path) -> dict[str, str]:
+    """PatientID and StudyInstanceUID from a DICOM header (empty for a file pydicom cannot parse:
+    the reader names its problem later)."""
+    try:
+        import pydicom
+
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["PatientID", "StudyInstanceUID"],
+                             force=True)
+        return {k: str(ds.get(k, "") or "").strip() for k in ("PatientID", "StudyInstanceUID")}
+    except Exception:
+        return {}
 
 
 def _covid_ct_groups(root: Path) -> dict[str, str]:

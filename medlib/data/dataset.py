@@ -119,17 +119,19 @@ def _npz_images(path: str, split: str) -> np.ndarray:
         return z[f"{split}_images"]
 
 
-def read_row(row) -> np.ndarray:
-    """Decode one index row into the reader's float form (handles .npz members)."""
+def read_row(row, window="file") -> np.ndarray:
+    """Decode one index row into the reader's float form (handles .npz members); ``window``:
+    the DICOM intensity policy (:attr:`DatasetSpec.window`)."""
     if int(row.member) >= 0:
         arr = _npz_images(str(row.path), row.split)[int(row.member)].astype(np.float32) / 255.0
         return arr[..., None] if arr.ndim == 2 else arr
-    return read_image(row.path)
+    return read_image(row.path, window=window)
 
 
 def _signature(spec: DatasetSpec, index: pd.DataFrame, size, letterbox) -> str:
     # every index column: the cached index must be the one asked for, annotations included
-    h = hashlib.sha1(json.dumps([spec.key, list(size), letterbox, spec.via_size, list(index.columns)]).encode())
+    h = hashlib.sha1(json.dumps([spec.key, list(size), letterbox, spec.via_size, list(index.columns)]
+                                + ([] if spec.window == "file" else [spec.window])).encode())
     cols = index.astype(str)
     h.update(pd.util.hash_pandas_object(cols, index=False).values.tobytes())
     for path in index["path"].unique():
@@ -170,7 +172,7 @@ def load_dataset(key: str, size: tuple[int, int] | None = None, per_class: int |
     for i, row in enumerate(progress_bar(index.itertuples(), total=len(index), desc=f"decode {key}",
                                          disable=not progress)):
         try:
-            img = read_row(row)
+            img = read_row(row, spec.window)
         except ImageReadError as exc:
             skipped.append((str(exc.path), exc.reason))
             warnings.warn(f"skipping unreadable image {exc.path}: {exc.reason}", stacklevel=2)

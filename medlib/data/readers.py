@@ -60,15 +60,19 @@ def is_dicom(path: Path) -> bool:
     return len(head) == 132 and head[128:132] == b"DICM"
 
 
-def read_image(path, frame: int | None = None) -> np.ndarray:
-    """Read one image file; see the module docstring for the array form and policies."""
+def read_image(path, frame: int | None = None, window="file") -> np.ndarray:
+    """Read one image file; see the module docstring for the array form and policies.
+    ``window`` (DICOM only): ``"file"`` (the file's VOI LUT or window, else the full range),
+    ``None`` (the full range of the modality values, ignoring the file's window) or
+    ``(center, width)`` in modality units (Hounsfield units for CT): values below
+    ``center - width/2`` read 0, above ``center + width/2`` read 1."""
     path = Path(path)
     try:
         if not path.is_file():
             raise ImageReadError(path, "file not found")
         if path.stat().st_size == 0:
             raise ImageReadError(path, "empty file (0 bytes)")
-        image = _read_dicom(path, frame) if is_dicom(path) else _read_raster(path)
+        image = _read_dicom(path, frame, window) if is_dicom(path) else _read_raster(path)
         if image.ndim == 2:
             image = image[..., None]
         if image.ndim != 3 or image.size == 0 or min(image.shape[:2]) < 1:
@@ -102,7 +106,7 @@ def _read_raster(path: Path) -> np.ndarray:
             im.load()  # forces a full decode: truncated files fail here
             return _pil_to_float(im)
     except UnidentifiedImageError:
-        return _read_dicom_without_preamble(path)
+        return _read_dicom_without_preamble(path, "file")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageReadError(path, f"too many pixels to decode safely ({exc})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -153,7 +157,7 @@ def _parse_dicom(path: Path, force: bool = False):
     return ds
 
 
-def _read_dicom_without_preamble(path: Path) -> np.ndarray:
+def _read_dicom_without_preamble(path: Path, window="file") -> np.ndarray:
     """A file Pillow cannot identify may be a bare DICOM data set (no preamble, no "DICM")."""
     try:
         ds = _parse_dicom(path, force=True)
@@ -161,10 +165,10 @@ def _read_dicom_without_preamble(path: Path) -> np.ndarray:
         ds = None
     if ds is None or "PixelData" not in ds or "Rows" not in ds:
         raise ImageReadError(path, "not an image Pillow can identify, nor a DICOM data set")
-    return _dicom_pixels(path, ds, None)
+    return _dicom_pixels(path, ds, None, window)
 
 
-def _read_dicom(path: Path, frame: int | None) -> np.ndarray:
+def _read_dicom(path: Path, frame: int | None, window="file") -> np.ndarray:
     try:
         ds = _parse_dicom(path)
     except ImageReadError as first:
@@ -174,7 +178,7 @@ def _read_dicom(path: Path, frame: int | None) -> np.ndarray:
             raise first from None
         if "PixelData" not in ds and "FloatPixelData" not in ds:
             raise first from None
-    return _dicom_pixels(path, ds, frame)
+    return _dicom_pixels(path, ds, frame, window)
 
 
 def _ensure_transfer_syntax(ds) -> None:
@@ -191,7 +195,7 @@ def _ensure_transfer_syntax(ds) -> None:
     ds.file_meta.TransferSyntaxUID = uid
 
 
-def _dicom_pixels(path: Path, ds, frame: int | None) -> np.ndarray:
+def _dicom_pixels(path: Path, ds, frame: int | None, window="file") -> np.ndarray:
     from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut
 
     if "PixelData" not in ds and "FloatPixelData" not in ds:
@@ -202,12 +206,7 @@ def _dicom_pixels(path: Path, ds, frame: int | None) -> np.ndarray:
     try:
         arr = ds.pixel_array
     except Exception as exc:  # pydicom raises many types for broken or undecodable pixel data
-        msg = str(exc)
-        if "plugin" in msg.lower() or "decompress" in msg.lower() or "decode" in msg.lower():
-            syntax = ds.file_meta.TransferSyntaxUID.name
-            raise ImageReadError(path, f"cannot decode DICOM pixel data compressed as {syntax!r}: "
-                                       f"its decoder is not installed; {DICOM_EXTRA}") from None
-        raise ImageReadError(path, f"cannot decode DICOM pixel data ({msg.splitlines()[0]})") from None
+        raise ImageReadError(path, _decode_failure(ds, exc)) from None
     if frames > 1:
         if MULTIFRAME == "error" and frame is None:
             raise ImageReadError(path, f"multi-frame DICOM ({frames} frames); pass frame=")
@@ -221,6 +220,9 @@ def _dicom_pixels(path: Path, ds, frame: int | None) -> np.ndarray:
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2"))
     if photometric.startswith("MONOCHROME"):
         values = apply_modality_lut(arr, ds).astype(np.float64)
+        if window != "file":  # the study's own window (center, width), or the full range (None)
+            values = _minmax(values) if window is None else _linear_window(values, *window)
+            return (1.0 - values if photometric == "MONOCHROME1" else values).astype(np.float32)
         has_voi = "VOILUTSequence" in ds or "WindowCenter" in ds
         if has_voi:
             values = apply_voi_lut(values, ds, index=0).astype(np.float64)
@@ -235,6 +237,35 @@ def _dicom_pixels(path: Path, ds, frame: int | None) -> np.ndarray:
         raise ImageReadError(path, f"photometric interpretation {photometric!r} is not supported")
     bits = int(ds.get("BitsStored", 8) or 8)
     return (arr.astype(np.float32) / float(2 ** bits - 1)).clip(0, 1)
+
+
+def _decode_failure(ds, exc: Exception) -> str:
+    """Why the pixel data could not be decoded: a missing decoder (with the extra to install)
+    only when no decoder for the file's transfer syntax is available; else the decoder's own
+    message, so a corrupt compressed file is not reported as a missing plugin."""
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()] or [type(exc).__name__]
+    msg = " ".join(lines[:4])  # pydicom lists each plugin's own error on the lines after the first
+    meta = getattr(ds, "file_meta", None)
+    uid = getattr(meta, "TransferSyntaxUID", None) if meta is not None else None
+    if uid is None or not uid.is_compressed:
+        return f"cannot decode DICOM pixel data ({msg})"
+    try:
+        from pydicom.pixels import get_decoder
+
+        available = get_decoder(uid).is_available
+    except Exception:  # no decoder pydicom knows for this syntax at all
+        available = False
+    if not available:
+        return (f"cannot decode DICOM pixel data compressed as {uid.name!r}: no decoder for it is "
+                f"installed; {DICOM_EXTRA}")
+    return f"cannot decode DICOM pixel data compressed as {uid.name!r}: the decoder failed ({msg})"
+
+
+def _linear_window(values: np.ndarray, center: float, width: float) -> np.ndarray:
+    """Modality values through a linear window: ``center - width/2`` -> 0, ``center + width/2`` -> 1."""
+    if width <= 0:
+        raise ValueError(f"window width must be positive, got {width}")
+    return np.clip((values - (center - width / 2.0)) / float(width), 0, 1)
 
 
 def _window_to_unit(values: np.ndarray, ds) -> np.ndarray:

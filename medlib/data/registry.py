@@ -74,6 +74,9 @@ class DatasetSpec:
     components: tuple[str, ...] = ()  # registry datasets it is composed of (located when they are)
     via_size: int | None = None  # every image passes through via_size x via_size first
     stand_in_for: str | None = None  # the paper dataset this one stands in for (its claims apply)
+    # DICOM intensity: "file" (the file's VOI LUT or window, else the full range), None (the full
+    # range, ignoring the file's window) or (center, width) in modality units (e.g. HU)
+    window: tuple[float, float] | str | None = "file"
 
     @property
     def in_paper(self) -> bool:

@@ -36,13 +36,19 @@ _NOT_CONFIG = ("note", "networks", "folds", "save_models", "learning_rates", "pr
                "replicates")
 
 
+# Block fields added after hashes existed enter the hash only when set away from their default,
+# so adding an option leaves every existing fold's hash (and hours of folds) as it was.
+_ADDED_LATER = {"class_weight": None}
+
+
 def fold_config(block, profile, network: str, strategy: str, head: str, seed: int,
                 size=None) -> dict:
     """Everything a fold's row depends on, besides its fold index and the data. ``size``: the
     input size the block resolves to when it names none (the registry's)."""
     from dataclasses import asdict
 
-    settings = {k: v for k, v in asdict(block).items() if k not in _NOT_CONFIG}
+    settings = {k: v for k, v in asdict(block).items() if k not in _NOT_CONFIG
+                and not (k in _ADDED_LATER and v == _ADDED_LATER[k])}
     size = block.size or size
     settings["size"] = list(size) if size else None
     settings["learning_rate"] = block.lr_for(network)
