@@ -28,6 +28,7 @@ def test_batchnorm_statistics_are_re_estimated_on_the_given_images(chunk):
 
 
 def test_early_stopping_restores_the_best_weights_and_records_the_curve():
+    keras.utils.set_random_seed(1)  # the same initial weights whatever ran before
     rng = np.random.default_rng(1)
     x = rng.normal(size=(64, 8)).astype(np.float32)
     y = (x[:, 0] > 0).astype(int)
@@ -36,10 +37,12 @@ def test_early_stopping_restores_the_best_weights_and_records_the_curve():
     model.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     info = training.fit_head(model, x[:48], y[:48], x[48:], y[48:], epochs=60, patience=5, batch_size=16)
     losses = [h["val_loss"] for h in info["history"]]
-    assert info["best_epoch"] == int(np.argmin(losses)) + 1
+    best = losses[info["best_epoch"] - 1]
+    # the kept epoch is the lowest validation loss, up to the 1e-4 an improvement must exceed
+    assert best <= min(losses) + 1e-4 and all(v > best - 1e-4 for v in losses)
     assert info["plateau"] == (len(losses) < 60)
     final = training.cross_entropy(y[48:], training.predict(model, x[48:]))
-    assert final == pytest.approx(min(losses), rel=1e-4)  # the kept weights are the best epoch's
+    assert final == pytest.approx(best, rel=1e-4)  # the kept weights are the best epoch's
 
 
 def test_batches_are_seeded_shuffled_and_augmented():
