@@ -47,6 +47,30 @@ def _selected_jobs(args):
     return select_shard(jobs, args.shard)
 
 
+def remaining_text(jobs) -> str:
+    """How many fold jobs remain, and their estimated hours: each from the mean seconds of the
+    finished folds of its own dataset, network and strategy (blocks with none are counted apart)."""
+    import json
+
+    done, todo = {}, {}
+    for j in jobs:
+        key = (j.dataset, j.network, j.strategy)
+        if j.is_done():
+            row = json.loads(j.result_path().read_text())
+            if row.get("status") == "ok" and row.get("seconds"):
+                done.setdefault(key, []).append(float(row["seconds"]))
+        else:
+            todo[key] = todo.get(key, 0) + 1
+    known = sum(n * sum(done[k]) / len(done[k]) for k, n in todo.items() if k in done)
+    unknown = {k: n for k, n in todo.items() if k not in done}
+    text = (f"{sum(todo.values())} fold jobs remain; those of blocks with a finished fold: about "
+            f"{known / 3600:.1f} h (from their measured seconds per fold)")
+    if unknown:
+        text += (f"; {sum(unknown.values())} in blocks not yet timed: "
+                 + ", ".join(f"{d} {n} {s} ({c})" for (d, n, s), c in sorted(unknown.items())))
+    return text
+
+
 def cmd_run(args) -> int:
     from .experiments.transfer import run_jobs
 
@@ -54,8 +78,10 @@ def cmd_run(args) -> int:
     if args.list:
         for j in jobs:
             state = "done" if j.is_done() else "stale" if j.result_path().exists() else "pending"
-            print(f"{state:8s} {j.dataset} {j.network} {j.strategy} {j.head} fold {j.fold}")
+            seed = f" (seed replicate {j.replicate})" if j.replicate else ""
+            print(f"{state:8s} {j.dataset} {j.network} {j.strategy} {j.head} fold {j.fold}{seed}")
         print(f"{sum(j.is_done() for j in jobs)} of {len(jobs)} done")
+        print(remaining_text(jobs))
         return 0
     if args.rerun:
         for j in jobs:
