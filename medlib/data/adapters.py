@@ -302,18 +302,25 @@ def isic2018(root: Path, spec: DatasetSpec) -> pd.DataFrame:
     return _frame(rows)
 
 
+COMPOSED = {"modality"}  # adapters that index other registry datasets (build_index passes index_of)
+
+
 @adapter("modality")
-def modality(root: Path, spec: DatasetSpec) -> pd.DataFrame:
+def modality(root: Path, spec: DatasetSpec, index_of: Callable[[str], pd.DataFrame] | None = None) -> pd.DataFrame:
     """Kim et al.'s modality task from other registry datasets and rendered charts.
 
     ``spec.adapter_options['sources']`` maps each class to the datasets it draws from;
     every row keeps its ``source`` dataset and a group prefixed by it (patients where
     the source has ids). Cells2's rows are whole smears (no crop): microscopy here is the
     smear, not the white cell. Charts are rendered into ``root/charts`` on first use.
+    ``index_of``: the index of a registry dataset (:func:`medlib.data.build_index` passes
+    itself, so adapters never import the loader that calls them).
     """
     from .charts import ensure_charts
-    from .dataset import build_index
 
+    if index_of is None:
+        raise TypeError("the modality adapter composes other datasets: call it through build_index")
+    build_index = index_of
     rows = []
     for label, keys in spec.adapter_options["sources"].items():
         for key in keys:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from .. import config
 from .acquire import locate
-from .adapters import ADAPTERS
+from .adapters import ADAPTERS, COMPOSED
 from .preprocess import prepare
 from .readers import ImageReadError, read_image
 from .registry import DatasetSpec, get_spec
@@ -58,7 +58,8 @@ def build_index(key: str, root: Path | None = None, validate: bool = False,
     """
     spec = get_spec(key)
     root = Path(root) if root is not None else locate(key, download=download)
-    df = ADAPTERS[spec.adapter](root, spec)
+    df = (ADAPTERS[spec.adapter](root, spec, index_of=build_index) if spec.adapter in COMPOSED
+          else ADAPTERS[spec.adapter](root, spec))
     attrs = dict(df.attrs)
     if attrs.get("ignored_folders"):
         warnings.warn(f"{key}: folder(s) {', '.join(map(repr, attrs['ignored_folders']))} in {root} "

@@ -44,6 +44,7 @@ from ..profiles import Block, Profile, get_profile, split_key
 from ..progress import progress_bar
 from . import provenance, training
 from .splits import assert_no_leak, fold_indices, load_or_make_splits
+from .tasks import TASKS, task_dataset
 
 
 REPLICATE_STRIDE = 7919  # a prime: no replicate's seed is another fold's
@@ -113,8 +114,6 @@ def block_dataset(key: str, block: Block, seed: int = config.DEFAULT_SEED) -> Da
     a cross-device task's harmonised, relabelled version."""
     name, task = split_key(key)
     if task:
-        from .cross_device import TASKS, task_dataset
-
         return task_dataset(name, TASKS[task], block, seed)
     size = tuple(block.size or get_spec(key).image_size)
     return load_dataset(key, size=size, per_class=block.per_class, seed=seed, progress=False)
