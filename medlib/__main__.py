@@ -44,6 +44,8 @@ def _selected_jobs(args):
     jobs = plan(args.profile, args.datasets, args.networks, args.strategies, args.seed)
     if args.folds is not None:
         jobs = [j for j in jobs if j.fold in args.folds]
+    if args.replicates is not None:
+        jobs = [j for j in jobs if j.replicate in args.replicates]
     return select_shard(jobs, args.shard)
 
 
@@ -139,6 +141,8 @@ def main(argv=None) -> int:
     run.add_argument("--networks", nargs="*")
     run.add_argument("--strategies", nargs="*")
     run.add_argument("--folds", nargs="*", type=int)
+    run.add_argument("--replicates", nargs="*", type=int,
+                     help="seed replicates to run (0: each fold's first run; default: all the profile plans)")
     run.add_argument("--seed", type=int, default=20221)
     run.add_argument("--shard", help="i/n: this machine runs jobs i, i+n, ... of the plan (0-based)")
     run.add_argument("--rerun", action="store_true", help="delete the selected fold files first")
