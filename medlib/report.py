@@ -488,9 +488,13 @@ def paper_below_chance(by_profile: dict) -> dict:
     means = compare.mean_metrics(df)
     means = means[(means["dataset"] == "cov_ct") & (means["strategy"] == "off_the_shelf")]
     parts = []
+    sizes = (df[df["dataset"] == "cov_ct"].groupby(["network", "strategy", "head"])["input_size"].first()
+             if "input_size" in df else {})
     for r in means.itertuples():
         p = ref.get(r.network, np.nan)
-        parts.append(f"{r.network} ({r.head}): ours {r.accuracy:.1f}% (floor {r.majority:.1f}%), paper {p:.1f}%")
+        size = sizes.get((r.network, r.strategy, r.head), "") if len(sizes) else ""
+        parts.append(f"{r.network} ({r.head}): ours {r.accuracy:.1f}%{' at ' + size if size else ''} "
+                     f"(floor {r.majority:.1f}%), paper {p:.1f}%")
     ours_above = means[~means["at_floor"]]
     verdict = ("holds: frozen features beat the floor by far" if len(ours_above) and
                any(n in below for n in ours_above["network"]) else "not tested here")

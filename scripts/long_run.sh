@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# The extended profile's fold jobs in the background, nice'd, in the plan's order (medlib/profiles.py:
-# the central claim's networks first), with the precision-curve check once Cells2's FF-VGG19 and
-# Xception folds exist. Fold files are committed by scripts/commit_folds.sh (or the before-stop hook).
+# The extended profile's fold jobs in the background, nice'd. The order puts cheap, decisive evidence
+# first: Cells2's central-claim networks (FF-VGG19, Xception, MobileNetV2), off-the-shelf on COV_CT at
+# scratch's 112 px and MobileNetV2 from scratch there (the like-for-like pair), the float32/bfloat16
+# curve check, the Cells2 seed replicates, COV_CT Xception and FF-VGG19, then the rest of the plan in
+# the profile's order. Fold files are committed by scripts/commit_folds.sh (or the before-stop hook).
 #   nohup bash scripts/long_run.sh > build/long_run.log 2>&1 &
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=2 MEDLIB_PROGRESS=text
-PY=.venv/bin/python
-nice -n 10 $PY -m medlib run --profile extended --datasets cells2 --networks ff_vgg19 xception mobilenetv2 --quiet
+RUN="nice -n 10 .venv/bin/python -m medlib run --profile extended --quiet"
+$RUN --datasets cells2 --networks ff_vgg19 xception mobilenetv2 --replicates 0
+$RUN --datasets cov_ct --strategies off_the_shelf
+$RUN --datasets cov_ct --strategies scratch --networks mobilenetv2
 for net in ff_vgg19 xception; do
   [ -f "results/bench/precision_curve_cells2_${net}_fold0_summary.csv" ] ||
-    nice -n 10 $PY scripts/bench_precision_curve.py --dataset cells2 --network $net --fold 0
+    nice -n 10 .venv/bin/python scripts/bench_precision_curve.py --dataset cells2 --network $net --fold 0
 done
-nice -n 10 $PY -m medlib run --profile extended --quiet
-$PY -m medlib collect --profile extended
+$RUN --datasets cells2 --networks ff_vgg19 xception mobilenetv2
+$RUN --datasets cov_ct --strategies scratch --networks xception ff_vgg19
+$RUN
+.venv/bin/python -m medlib collect --profile extended
