@@ -205,3 +205,29 @@ def test_pairs_of_different_input_size_or_mixed_hashes_are_not_compared():
     ev = report.paired_evidence(mixed, "extended", "strategy", "off_the_shelf", "scratch",
                                 ("dataset", "network"), {})
     assert not len(ev["pairs"]) and "more than one configuration hash" in ev["left_out"][0]
+
+
+def test_seed_replicates_are_averaged_into_their_fold(tmp_path, monkeypatch):
+    """Two training seeds on one fold: the fold's accuracy is their mean, and each image counts
+    as the share of replicates that got it right (the per-image test stays paired by image)."""
+    monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path))
+    df = _paired_rows([30, 30, 40])
+    rep = df[df.strategy == "scratch"].assign(replicate=1, accuracy=lambda d: d.accuracy - 20)
+    df = pd.concat([df.assign(replicate=0), rep], ignore_index=True)
+    pairs = compare.fold_pairs(df, "strategy", "off_the_shelf", "scratch", ("dataset", "network"))
+    assert len(pairs) == 3 and (pairs["replicates_b"] == 2).all()
+    assert pairs["diff"].tolist() == pytest.approx([20.0, 20.0, 30.0])  # (30 + 10) / 2, ...
+
+    import json
+
+    from medlib.experiments.transfer import FoldJob
+
+    for r in (0, 1):
+        job = FoldJob("cov_ct", "xception", "scratch", 0, "extended", replicate=r)
+        job.predictions_path().parent.mkdir(parents=True, exist_ok=True)
+        hits = [True, True] if r == 0 else [True, False]
+        job.predictions_path().write_text(json.dumps({"test_index": [3, 4], "y_true": [0, 0],
+                                                      "proba": [[0.9, 0.1] if h else [0.1, 0.9] for h in hits]}))
+    assert FoldJob("cov_ct", "xception", "scratch", 0, "extended", replicate=1).result_path().name == "fold0.r1.json"
+    share = compare.image_correctness("extended", "cov_ct", "xception", "scratch", 0)
+    assert share.to_dict() == {3: 1.0, 4: 0.5}
