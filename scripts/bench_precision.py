@@ -12,19 +12,8 @@ line per network and the bfloat16/float32 ratio, and writes the table to
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 from pathlib import Path
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def measure(network: str, policy: str, x, y, steps: int, batch: int) -> tuple[float, float]:
@@ -55,6 +44,7 @@ def main():
     import pandas as pd
 
     from medlib.data import load_dataset
+    from medlib.experiments.provenance import cpu_model
     from medlib.models import PAPER_NETWORKS
 
     ap = argparse.ArgumentParser()
