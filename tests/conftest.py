@@ -25,3 +25,19 @@ def isolated_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("MEDLIB_DATA_DIR", str(tmp_path / "raw"))
     monkeypatch.setenv("MEDLIB_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path
+
+
+def execute_notebook(name: str, out, **parameters) -> dict:
+    """Run ``notebooks/<name>`` with papermill (the project's kernel, warnings quiet) and
+    return the executed notebook as JSON: what a user's ``make reproduce`` would render."""
+    import json
+    import warnings
+
+    import papermill as pm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pm.execute_notebook(config.PROJECT_ROOT / "notebooks" / name, out, parameters=parameters,
+                            kernel_name="python3", progress_bar=False,
+                            cwd=str(config.PROJECT_ROOT / "notebooks"))
+    return json.loads(out.read_text())

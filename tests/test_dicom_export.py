@@ -17,7 +17,6 @@ pytestmark = pytest.mark.usefixtures("mirror")
 
 def _write_ct(path, pixels_hu, patient_id=None, window=(-600, 1500)):
     """A 16-bit CT slice: stored = HU + 1024, RescaleIntercept -1024, the given window."""
-    import pydicom
     from pydicom.dataset import FileDataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
@@ -164,18 +163,12 @@ def test_a_corrupt_compressed_dicom_reports_its_decoder_error(tmp_path):
 
 
 def test_notebook_01_leads_with_the_users_export(export, tmp_path, monkeypatch):
-    import papermill as pm
-
-    from medlib import config
+    from conftest import execute_notebook
 
     monkeypatch.setenv("MEDLIB_FIGURES_DIR", str(tmp_path / "figures"))
-    out = tmp_path / "01_on_my_export.ipynb"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pm.execute_notebook(config.PROJECT_ROOT / "notebooks" / "01_data_prep.ipynb", out,
-                            parameters={"PROFILE": "smoke", "DATA": str(export), "DATA_SIZE": [64, 64]},
-                            kernel_name="python3", progress_bar=False, cwd=str(config.PROJECT_ROOT / "notebooks"))
-    outputs = [json.dumps(c.get("outputs", [])) for c in json.loads(out.read_text())["cells"] if c["cell_type"] == "code"]
+    nb = execute_notebook("01_data_prep.ipynb", tmp_path / "01_on_my_export.ipynb",
+                          PROFILE="smoke", DATA=str(export), DATA_SIZE=[64, 64])
+    outputs = [json.dumps(c.get("outputs", [])) for c in nb["cells"] if c["cell_type"] == "code"]
     text = " ".join(outputs)
     first = next(i for i, o in enumerate(outputs) if "grouping rule" in o)
     inventory = next(i for i, o in enumerate(outputs) if "paper name" in o or "cov_ct" in o)

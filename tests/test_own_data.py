@@ -56,20 +56,14 @@ def test_what_the_index_leaves_out_is_named(folder):
 
 
 def test_notebook_02_runs_on_a_folder_dataset(folder, tmp_path, monkeypatch):
-    import papermill as pm
-
-    from medlib import config
+    from conftest import execute_notebook
 
     monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path / "results"))
     monkeypatch.setenv("MEDLIB_FIGURES_DIR", str(tmp_path / "figures"))
     monkeypatch.setenv("MEDLIB_PROGRESS", "text")
-    out = tmp_path / "02_on_my_data.ipynb"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pm.execute_notebook(config.PROJECT_ROOT / "notebooks" / "02_transfer_vs_scratch.ipynb", out,
-                            parameters={"PROFILE": "smoke", "DATA": str(folder), "DATA_SIZE": [80, 80]},
-                            kernel_name="python3", progress_bar=False, cwd=str(config.PROJECT_ROOT / "notebooks"))
-    text = json.dumps(json.loads(out.read_text())["cells"])
+    nb = execute_notebook("02_transfer_vs_scratch.ipynb", tmp_path / "02_on_my_data.ipynb",
+                          PROFILE="smoke", DATA=str(folder), DATA_SIZE=[80, 80])
+    text = json.dumps(nb["cells"])
     assert "my_breast_us" in text
     assert "FF-VGG19 best or tied" not in text  # no paper verdict on a user's dataset
     runs = list((tmp_path / "results" / "smoke" / "runs" / "my_breast_us").rglob("fold*.json"))
