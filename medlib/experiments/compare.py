@@ -313,16 +313,6 @@ def fold_pairs(df: pd.DataFrame, side: str, a: str, b: str, within: tuple[str, .
     return out.reset_index(drop=True)
 
 
-def mixed_hashes(pairs: pd.DataFrame, within: tuple[str, ...]) -> list[str]:
-    """Groups (``within``) whose folds on one side carry more than one configuration hash:
-    a comparison never mixes them."""
-    bad = []
-    for key, g in pairs.groupby(list(within)):
-        if g["config_hash_a"].nunique() > 1 or g["config_hash_b"].nunique() > 1:
-            bad.append(" ".join(map(str, key if isinstance(key, tuple) else (key,))))
-    return bad
-
-
 def image_correctness(profile: str, dataset: str, network: str, strategy: str, fold: int,
                       head: str = PAPER_HEAD) -> pd.Series | None:
     """Per test image (index in the dataset), whether the fold's model got it right (the share of
