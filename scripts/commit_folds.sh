@@ -9,7 +9,7 @@ interval=${INTERVAL:-1800}
 while true; do
   sleep "$interval"
   git add -- "results/$profile/runs" 2>/dev/null || continue
-  n=$(git diff --cached --name-only -- "results/$profile/runs" | grep -c 'fold[0-9]*\.json$' || true)
+  n=$(git diff --cached --name-only -- "results/$profile/runs" | grep -cE 'fold[0-9]+(\.r[0-9]+)?\.json$' || true)
   if [ "$n" -gt 0 ]; then
     git commit -q --only -m "$profile: $n finished fold file(s) (background run)" -- "results/$profile/runs" \
       && echo "$(date -Is) committed $n fold files"
