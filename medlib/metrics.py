@@ -22,6 +22,9 @@ METRICS = ("accuracy", "balanced_accuracy", "sensitivity", "specificity", "auc",
 PAPER_OMITS_MULTICLASS = ("sensitivity", "specificity", "f1")
 
 
+CHANCE_AUC = 50.0  # AUC (%) of a classifier that ranks at random: the floor of an AUC
+
+
 def classification_metrics(y_true, proba, positive: int | None = None) -> dict[str, float]:
     """Metrics of predicted class probabilities ``proba`` (N x C) against ``y_true``."""
     y_true = np.asarray(y_true, int)

@@ -13,7 +13,9 @@ Transcription notes (kept as printed, flagged here):
 * Table 8 case 3 prints 84.94 where Table 7 prints 84.64 for the same model.
 * The text says FF-VGG19 scored 77.96% in-domain on MNIST; Table 7 says 77.93.
 
-Kim et al. 2019 (``kim2019_crm.txt``) claims are in :data:`CRM_CLAIMS`.
+Kim et al. 2019 (``kim2019_crm.txt``): Table 3 (:func:`crm_roi_table`); its thresholds
+(ROI above 20 % of the maximum, class box at 70 %) are :mod:`medlib.explain.metrics`'s and the
+claimed sizes :mod:`medlib.report`'s, one place each.
 """
 from __future__ import annotations
 
@@ -124,15 +126,6 @@ def cross_device_table() -> pd.DataFrame:
     return pd.DataFrame([dict(zip(cols, r[:3] + [float(v) for v in r[3:]])) for r in rows])
 
 
-# Experiment pairs of s2.4.2 / s3.3 (paper keys mapped to registry keys); the union
-# ISIC 2018 + NV-LES -> HAM10000 is reported only in the text (84.01%, FF-VGG19).
-CROSS_DEVICE_PAIRS = (
-    (("lidc_idri",), "pet_ct"), (("ham10000",), "nv_les"), (("nv_les",), "isic2018"),
-    (("isic2018",), "ham10000"), (("isic2018", "nv_les"), "ham10000"),
-)
-CROSS_DEVICE_TEXT = {"union_isic2018_nv_les_to_ham10000_ffvgg19_accuracy": 84.01,
-                     "claimed_drop_points": 10.0}
-
 # Kim et al. 2019, Table 3: mean ROI ratio (% of a 300x300 image above 20% of max)
 _CRM_TABLE3 = """
 cam      55.0 61.0 63.3 85.0 88.8 65.0 91.6
@@ -148,14 +141,6 @@ def crm_roi_table() -> pd.DataFrame:
     rows = [line.split() for line in _CRM_TABLE3.strip().splitlines()]
     return pd.DataFrame([[float(v) for v in r[1:]] for r in rows], index=[r[0] for r in rows],
                         columns=list(CRM_TABLE3_CLASSES)).rename_axis(index="method")
-
-
-# Kim et al. 2019: what CRM is claimed to do better (s4, Table 3, Figs 6, 9)
-CRM_CLAIMS = {
-    "roi_threshold": 0.20,       # ROI = pixels above 20% of the map's maximum
-    "class_box_threshold": 0.70,  # class-average map box at 70% of its maximum
-    "roi_smaller_than_cam_gradcam": "CRM ROI about 30% smaller than CAM / Grad-CAM",
-}
 
 
 # MedMNIST v2 (Yang et al., Scientific Data 10:41, 2023, doi:10.1038/s41597-022-01721-8),

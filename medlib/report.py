@@ -41,7 +41,6 @@ from .metrics import METRICS
 ACCURACY_TOLERANCE = 5.0
 DROP_CLAIMED, DROP_TOLERANCE = 10.0, 5.0
 CRM_MIN_REDUCTION = 30.0  # "about 30 % smaller": the claim's own size
-AUC_FLOOR = 50.0          # AUC (%) of a classifier that ranks at random
 TIE_POINTS = compare.EQUIVALENT_POINTS
 PROFILE_ORDER = ("full", "extended", "quick", "smoke")
 EVIDENCE_PROFILES = PROFILE_ORDER[:-1]  # smoke checks the pipeline (1 epoch, 4 images a class): never evidence
@@ -600,3 +599,66 @@ def skipped(profile: str) -> list[str]:
                                                      for r in missing.itertuples()))
     lines.append("cross-device pairs of the paper: not run wherever their datasets are absent (notebook 03)")
     return lines
+
+
+# ---- explanations: sanity checks, method rankings, a classifier worth explaining --------------
+SANITY_MAX_RHO = 0.3     # "near zero": rank correlation below 0.3 (weak by any convention)
+LEARNED_MARGIN = 10.0    # a classifier whose maps are ranked beats its floor by 10 points
+PASSES, FAILS_CHECK = "passes", "fails"
+
+
+def sanity_verdicts(summary: pd.DataFrame) -> pd.DataFrame:
+    """Adebayo et al.'s test, decided per model, method and test (``cascading`` at the step
+    that first randomises the explained layer or below, ``labels``) from
+    :func:`medlib.explain.sanity.summarise` rows: *passes* where the 95 % interval of the mean
+    Spearman correlation with the trained model's maps lies wholly below
+    :data:`SANITY_MAX_RHO`, *fails* where it lies wholly at or above it, *inconclusive*
+    otherwise. Fixed before looking; ``independent`` rows are shown, not decided."""
+    s = summary[(summary["measure"] == "spearman") & summary["decisive"].astype(bool)
+                & summary["test"].isin(["cascading", "labels"])]
+    rows = []
+    for r in s.itertuples():
+        verdict = (PASSES if r.ci_high < SANITY_MAX_RHO else FAILS_CHECK if r.ci_low >= SANITY_MAX_RHO
+                   else stats.INCONCLUSIVE)
+        rows.append({"model": getattr(r, "model", ""), "method": r.method, "test": r.test, "block": r.block,
+                     "spearman": r.mean, "ci_low": r.ci_low, "ci_high": r.ci_high, "n_images": r.n_images,
+                     "threshold": SANITY_MAX_RHO, "verdict": verdict})
+    return pd.DataFrame(rows)
+
+
+def sanity_overall(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """One verdict per method over every model and test: fails where any part fails, passes
+    where every part passes, inconclusive otherwise."""
+    rows = []
+    for method, g in verdicts.groupby("method", sort=False):
+        v = set(g["verdict"])
+        verdict = FAILS_CHECK if FAILS_CHECK in v else PASSES if v == {PASSES} else stats.INCONCLUSIVE
+        parts = "; ".join(f"{r.model} {r.test}: rho {r.spearman:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}]"
+                          for r in g.itertuples())
+        rows.append({"method": method, "verdict": verdict, "evidence": parts})
+    return pd.DataFrame(rows)
+
+
+def learned(accuracy: float, majority: float) -> bool:
+    """Is a classifier worth explaining: does it beat its floor by :data:`LEARNED_MARGIN`?"""
+    return bool(accuracy >= majority + LEARNED_MARGIN)
+
+
+def rank_methods(rows: pd.DataFrame, measure: str, higher_is_better: bool = True,
+                 unit: str = "image") -> pd.DataFrame:
+    """Methods ranked by their mean ``measure`` over the same units (images), each with a
+    bootstrap interval, and each compared with the best by the paired difference over units:
+    ``tied`` where that interval includes zero (the difference is within noise), ``worse``
+    where it excludes it."""
+    wide = rows.pivot_table(index=unit, columns="method", values=measure).dropna()
+    sign = 1 if higher_is_better else -1
+    best = (sign * wide.mean()).idxmax()
+    out = []
+    for method in wide:
+        iv = stats.mean_interval(wide[method].to_numpy())
+        d = stats.mean_interval(sign * (wide[best] - wide[method]).to_numpy())
+        standing = "best" if method == best else "tied" if d.low <= 0 else "worse"
+        out.append({"measure": measure, "method": method, "mean": iv.estimate, "ci_low": iv.low,
+                    "ci_high": iv.high, "gap_to_best": d.estimate, "gap_ci_low": d.low,
+                    "gap_ci_high": d.high, "standing": standing, "n": iv.n})
+    return pd.DataFrame(out).sort_values("mean", ascending=not higher_is_better, ignore_index=True)

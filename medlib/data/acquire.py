@@ -149,14 +149,6 @@ def download(url: str, dest: Path, md5: str | None = None, chunk: int = 1 << 20)
     return dest
 
 
-def md5sum(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _unpack(archive: Path, staging: Path, source: Source) -> None:
     """Unpack an archive (or move a plain file) and keep only ``source.archive_root``."""
     if zipfile.is_zipfile(archive) or tarfile.is_tarfile(archive):

@@ -47,7 +47,10 @@ def build_head(map_shape, n_classes: int, filters: int = 512, kernel: int = 3):
 
 
 def full_classifier(network: str, image_shape, head):
-    """Backbone (ImageNet, frozen) + a trained head, as one flat model of images in [0, 1]."""
+    """Backbone (ImageNet, frozen) + a copy of a trained head, as one flat model of images in
+    [0, 1]. The head's layers are copied (same configuration and weights), not shared, so each
+    layer has one output in this model (explanations cut it by name) and changing this model
+    (the sanity checks re-initialise it) leaves the head as it was."""
     import keras
 
     from ..models import build_model
@@ -55,7 +58,9 @@ def full_classifier(network: str, image_shape, head):
     base = build_model(network, tuple(image_shape), 2, "off_the_shelf")
     x = base.get_layer(base.feature_layer).output
     for layer in head.layers[1:]:
-        x = layer(x)
+        copy = layer.__class__.from_config(layer.get_config())
+        x = copy(x)
+        copy.set_weights(layer.get_weights())
     model = keras.Model(base.input, x, name=f"{network}_crm_classifier")
     model.feature_layer = HEAD_LAYER
     return model
@@ -103,3 +108,29 @@ def cross_fit(ds, network: str, splits, val_fraction: float = 0.15, folds=None,
         heads.append(head)
         summaries.append({k2: v for k2, v in info.items() if k2 != "history"} | {"fold": k})
     return CrossFit(proba, tested, heads, maps, summaries)
+
+
+def fit_permuted_head(maps, y, train, kernel: int = 3, epochs: int = 60, target: float = 0.95,
+                      batch_size: int = 32, lr: float = 1e-3, seed: int = config.DEFAULT_SEED):
+    """The data-randomisation model of Adebayo et al.: the same head trained on the training
+    rows with their labels permuted, until it memorises them (training accuracy ``target``)
+    or ``epochs`` run out. Returns (head, training accuracy on the permuted labels, epochs):
+    a head that did not memorise is reported as such, its maps still compared."""
+    import keras
+
+    rng = np.random.default_rng(seed)
+    y_perm = np.asarray(y).copy()
+    y_perm[train] = rng.permutation(y_perm[train])
+    keras.utils.set_random_seed(seed)
+    head = build_head(maps.shape[1:], int(np.max(y)) + 1, kernel=kernel)
+    head.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
+                 metrics=["accuracy"])
+
+    class Memorised(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = (logs or {}).get("accuracy", 0.0) >= target
+
+    history = head.fit(training.Batches(maps, y_perm, batch_size, seed=seed, index=train), epochs=epochs,
+                       verbose=0, callbacks=[Memorised()])
+    acc = history.history["accuracy"]
+    return head, 100.0 * float(acc[-1]), len(acc)

@@ -21,6 +21,21 @@ from ..explain import explain, normalise, split_model, upsample
 from ..explain import metrics as em
 
 
+# the measures a method is ranked by on BCCD smears, with the direction that is better
+RANKED_MEASURES = (("pointing", True), ("energy_in_box", True), ("roi_iou", True), ("deletion_auc", False),
+                   ("insertion_auc", True))
+
+
+def ranking(rows: pd.DataFrame) -> pd.DataFrame:
+    """Every ranked measure present in ``rows`` (:func:`measure`), methods ranked with intervals
+    and ties by :func:`medlib.report.rank_methods`."""
+    from ..report import rank_methods
+
+    ok = rows[rows["status"] == "ok"]
+    return pd.concat([rank_methods(ok.astype({c: float for c, _ in RANKED_MEASURES if c in ok}), m, hi)
+                      for m, hi in RANKED_MEASURES if m in ok and ok[m].notna().any()], ignore_index=True)
+
+
 def boxes_at(ds, size: tuple[int, int]) -> np.ndarray:
     """The annotated boxes (``box_x0 .. box_y1`` of a dataset loaded with ``crop=False``, in
     original pixels) rescaled to images of ``size`` (H, W)."""

@@ -117,3 +117,72 @@ def roi_bars(ours: pd.DataFrame, paper: pd.DataFrame | None = None):
     ax.legend(fontsize=7, frameon=False, ncol=2)
     fig.tight_layout()
     return fig
+
+
+def sanity_curves(summary: pd.DataFrame, measure: str = "spearman", threshold: float | None = None):
+    """Similarity to the trained model's maps against randomised depth (Adebayo et al. Fig. 2):
+    one panel per model and test, one line per method with its 95 % band; dotted: the
+    step that first randomises the explained layer; dashed: the pass threshold."""
+    s = summary[(summary["measure"] == measure) & (summary["test"] != "labels")]
+    panels = list(s.groupby(["model", "test"], sort=False).groups)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.4), squeeze=False)
+    for ax, (model, test) in zip(axes[0], panels):
+        g = s[(s["model"] == model) & (s["test"] == test)]
+        for method, m in g.groupby("method", sort=False):
+            m = m.sort_values("step")
+            ax.plot(m["step"], m["mean"], marker="o", ms=3, label=method)
+            ax.fill_between(m["step"], m["ci_low"], m["ci_high"], alpha=0.15)
+        blocks = g.drop_duplicates("step").sort_values("step")
+        ax.set_xticks(blocks["step"], blocks["block"], rotation=60, fontsize=7)
+        decisive = blocks.loc[blocks["decisive"].astype(bool), "step"]
+        for x in decisive:
+            ax.axvline(x, color="grey", ls=":", lw=1)
+        if threshold is not None:
+            ax.axhline(threshold, color="black", ls="--", lw=0.8)
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.set_ylim(-0.3, 1.05)
+        ax.set_title(f"{model}: {test}", fontsize=9)
+        ax.set_ylabel(f"{measure} with trained maps")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def sanity_map_rows(image: np.ndarray, maps: dict, step_names, title: str = ""):
+    """Rows: methods; columns: the trained model's map, then one per cascading step."""
+    methods = list(maps)
+    cols = ["trained", *step_names]
+    fig, axes = plt.subplots(len(methods), len(cols) + 1, figsize=(1.3 * (len(cols) + 1), 1.35 * len(methods)),
+                             squeeze=False)
+    for r, method in enumerate(methods):
+        axes[r, 0].imshow(image)
+        axes[r, 0].set_ylabel(method, fontsize=8)
+        for j, (name, m) in enumerate(zip(cols, maps[method])):
+            axes[r, j + 1].imshow(m, cmap="jet", vmin=0, vmax=1)
+            if r == 0:
+                axes[r, j + 1].set_title(name, fontsize=7)
+        for ax in axes[r]:
+            ax.set_xticks([]), ax.set_yticks([])
+    fig.suptitle(title or "maps as the model is randomised from the logits down", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def interval_bars(ranking: pd.DataFrame, title: str = "", baselines=("random", "sobel", "uniform")):
+    """One panel per measure of :func:`medlib.report.rank_methods` rows: mean per method with
+    its 95 % interval; hatched: tied with the best (within noise); grey: baselines."""
+    measures = list(dict.fromkeys(ranking["measure"]))
+    fig, axes = plt.subplots(1, len(measures), figsize=(3.2 * len(measures), 3.0), squeeze=False)
+    for ax, measure in zip(axes[0], measures):
+        g = ranking[ranking["measure"] == measure]
+        err = np.vstack([g["mean"] - g["ci_low"], g["ci_high"] - g["mean"]])
+        colors = ["lightgrey" if m in baselines else "tab:blue" for m in g["method"]]
+        bars = ax.bar(g["method"], g["mean"], yerr=err, color=colors, capsize=3)
+        for bar, standing in zip(bars, g["standing"]):
+            if standing in ("best", "tied"):
+                bar.set_hatch("//")
+        ax.set_title(measure, fontsize=9)
+        ax.tick_params(axis="x", rotation=45, labelsize=8)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..experiments.compare import folds_text
+from ..metrics import CHANCE_AUC
 from ..models.zoo import PAPER_NETWORKS
 
 STRATEGY_COLOURS = {"scratch": "tab:orange", "off_the_shelf": "tab:blue"}
@@ -143,7 +144,7 @@ def cross_device_drop(table: pd.DataFrame):
         for i, r in enumerate(table.itertuples()):
             ax.annotate(f"{getattr(r, f'drop_{metric}'):+.1f}", (i + 0.2, getattr(r, f"cross_{metric}")),
                         ha="center", va="bottom", fontsize=8)
-            floor = getattr(r, floor_col) if floor_col else 50.0
+            floor = getattr(r, floor_col) if floor_col else CHANCE_AUC
             ax.hlines(floor, i - 0.45, i + 0.45, colors="black", linestyles="--", lw=1,
                       label="floor" if i == 0 else None)
         ax.set_xticks(x, labels, fontsize=7)
