@@ -231,3 +231,16 @@ def test_seed_replicates_are_averaged_into_their_fold(tmp_path, monkeypatch):
     assert FoldJob("cov_ct", "xception", "scratch", 0, "extended", replicate=1).result_path().name == "fold0.r1.json"
     share = compare.image_correctness("extended", "cov_ct", "xception", "scratch", 0)
     assert share.to_dict() == {3: 1.0, 4: 0.5}
+
+
+def test_mean_metrics_counts_test_sets_not_seed_replicates():
+    df = _rows()
+    df["replicate"] = 0
+    twin = df[(df["status"] == "ok") & (df["strategy"] == "scratch")].assign(
+        replicate=1, accuracy=lambda d: d["accuracy"] + 10)
+    one = compare.mean_metrics(df).set_index(["network", "strategy"])
+    two = compare.mean_metrics(pd.concat([df, twin], ignore_index=True)).set_index(["network", "strategy"])
+    r1, r2 = one.loc[("xception", "scratch")], two.loc[("xception", "scratch")]
+    assert r2["folds"] == r1["folds"] == 3 and r2["seeds"] == 2 and r1["seeds"] == 1
+    assert r2["accuracy"] == pytest.approx(r1["accuracy"] + 5)  # each fold: the mean of its two seeds
+    assert r2["accuracy_sd"] == pytest.approx(r1["accuracy_sd"])  # spread over test sets, not seeds

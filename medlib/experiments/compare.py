@@ -39,14 +39,24 @@ def not_run(df: pd.DataFrame) -> pd.DataFrame:
 
 def mean_metrics(df: pd.DataFrame) -> pd.DataFrame:
     """Mean and SD over folds of every metric per dataset/network/strategy/head (ok folds only),
-    with the mean floor, the margin above it, ``at_floor`` and the diagnoses seen."""
+    with the mean floor, the margin above it, ``at_floor`` and the diagnoses seen. Seed
+    replicates of a fold are averaged first: a fold is one test set, however many training
+    seeds ran on it (``folds`` counts test sets, ``seeds`` the replicates per fold)."""
     ok = ok_rows(df)
     if not len(ok):
         return pd.DataFrame(columns=["dataset", "network", "strategy", "head", *METRICS, "majority"])
-    g = ok.groupby(["dataset", "network", "strategy", "head"])
+    keys = ["dataset", "network", "strategy", "head"]
     metrics = [m for m in METRICS if m in ok]
+    if "fold" in ok:
+        numeric = metrics + ["majority"] + (["n_test"] if "n_test" in ok else [])
+        per = ok.groupby(keys + ["fold"])
+        ok = pd.concat([per[numeric].mean(), per.size().rename("seeds"),
+                        per["diagnosis"].agg(join_diagnoses)], axis=1).reset_index()
+    else:
+        ok = ok.assign(seeds=1)
+    g = ok.groupby(keys)
     out = pd.concat([g[metrics].mean(), g[metrics].std().add_suffix("_sd"), g["majority"].mean(),
-                     g.size().rename("folds"),
+                     g.size().rename("folds"), g["seeds"].max(),
                      g["diagnosis"].agg(join_diagnoses)],
                     axis=1).reset_index()
     out["above_floor"] = out["accuracy"] - out["majority"]
