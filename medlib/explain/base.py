@@ -42,11 +42,23 @@ class Split:
         kernel, bias = self.model.get_layer("logits").get_weights()
         return kernel, bias
 
+    def _graph(self, name: str, model: keras.Model):
+        """``model`` called as a traced function, built once per split. Eager Keras holds every
+        layer's output of a call until it returns: MobileNetV2 on 16 images at 224 px left
+        1.4 GB more resident than the traced call (0.3 GB), and ran slower."""
+        if name not in self.compiled:
+            self.compiled[name] = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        return self.compiled[name]
+
     def forward(self, images) -> tuple[tf.Tensor, list[tf.Tensor]]:
         """(feature maps N x u x v x K, context tensors) of a batch of images in [0, 1]."""
-        outs = self.features(tf.convert_to_tensor(images, tf.float32), training=False)
+        outs = self._graph("forward", self.features)(tf.convert_to_tensor(images, tf.float32))
         outs = outs if isinstance(outs, (list, tuple)) else [outs]
         return outs[0], list(outs[1:])
+
+    def predict(self, images) -> tf.Tensor:
+        """The whole model's output (probabilities) of a batch of images in [0, 1]."""
+        return self._graph("model", self.model)(tf.convert_to_tensor(images, tf.float32))
 
     def logits(self, fmap, context=()) -> tf.Tensor:
         fmap = tf.convert_to_tensor(fmap, tf.float32)

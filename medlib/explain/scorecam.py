@@ -34,7 +34,7 @@ def scorecam(split: Split, images, classes, max_channels: int | None = 64,
         scores = []
         for s in range(0, len(keep), batch_size):
             masked = images[i][None] * masks[s:s + batch_size, ..., None]
-            scores.append(split.model(masked, training=False)[:, c[i]])  # softmax output
+            scores.append(split.predict(masked)[:, c[i]])  # softmax output
         weights = tf.concat(scores, 0)
         out.append(tf.nn.relu(tf.tensordot(acts, weights, axes=[[2], [0]])).numpy())
     return np.stack(out)
