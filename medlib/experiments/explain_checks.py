@@ -48,9 +48,10 @@ def sanity(model, name: str, images, classes, n_top: int | None = 4, independent
     the independent one), explaining ``classes`` at ``layer`` (default: the model's own)."""
     layer = layer or model.feature_layer
     x = as_float(images)
-    reference = sc.maps_of(model, layer, methods, x, classes)
+    split = sc.split_model(model, layer)  # traced once for the reference and every step
+    reference = sc.maps_of(model, layer, methods, x, classes, split)
     steps = sc.cascade_steps(model, n_top)
-    rows = sc.cascading(model, layer, list(reference), x, classes, steps, seed, independent, reference)
+    rows = sc.cascading(model, layer, list(reference), x, classes, steps, seed, independent, reference, split)
     return rows.assign(model=name), reference
 
 

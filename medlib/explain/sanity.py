@@ -119,11 +119,12 @@ def _rows(reference: dict, maps: dict, **keys) -> list[dict]:
 
 
 def cascading(model, layer: str, methods, images, classes, steps, seed: int = 0,
-              independent: bool = True, reference: dict | None = None) -> pd.DataFrame:
+              independent: bool = True, reference: dict | None = None, split=None) -> pd.DataFrame:
     """Rows (test, step, block, decisive, method, image, spearman, ssim) of the cascading
     test and, with ``independent``, of each step's block randomised alone. The model's
-    weights are restored afterwards, whatever happens."""
-    split = split_model(model, layer)
+    weights are restored afterwards, whatever happens. ``split``: ``model`` cut at ``layer``
+    if the caller has it (its traced functions are then reused, not traced again)."""
+    split = split or split_model(model, layer)
     reference = reference or maps_of(model, layer, methods, images, classes, split)
     decisive = decisive_step(model, layer, steps)
     trained = model.get_weights()
