@@ -2,7 +2,7 @@
 #   make reproduce   run notebooks 01-06 headless (PROFILE=smoke|quick|extended|full, default quick;
 #                    DATA=folder runs notebooks 01-02 on your own folder of classes, and
 #                    DATA_TARGET=folder notebook 03 on the pair)
-#   make test        unit tests + notebooks under nbval (smoke defaults)
+#   make test        unit tests + notebooks under nbval (smoke defaults; SLOW=1, or CI=true, adds the slow end-to-end tests)
 # Both create the Python environment (.venv) first if it is missing or stale.
 
 PYTHON  ?= python3
@@ -36,11 +36,11 @@ run: env                   ## fold jobs of a profile without notebooks (SHARD=i/
 	$(PY) -m medlib run --profile $(PROFILE) $(if $(SHARD),--shard $(SHARD))
 
 test: env                  ## pytest + nbval (notebooks re-run with their smoke defaults)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q $(if $(or $(SLOW),$(CI)),,-m "not slow") tests
 	$(PY) -m pytest -q --nbval-lax -p no:cacheprovider notebooks
 
 lab: env                   ## JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks
 
 clean:                     ## remove build outputs and caches (keeps the venv and data)
-	rm -rf build data/cache results/cache .pytest_cache
+	rm -rf build data/cache .pytest_cache

@@ -96,26 +96,25 @@ def cmd_run(args) -> int:
 
 
 def cmd_collect(args) -> int:
-    from . import config
+    from . import tables
     from .experiments.transfer import collect, config_report, learning_curves
+    from .manifest import write_manifest
+    from .report import claims_table
 
-    root = config.results_dir(args.profile)
-    root.mkdir(parents=True, exist_ok=True)
     df = collect(args.profile)
-    df.to_csv(root / "transfer_vs_scratch.csv", index=False)
+    out = tables.save(df, "transfer", args.profile)
     hashes = config_report(args.profile)
     if len(hashes):
         stale = hashes[~hashes.current]
         print(f"[collect] configuration hashes: {hashes.config_hash[hashes.current].nunique()} current"
               f" over {int(hashes.folds[hashes.current].sum())} folds; {int(stale.folds.sum())} stale"
               f" fold file(s) left out (rerun them with `make run PROFILE={args.profile}`)")
-    learning_curves(args.profile).to_csv(root / "learning_curves.csv", index=False)
-    print(f"[collect] {len(df)} fold rows -> {root / 'transfer_vs_scratch.csv'}")
-    from .report import claims_table
-
+    tables.save(learning_curves(args.profile), "learning_curves", args.profile)
+    print(f"[collect] {len(df)} fold rows -> {out}")
     claims = claims_table(args.profile)
-    print(f"[collect] {len(claims)} claims -> {root / 'claims.csv'}: "
+    print(f"[collect] {len(claims)} claims -> {tables.path('claims', args.profile)}: "
           + ", ".join(f"{v} {n}" for v, n in claims["verdict"].value_counts().items()))
+    print(f"[collect] provenance -> {write_manifest(args.profile)}")
     return 0
 
 

@@ -10,7 +10,7 @@ the budget its evidence needs.
   folds at the dataset's own input size, with the paper's dense head and a
   logistic-regression probe as a reference line.
 * Scratch blocks are the expensive part. Their epoch budgets come from measured
-  learning curves (``results/<profile>/learning_curves.csv``; notebook 02 plots
+  learning curves (the ``learning_curves`` table, :mod:`medlib.tables`; notebook 02 plots
   them): enough epochs for the validation loss to reach its plateau, early
   stopping (patience) ending most folds before the cap. ``Block.note`` says why.
 
@@ -32,6 +32,7 @@ Profiles:
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
 from .models.zoo import PAPER_NETWORKS
 
@@ -147,10 +148,24 @@ class Profile:
     sanity_independent: bool = False
     faithfulness_steps: int = 16
     notes: dict = field(default_factory=dict)
+    # a user's data, carried as values (never written into a registry): the specs of folder
+    # datasets its blocks train on (:func:`add_datasets`) and the tasks of a user's
+    # cross-device pair (:func:`medlib.experiments.cross_device.user_pair`)
+    own_data: tuple = ()
+    own_tasks: tuple = ()
 
     @property
     def datasets(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(b.dataset for b in self.blocks))
+
+    def spec(self, key: str):
+        """The dataset spec of ``key``: a user's folder this profile carries, else the registry's."""
+        from .data.registry import get_spec
+
+        for spec in self.own_data:
+            if spec.key == key:
+                return spec
+        return get_spec(key)
 
     def block(self, dataset: str, strategy: str, network: str | None = None) -> Block:
         """The block that trains ``network`` on ``dataset`` (a registry key, or ``key@task`` for
@@ -208,7 +223,7 @@ _SCRATCH_COVCT_EXT = dict(
     note="112 px, 5 folds, a fixed 30 epochs as in quick (the validation loss of ~100 images is "
          "too noisy to pick an epoch)")
 
-PROFILES = {
+PROFILES = MappingProxyType({
     "smoke": Profile(
         "smoke", cv_folds=2,
         blocks=(Block("cells2", "scratch", SMOKE_SCRATCH, size=(75, 75), epochs=1, patience=1,
@@ -240,7 +255,7 @@ PROFILES = {
         ),
         cross=(_ots("covid_ct", folds=5, class_weight="balanced"),),
         # BCCD smears at the default, their native 640x480: at half size no smear classifier
-        # measured beat its floor by 10 points (results/quick/bccd_designs.csv)
+        # measured beat its floor by 10 points (quick's ``bccd_designs`` table)
         featuremap_models=(("cov_ct", "mobilenetv2", "scratch"), ("cells2", "ff_vgg19", "scratch"))),
     "extended": Profile(
         "extended", cv_folds=10,
@@ -272,12 +287,12 @@ PROFILES = {
         modality_size=(299, 299), modality_per_class=None,
         modality_networks=("mobilenetv2", "xception"), sanity_per_class=20, sanity_top_blocks=None,
         sanity_independent=True),
-}
+})  # read-only: a profile for a user's data is a new value (add_datasets), never written back
 
 
 def blocks_for_new_data(profile: Profile, key: str) -> tuple[Block, ...]:
-    """What a profile runs on a dataset it does not know (a user's folder): off-the-shelf with
-    the networks that have weights at the dataset's size, and MobileNetV2 from scratch."""
+    """What a profile runs on a dataset it does not know (``key``: a user's folder): off-the-shelf
+    with the networks that have weights at the dataset's size, and MobileNetV2 from scratch."""
     if profile.name == "smoke":
         return (_ots(key, ("mobilenetv2",), size=(75, 75), epochs=3, patience=2, per_class=4),
                 Block(key, "scratch", ("mobilenetv2",), size=(75, 75), epochs=1, patience=1,
@@ -286,17 +301,26 @@ def blocks_for_new_data(profile: Profile, key: str) -> tuple[Block, ...]:
     return (_ots(key), replace(scratch, note="as COV_CT's scratch block"))
 
 
-def add_datasets(name: str, keys) -> Profile:
-    """Profile ``name`` with blocks for every dataset of ``keys`` it does not have (see
-    :func:`blocks_for_new_data`); the change holds for this process, so fold jobs find it."""
-    profile = get_profile(name)
-    new = [b for k in keys if k not in profile.datasets for b in blocks_for_new_data(profile, k)]
-    if new:
-        PROFILES[name] = profile = profile.with_blocks(profile.blocks + tuple(new))
-    return profile
+def add_datasets(profile: str | Profile, datasets) -> Profile:
+    """A new profile value: ``profile`` with blocks for every dataset of ``datasets`` (registry
+    keys, or specs of a user's folders) it does not have (:func:`blocks_for_new_data`), the
+    folders' specs carried in ``own_data``. The registry's profile is left as it is: pass the
+    returned value to the experiments (``run_experiment(profile, ...)``)."""
+    from .data.registry import DATASETS, get_spec
+
+    profile = get_profile(profile)
+    specs = [get_spec(d) for d in datasets]
+    new = [b for s in specs if s.key not in profile.datasets for b in blocks_for_new_data(profile, s.key)]
+    own = tuple(s for s in specs if s.key not in DATASETS and s not in profile.own_data)
+    if not new and not own:
+        return profile
+    return replace(profile, blocks=profile.blocks + tuple(new), own_data=profile.own_data + own)
 
 
-def get_profile(name: str) -> Profile:
+def get_profile(name: str | Profile) -> Profile:
+    """The registry's profile ``name`` (a :class:`Profile` value is its own)."""
+    if isinstance(name, Profile):
+        return name
     try:
         return PROFILES[name]
     except KeyError:

@@ -23,7 +23,7 @@ and 06 and the README print what it returns. Rules, fixed before looking at resu
   of CRM's reduction against the smaller of CAM's and Grad-CAM's ROI lies wholly above
   30 %, on a classifier that beats its floor.
 
-Every claim is one row of ``results/<profile>/claims.csv`` (:func:`claims_table`).
+Every claim is one row of the profile's ``claims`` table (:func:`claims_table`, :mod:`medlib.tables`).
 
 Each claim is decided at the highest profile that has the rows it needs
 (``full`` > ``extended`` > ``quick``), and the profile is named with the verdict.
@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import config, paper, stats
+from . import paper, stats, tables
 from .diagnose import FLOOR_MARGIN, at_floor, diagnosis_causes
 from .experiments import compare
 from .metrics import METRICS
@@ -45,17 +45,13 @@ TIE_POINTS = compare.EQUIVALENT_POINTS
 PROFILE_ORDER = ("full", "extended", "quick", "smoke")
 EVIDENCE_PROFILES = PROFILE_ORDER[:-1]  # smoke checks the pipeline (1 epoch, 4 images a class): never evidence
 DEEP_NETWORKS = ("xception", "resnet50", "inceptionv3", "densenet121")  # the paper's "deep" ones
-TABLES = {"transfer": "transfer_vs_scratch.csv", "cross": "cross_device.csv",
-          "cross_folds": "cross_device_in_domain_folds.csv", "explain": "explain_bccd_summary.csv",
-          "modality": "modality_classifier.csv", "modality_roi": "crm_modality_roi.csv",
-          "modality_roi_images": "crm_modality_roi_images.csv",
-          "modality_scores": "crm_modality_scores.csv"}
+CLAIM_TABLES = ("transfer", "cross", "cross_folds", "explain", "modality", "modality_roi", "modality_roi_images",
+                "modality_scores")  # the tables (medlib.tables) claims are decided from
 
 
 def load(profile: str) -> dict[str, pd.DataFrame]:
     """The result tables notebooks 02-05 wrote for ``profile`` (those that exist)."""
-    root = config.results_dir(profile)
-    out = {k: pd.read_csv(root / f) for k, f in TABLES.items() if (root / f).exists()}
+    out = tables.load_all(profile, CLAIM_TABLES)
     for key in ("transfer", "cross_folds", "cross"):  # tables written before heads and floors
         if key in out:
             t = out[key]
@@ -480,7 +476,7 @@ def paper_below_chance(by_profile: dict) -> dict:
              "(Table 5: DenseNet121 39.9%, MobileNetV2 40.3%) are not what frozen ImageNet features give")
     profile, df = _highest(by_profile, "transfer", lambda t: "cov_ct" in set(t["dataset"]))
     ref = paper.accuracy_table("off_the_shelf").loc["cov_ct"]
-    floor = 100 * 397 / (349 + 397)
+    floor = _paper_majority_rate("cov_ct")[1]
     below = {n: v for n, v in ref.items() if v < floor}
     if df is None:
         return _claim("ours", claim, None, "not tested here", "no COV_CT run")
@@ -502,23 +498,36 @@ def paper_below_chance(by_profile: dict) -> dict:
                   + ", ".join(f"{n} {v:.1f}%" for n, v in below.items()) + "; " + "; ".join(parts))
 
 
+def _paper_majority_rate(key: str) -> tuple[str, float]:
+    """(majority class, its share in %) of the paper's class counts for dataset ``key`` (Table 1,
+    as the registry records them)."""
+    from .data import get_spec
+
+    counts = get_spec(key).paper_counts
+    top = max(counts, key=counts.get)
+    return top, 100 * counts[top] / sum(counts.values())
+
+
 def paper_cells2_floor() -> dict:
     """Our finding: every Cells2 number of the paper sits at or below its own majority rate."""
-    counts = paper_counts = {"monocyte": 20, "eosinophil": 88, "lymphocyte": 34}
-    floor = 100 * max(counts.values()) / sum(paper_counts.values())
+    from .data import get_spec
+
+    counts = get_spec("cells2").paper_counts
+    top, floor = _paper_majority_rate("cells2")
     values = pd.concat([paper.accuracy_table(s).loc["cells2"] for s in ("off_the_shelf", "scratch")])
     best = values.max()
     verdict = "holds" if best <= floor + FLOOR_MARGIN else "does not hold"
-    return _claim("ours", "finding: no Cells2 accuracy in the paper (Tables 5 and 7) beats always "
-                  "answering 'eosinophil'", "paper", verdict,
-                  f"Cells2 has 88 eosinophils of 142 images (majority rate {floor:.1f}%); the paper's best "
+    return _claim("ours", f"finding: no Cells2 accuracy in the paper (Tables 5 and 7) beats always "
+                  f"answering '{top}'", "paper", verdict,
+                  f"Cells2 has {counts[top]} {top}s of {sum(counts.values())} images (majority rate {floor:.1f}%); "
+                  f"the paper's best "
                   f"Cells2 accuracy is {best:.1f}% and {int((values <= floor).sum())} of {len(values)} are below "
                   f"the majority rate")
 
 
 def claims(by_profile: dict) -> pd.DataFrame:
     """Every claim with its verdict, the profile it was decided at, the estimate with its
-    intervals, the rows it used, and the evidence in words (the columns of claims.csv)."""
+    intervals, the rows it used, and the evidence in words (the columns of the ``claims`` table)."""
     rows = [scratch_vs_off_the_shelf(by_profile), vgg19_off_the_shelf(by_profile),
             most_suitable(by_profile), cross_device_drop(by_profile),
             crm_roi_smaller(by_profile), crm_scores_tighter(by_profile),
@@ -528,13 +537,11 @@ def claims(by_profile: dict) -> pd.DataFrame:
 
 
 def claims_table(profile: str, write: bool = True) -> pd.DataFrame:
-    """``results/<profile>/claims.csv``: every claim decided from ``profile``'s tables alone
+    """The ``claims`` table of ``profile``: every claim decided from ``profile``'s tables alone
     (its own fold predictions for the per-image tests), written when ``write``."""
     table = claims({profile: load(profile)})
     if write:
-        root = config.results_dir(profile)
-        root.mkdir(parents=True, exist_ok=True)
-        table.to_csv(root / "claims.csv", index=False)
+        tables.save(table, "claims", profile)
     return table
 
 
@@ -579,11 +586,9 @@ def unavailable() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def skipped(profile: str) -> list[str]:
     """What a run could not do, one line each (for the closing summary of `make reproduce`)."""
-    root = config.results_dir(profile)
     lines = []
-    t = root / "transfer_vs_scratch.csv"
-    if t.exists():
-        df = pd.read_csv(t)
+    if tables.exists("transfer", profile):
+        df = tables.load("transfer", profile)
         for reason, g in compare.not_run(df).groupby("reason"):
             lines.append(f"not run ({len(g)} dataset/network/strategy): {reason}")
         floor = compare.mean_metrics(df)

@@ -6,7 +6,9 @@ a folder of class sub-folders) injected into its ``parameters`` cell, written to
 notebook. The run stops at the first failing notebook, naming it and the cell,
 and ends with a summary: wall time and peak memory (resident set of the
 notebook's kernel and its children, sampled every half second) per notebook,
-and what was skipped and why.
+and what was skipped and why. It then writes the provenance manifest
+(``results/<profile>/manifest.json``) and ``build/<profile>/index.html``, the page that
+links every notebook, figure, table and claim (:mod:`medlib.manifest`).
 """
 from __future__ import annotations
 
@@ -128,6 +130,9 @@ def run(profile: str = "quick", only: list[str] | None = None, data: str | None 
     for name, seconds, peak, html in summary:
         print(f"  {name:38s} {seconds:7.1f} s {peak / 2**30:7.2f} GiB   {html.relative_to(config.PROJECT_ROOT)}")
     print(f"  figures: {config.figures_dir(profile)}   results: {config.results_dir(profile)}")
+    from .manifest import write_index, write_manifest
+
+    print(f"  provenance: {write_manifest(profile)}\n  start reading at: {write_index(profile, out_dir)}")
     from .report import skipped
 
     print("\n[reproduce] skipped, and why:")

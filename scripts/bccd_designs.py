@@ -3,7 +3,7 @@
 Each design is a frozen ImageNet backbone's feature map of the whole BCCD smear, pooled over
 the cell grid (average, max, or both), read by a logistic-regression probe (C chosen on an inner
 validation split, optionally class-weighted for 205/87/33/20), evaluated out of fold on the same
-five grouped folds notebook 05 uses. Prints and writes ``results/<profile>/bccd_designs.csv``
+five grouped folds notebook 05 uses. Prints and writes the profile's ``bccd_designs`` table (:mod:`medlib.tables`)
 (design, accuracy out of fold, majority, margin over the floor, seconds: the probe's cross-fitting
 plus a sixth of the design's feature extraction, which its six probes share).
 
@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from medlib import config
+from medlib import tables
 from medlib.data import load_dataset
 from medlib.diagnose import majority_rate
 from medlib.experiments.splits import fold_indices, make_splits
@@ -76,8 +76,7 @@ def main():
                              "seconds": round(extract / 6 + time.time() - t1, 1)})
                 print(rows[-1], flush=True)
     out = pd.DataFrame(rows)
-    path = config.results_dir(args.profile) / "bccd_designs.csv"
-    out.to_csv(path, index=False)
+    tables.save(out, "bccd_designs", args.profile)
     print(out.sort_values("accuracy", ascending=False).to_string(index=False))
 
 

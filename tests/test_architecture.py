@@ -50,3 +50,56 @@ def test_no_import_cycle_inside_medlib():
     for m in graph:
         visit(m, [m], set())
     assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles[:5])
+
+
+MUTATORS = {"update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__"}
+
+
+def _module_constants(path: Path) -> set[str]:
+    """Upper-case names a module assigns at its top level (its registries and constants)."""
+    names = set()
+    for node in ast.parse(path.read_text()).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, ast.AnnAssign) else []
+        names |= {t.id for t in targets if isinstance(t, ast.Name) and t.id.isupper()}
+    return names
+
+
+def _written(node) -> str | None:
+    """The registry name a statement writes into (``X[k] = v``, ``del X[k]``, ``X.update(...)``)."""
+    target = None
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)):
+        target = node.value
+    elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+          and node.func.attr in MUTATORS):
+        target = node.func.value
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    return None
+
+
+def test_no_module_writes_into_another_modules_registry():
+    modules = _modules()
+    owned = {name: _module_constants(path) for name, path in modules.items()}
+    foreign = set().union(*owned.values())
+    writes = []
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            written = _written(node)
+            if written in foreign and written not in owned[name]:
+                writes.append(f"{name}:{node.lineno} writes {written}")
+    assert not writes, "; ".join(writes)
+
+
+def test_registries_are_read_only():
+    from types import MappingProxyType
+
+    from medlib import tables
+    from medlib.data import DATASETS
+    from medlib.experiments.tasks import TASKS
+    from medlib.profiles import PROFILES
+
+    for registry in (DATASETS, PROFILES, TASKS, tables.TABLES):
+        assert isinstance(registry, MappingProxyType)

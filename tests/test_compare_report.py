@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from medlib import paper, report
+from medlib import paper, report, tables
 from medlib.experiments import compare
 from medlib.models import PAPER_NETWORKS
 
@@ -136,7 +136,7 @@ def test_smoke_results_are_never_loaded_as_evidence(tmp_path, monkeypatch):
     monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path))
     for profile in ("quick", "smoke"):
         (tmp_path / profile).mkdir()
-        _rows().to_csv(tmp_path / profile / report.TABLES["transfer"], index=False)
+        _rows().to_csv(tmp_path / profile / tables.TABLES["transfer"].file, index=False)
     assert list(report.load_all()) == ["quick"]
     assert list(report.load_all(report.PROFILE_ORDER)) == ["quick", "smoke"]  # when asked for
 

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.usefixtures("mirror")
 SCRIPT = str(config.PROJECT_ROOT / "scripts" / "device_run.py")
 
 
+@pytest.mark.slow
 def test_pack_execute_unpack(tmp_path):
     env = {**os.environ, "MEDLIB_DEVICE_PACK": str(tmp_path / "pack"), "MEDLIB_PROGRESS": "off",
            "MEDLIB_RESULTS_DIR": str(tmp_path / "here"), "MEDLIB_CACHE_DIR": str(tmp_path / "cache")}

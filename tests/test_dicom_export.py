@@ -9,7 +9,6 @@ import pytest
 from PIL import Image
 
 from medlib.data import build_index, folder_dataset, load_dataset, own, read_image
-from medlib.data.registry import DATASETS
 from medlib.experiments.splits import fold_indices, make_splits
 
 pytestmark = pytest.mark.usefixtures("mirror")
@@ -62,18 +61,16 @@ def export(tmp_path, request):
     (root / "README.txt").write_text("export of 2026-11-30")
     (root / "covid" / "P000" / "IM9999.dcm").write_bytes(open(root / "covid" / "P000" / "IM0000.dcm", "rb").read()[:300])
     yield root
-    for key in [k for k, s in DATASETS.items() if s.root and str(tmp_path) in s.root]:
-        del DATASETS[key]
 
 
 def test_patients_never_span_a_split(export):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         spec = folder_dataset(export, size=(64, 64))
-        index = build_index(spec.key, validate=True)
+        index = build_index(spec, validate=True)
     assert set(index["group_rule"]) == {"folder below the class"}
     assert index["group"].nunique() == 8
-    ds = load_dataset(spec.key, progress=False)
+    ds = load_dataset(spec, progress=False)
     splits = make_splits(ds, 4, 1)
     for fold in range(4):
         train, val, test = fold_indices(splits, fold, 1, 0.15)
@@ -89,16 +86,15 @@ def test_patient_id_groups_a_flat_export(tmp_path):
         for s in range(3):
             _write_ct(root / cls / f"P{p}_IM{s}.dcm", slices[3 * p + s], f"ANON{p}")
     spec = folder_dataset(root, size=(64, 64))
-    index = build_index(spec.key)
+    index = build_index(spec)
     assert set(index["group_rule"]) == {"DICOM PatientID"} and index["group"].nunique() == 4
-    del DATASETS[spec.key]
 
 
 def test_describe_names_rule_groups_and_every_left_out_file(export):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         spec = folder_dataset(export, size=(64, 64))
-        mine = own.describe(spec.key)
+        mine = own.describe(spec)
     assert mine["rule"] == "folder below the class" and mine["readable"] == 24
     assert mine["classes"].loc["covid", "groups"] == 4 and mine["classes"].loc["normal", "images"] == 12
     left = dict(zip(mine["left_out"]["file"], mine["left_out"]["reason"]))
@@ -116,9 +112,8 @@ def test_the_warning_when_names_suggest_patients(tmp_path):
             for s in range(2):
                 Image.new("L", (8, 8), 40 * s).save(root / cls / f"patient{p}_slice{s}.png")
     spec = folder_dataset(root, size=(32, 32))
-    mine = own.describe(spec.key)
+    mine = own.describe(spec)
     assert mine["rule"] == "each image" and "groups.csv" in mine["warning"]
-    del DATASETS[spec.key]
 
 
 def test_window_from_the_file_and_its_override(tmp_path):

@@ -105,7 +105,7 @@ def test_a_dataset_with_fuzzed_files_keeps_every_good_image(tmp_path):
     spec = folder_dataset(root, size=(32, 32), name="fuzz_mixed")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ds = load_dataset(spec.key, cache=False, progress=False)
+        ds = load_dataset(spec, cache=False, progress=False)
     names = set(ds.index["file"])
     assert {f"{c}/ok{i}.png" for c in "ab" for i in range(6)} <= names
     assert all(str(root) in p for p, _ in ds.skipped) and len(ds.skipped) + len(ds) == len(

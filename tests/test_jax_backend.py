@@ -11,6 +11,7 @@ pytest.importorskip("jax")
 pytestmark = pytest.mark.usefixtures("mirror")
 
 
+@pytest.mark.slow
 def test_smoke_fold_jobs_run_under_jax(tmp_path):
     env = {**os.environ, "KERAS_BACKEND": "jax", "MEDLIB_RESULTS_DIR": str(tmp_path), "MEDLIB_PROGRESS": "off"}
     done = subprocess.run([sys.executable, "-m", "medlib", "run", "--profile", "smoke", "--networks",

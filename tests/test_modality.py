@@ -41,12 +41,22 @@ def test_every_modality_image_passes_through_28_pixels(tmp_path, monkeypatch):
 
 def test_head_on_cached_maps_equals_the_full_classifier(tmp_path, monkeypatch):
     monkeypatch.setenv("MEDLIB_CACHE_DIR", str(tmp_path))
-    from medlib.experiments.crm_classifier import build_head, full_classifier
+    from medlib.experiments.crm_classifier import build_crm_head, full_classifier
     from medlib.features import Extractor, features
 
     ds = load_dataset("cells2", size=(96, 96), per_class=2, progress=False)
     maps = features("cells2", ds.images, Extractor("mobilenetv2", "feature_map"))
-    head = build_head(maps.shape[1:], 3)
+    head = build_crm_head(maps.shape[1:], 3)
     full = full_classifier("mobilenetv2", ds.images.shape[1:], head)
     np.testing.assert_allclose(np.asarray(head(maps)), full.predict(ds.images / 255.0, verbose=0), atol=1e-4)
     assert full.feature_layer == "crm_conv"
+
+
+def test_test_row_accuracy_floor_and_recall_per_class():
+    from medlib.experiments.crm_classifier import test_row
+
+    row = test_row("mobilenetv2", [0, 0, 0, 1, 2, 2], [0, 0, 1, 1, 2, 0], ["ct", "xray", "us"])
+    assert row["accuracy"] == pytest.approx(100 * 4 / 6) and row["majority"] == pytest.approx(50.0)
+    assert row["recall ct"] == pytest.approx(100 * 2 / 3) and row["recall xray"] == 100.0
+    assert row["recall us"] == 50.0 and row["n_test"] == 6
+    assert np.isnan(test_row("m", [0, 0], [0, 1], ["a", "b"])["recall b"])  # no test image of the class

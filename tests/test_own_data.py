@@ -9,7 +9,6 @@ import pytest
 from PIL import Image
 
 from medlib.data import build_index, folder_dataset, load_dataset
-from medlib.data.registry import DATASETS
 
 pytestmark = pytest.mark.usefixtures("mirror")
 
@@ -28,17 +27,15 @@ def folder(tmp_path):
             rows.append({"file": f"{name}/img{i:02d}.png", "group": f"{name}-patient{i // 2}"})
     pd.DataFrame(rows).to_csv(root / "groups.csv", index=False)
     yield root
-    for key in [k for k, s in DATASETS.items() if s.root and str(tmp_path) in s.root]:
-        del DATASETS[key]
 
 
 def test_one_call_makes_a_dataset(folder):
     spec = folder_dataset(folder, size=(80, 80))
     assert spec.key == "my_breast_us" and spec.classes == ("benign", "malignant")
-    index = build_index(spec.key)
+    index = build_index(spec)
     assert len(index) == 20 and index["group"].str.contains("-patient").all()
     assert not index["file"].str.startswith("/").any()
-    ds = load_dataset(spec.key, progress=False)
+    ds = load_dataset(spec, progress=False)
     assert ds.images.shape == (20, 80, 80, 3)
 
 
@@ -49,12 +46,13 @@ def test_what_the_index_leaves_out_is_named(folder):
     (folder / "stray").mkdir()
     Image.new("L", (8, 8)).save(folder / "stray" / "x.png")
     with pytest.warns(UserWarning, match="'stray'.*match no class"):
-        build_index(spec.key)
+        build_index(spec)
     with pytest.raises(ValueError, match="taken"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         folder_dataset(folder, name="cov_ct")
 
 
+@pytest.mark.slow
 def test_notebook_02_runs_on_a_folder_dataset(folder, tmp_path, monkeypatch):
     from conftest import execute_notebook
 

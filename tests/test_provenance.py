@@ -7,6 +7,7 @@
 """
 import json
 from dataclasses import replace
+from types import MappingProxyType
 
 import pytest
 
@@ -23,13 +24,13 @@ def tiny_smoke(tmp_path, monkeypatch):
     monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path))
     smoke = profiles.get_profile("smoke")
     block = replace(smoke.block("cells2", "scratch"), networks=("mobilenetv2",), epochs=2, patience=None)
-    monkeypatch.setitem(profiles.PROFILES, "smoke", smoke.with_blocks([block]))
+    monkeypatch.setattr(profiles, "PROFILES", MappingProxyType({**profiles.PROFILES, "smoke": smoke.with_blocks([block])}))
     return block
 
 
 def _use_block(monkeypatch, block):
     smoke = profiles.get_profile("smoke")
-    monkeypatch.setitem(profiles.PROFILES, "smoke", smoke.with_blocks([block]))
+    monkeypatch.setattr(profiles, "PROFILES", MappingProxyType({**profiles.PROFILES, "smoke": smoke.with_blocks([block])}))
 
 
 def test_hash_names_the_configuration_not_the_commit(tiny_smoke, monkeypatch):

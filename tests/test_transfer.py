@@ -9,6 +9,7 @@
 """
 import json
 from dataclasses import replace
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ import pytest
 
 from medlib import profiles
 from medlib.diagnose import majority_rate
-from medlib.experiments import provenance, transfer
+from medlib.experiments import engine, provenance, transfer
 from medlib.experiments.transfer import FoldJob, collect, learning_curves, plan, run_experiment, select_shard
 from medlib.models import PAPER_NETWORKS
 
@@ -37,12 +38,13 @@ def smoke_all(tmp_path_factory):
     mp.setenv("MEDLIB_RESULTS_DIR", str(tmp_path_factory.mktemp("results")))
     smoke = profiles.get_profile("smoke")
     blocks = [replace(b, networks=PAPER_NETWORKS) if b.strategy == "scratch" else b for b in smoke.blocks]
-    mp.setitem(profiles.PROFILES, "smoke", smoke.with_blocks(blocks))
+    mp.setattr(profiles, "PROFILES", MappingProxyType({**profiles.PROFILES, "smoke": smoke.with_blocks(blocks)}))
     df = run_experiment("smoke", progress=False)
     yield df
     mp.undo()
 
 
+@pytest.mark.slow
 def test_every_network_and_strategy_runs_on_real_images(smoke_all):
     df = smoke_all
     assert set(df.network) == set(PAPER_NETWORKS)
@@ -63,6 +65,7 @@ def test_every_network_and_strategy_runs_on_real_images(smoke_all):
     assert {"seconds", "keras", "backend", "input_size", "majority", "diagnosis"} <= set(df.columns)
 
 
+@pytest.mark.slow
 def test_rows_carry_their_floor_diagnosis_curve_and_predictions(smoke_all, tmp_path):
     ok = smoke_all[smoke_all.status == "ok"]
     job = FoldJob("cells2", "mobilenetv2", "scratch", 0, "smoke")
@@ -81,6 +84,7 @@ def test_rows_carry_their_floor_diagnosis_curve_and_predictions(smoke_all, tmp_p
     assert "proba" not in row and row["history"]  # the committed file: no arrays but the curve
 
 
+@pytest.mark.slow
 def test_resume_after_failure_skips_finished_folds(tmp_path, monkeypatch):
     monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path / "ref"))
     reference = _table(run_experiment("smoke", networks=FAST, progress=False))
@@ -109,6 +113,7 @@ def test_resume_after_failure_skips_finished_folds(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(resumed, reference)
 
 
+@pytest.mark.slow
 def test_same_seed_same_metrics(tmp_path, monkeypatch):
     tables = []
     for run in ("a", "b"):
@@ -131,12 +136,12 @@ def test_collect_reads_fold_files_and_diagnoses_groups(tmp_path, monkeypatch):
     monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path))
     for fold, acc in enumerate((70.0, 40.0)):  # mean 55 vs floor 52: the group sits at its floor
         job = FoldJob("cells2", "mobilenetv2", "scratch", fold, "smoke")
-        transfer._write(job.result_path(), {"dataset": "cells2", "network": "mobilenetv2", "strategy": "scratch",
+        engine.write_atomic(job.result_path(), {"dataset": "cells2", "network": "mobilenetv2", "strategy": "scratch",
                                            "head": "dense", "fold": fold, "status": "ok", "accuracy": acc,
                                            "majority": 52.0, "diagnosis": "", "history": [{"epoch": 1}],
                                            "config_hash": provenance.config_hash(job.config())})
     cross = FoldJob("cov_ct@covid_ct", "mobilenetv2", "off_the_shelf", 0, "smoke")  # notebook 03's
-    transfer._write(cross.result_path(), {"dataset": "cov_ct@covid_ct", "network": "mobilenetv2",
+    engine.write_atomic(cross.result_path(), {"dataset": "cov_ct@covid_ct", "network": "mobilenetv2",
                                          "strategy": "off_the_shelf", "head": "dense", "fold": 0, "status": "ok",
                                          "accuracy": 80.0, "majority": 52.0, "diagnosis": "",
                                          "history": [{"epoch": 1}]})

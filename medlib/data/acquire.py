@@ -43,9 +43,10 @@ class UnsafeArchiveError(RuntimeError):
     """An archive member would be written outside the extraction folder."""
 
 
-def locate(key: str, download: bool = False) -> Path:
-    """Return the root folder of dataset ``key`` in its upstream layout."""
+def locate(key: str | DatasetSpec, download: bool = False) -> Path:
+    """Return the root folder of dataset ``key`` (a registry key, or a spec) in its upstream layout."""
     spec = get_spec(key)
+    key = spec.key
     if spec.components:  # composed: present when every component is; generated parts go here
         missing = [k for k in spec.components if not is_available(k)]
         if missing:
@@ -68,7 +69,7 @@ def locate(key: str, download: bool = False) -> Path:
     raise DatasetUnavailable(unavailable_message(spec))
 
 
-def is_available(key: str) -> bool:
+def is_available(key: str | DatasetSpec) -> bool:
     try:
         locate(key)
     except DatasetUnavailable:

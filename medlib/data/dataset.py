@@ -48,16 +48,18 @@ class Dataset:
         return len(self.index)
 
 
-def build_index(key: str, root: Path | None = None, validate: bool = False,
+def build_index(key: str | DatasetSpec, root: Path | None = None, validate: bool = False,
                 download: bool = False) -> pd.DataFrame:
-    """The labelled index of dataset ``key`` (see :mod:`medlib.data.adapters`).
+    """The labelled index of dataset ``key`` (a registry key, or a spec such as a user's
+    folder; see :mod:`medlib.data.adapters`).
 
     With ``validate=True`` every file is decoded; unreadable files are
     reported (a warning naming each) and dropped, and listed in
     ``df.attrs['unreadable']``.
     """
     spec = get_spec(key)
-    root = Path(root) if root is not None else locate(key, download=download)
+    key = spec.key
+    root = Path(root) if root is not None else locate(spec, download=download)
     df = (ADAPTERS[spec.adapter](root, spec, index_of=build_index) if spec.adapter in COMPOSED
           else ADAPTERS[spec.adapter](root, spec))
     attrs = dict(df.attrs)
@@ -141,11 +143,12 @@ def _signature(spec: DatasetSpec, index: pd.DataFrame, size, letterbox) -> str:
     return h.hexdigest()[:16]
 
 
-def load_dataset(key: str, size: tuple[int, int] | None = None, per_class: int | None = None,
+def load_dataset(key: str | DatasetSpec, size: tuple[int, int] | None = None, per_class: int | None = None,
                  split: str | None = None, seed: int = config.DEFAULT_SEED,
                  index: pd.DataFrame | None = None, crop: bool = True,
                  cache: bool = True, progress: bool = True) -> Dataset:
-    """Load dataset ``key`` preprocessed to ``size`` (default: the paper's size).
+    """Load dataset ``key`` (a registry key, or a spec such as a user's folder) preprocessed
+    to ``size`` (default: the paper's size).
 
     ``per_class`` / ``split`` subsample the index first (smoke and quick
     profiles). ``crop=False`` keeps whole images even where the index has a
@@ -156,12 +159,13 @@ def load_dataset(key: str, size: tuple[int, int] | None = None, per_class: int |
     from ..progress import progress_bar
 
     spec = get_spec(key)
+    key = spec.key
     size = tuple(size or spec.image_size)
     packed = packed_path(key, size, per_class, crop)
     if index is None and packed is not None and packed.exists():
         return _read_npz(spec, packed)
     if index is None:
-        index = build_index(key)
+        index = build_index(spec)
     index = stratified_subset(index, per_class, seed, split)
     if not crop:  # keep the boxes as annotations (box_x0..box_y1), do not crop to them
         index = index.assign(**{f"box_{c}": index[c] for c in ("x0", "y0", "x1", "y1")},

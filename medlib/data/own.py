@@ -2,7 +2,7 @@
 
 >>> from medlib.data import folder_dataset, load_dataset      # doctest: +SKIP
 >>> spec = folder_dataset("~/data/my_wbc", size=(224, 224))   # doctest: +SKIP
->>> ds = load_dataset(spec.key)                               # doctest: +SKIP
+>>> ds = load_dataset(spec)                                   # doctest: +SKIP
 
 The folder holds one sub-folder of images per class (PNG, JPEG, TIFF, BMP or
 DICOM, nested folders allowed); the sub-folder names are the classes. Images of
@@ -20,10 +20,10 @@ the full range; MONOCHROME1 is inverted. ``window=(center, width)`` applies one
 window to every file instead (a lung window is ``(-600, 1500)``), ``window=None``
 the full range.
 
-The dataset is registered for the running process under ``spec.key`` (the
-folder's name, or ``name``), so every notebook and experiment takes it like a
-registry dataset; :func:`medlib.profiles.add_datasets` gives it the profile's
-blocks for new data. Empty class folders are left out with a warning naming
+The spec is a value: nothing is registered. Pass it wherever a dataset key is
+accepted (``load_dataset(spec)``, ``build_index(spec)``); its ``key`` (the folder's
+name, or ``name``) names its results. :func:`medlib.profiles.add_datasets` returns
+a profile with the blocks for new data on it, the spec carried along. Empty class folders are left out with a warning naming
 them; folders whose name starts with ``.`` or ``_`` are ignored.
 """
 from __future__ import annotations
@@ -49,7 +49,7 @@ def folder_dataset(path, size: tuple[int, int] = (224, 224), name: str | None = 
                    augmentation: Augmentation = NO_AUGMENTATION, letterbox: bool = False,
                    modality: str = "", positive_class: str | None = None,
                    window="file") -> DatasetSpec:
-    """Register the folder of class sub-folders at ``path`` as a dataset; returns its spec.
+    """The dataset spec of the folder of class sub-folders at ``path`` (nothing is registered).
     ``window``: ``"file"`` (each DICOM's own window), ``None`` (full range) or
     ``(center, width)`` in modality units, for every DICOM file (see the module docstring)."""
     if window not in ("file", None):
@@ -73,10 +73,8 @@ def folder_dataset(path, size: tuple[int, int] = (224, 224), name: str | None = 
         raise ValueError(f"{root}: needs at least two class sub-folders with images, found "
                          f"{list(classes) or 'none'}")
     key = _slug(name or root.name)
-    known = DATASETS.get(key)
-    if known is not None and known.root != str(root):
-        raise ValueError(f"dataset name {key!r} is taken ({known.root or 'a registry dataset'}); "
-                         f"pass name=...")
+    if key in DATASETS:
+        raise ValueError(f"dataset name {key!r} is taken by a registry dataset; pass name=...")
     if positive_class is not None and positive_class not in classes:
         raise ValueError(f"positive_class {positive_class!r} is not one of {classes}")
     spec = DatasetSpec(
@@ -85,8 +83,7 @@ def folder_dataset(path, size: tuple[int, int] = (224, 224), name: str | None = 
         augmentation=augmentation, adapter="folder_of_classes", root=str(root),
         licence="your data's own", size_source="given to folder_dataset", file_type="folder of classes",
         positive_class=positive_class, window=window,
-        notes="registered at run time by medlib.data.folder_dataset")
-    DATASETS[key] = spec
+        notes="a folder of your own, described by medlib.data.folder_dataset")
     return spec
 
 
@@ -103,7 +100,7 @@ def intensity_policy(spec: DatasetSpec) -> str:
             f"({c - w / 2:g} reads 0, {c + w / 2:g} reads 1); files' windows ignored")
 
 
-def describe(key: str) -> dict:
+def describe(key) -> dict:
     """What notebook 01 shows first for a user's folder: ``classes`` (images, groups and the
     grouping rule per class), ``left_out`` (every file not used, with its reason: not an
     image, or unreadable), ``readable``, ``rule`` and ``warning`` (grouping) and ``intensity``."""
@@ -113,7 +110,7 @@ def describe(key: str) -> dict:
 
     spec = get_spec(key)
     root = Path(spec.root)
-    index = build_index(key, validate=True)
+    index = build_index(spec, validate=True)
     used = set(map(str, index["path"]))
     left = [(p.relative_to(root).as_posix(), f"not an image file ({p.suffix or 'no suffix'})")
             for p in sorted(root.rglob("*")) if p.is_file() and p.suffix.lower() not in IMAGE_SUFFIXES

@@ -9,7 +9,9 @@ entry here (and, for a new upstream layout, one adapter).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 DIRECT = "direct download"
 REGISTRATION = "registration required"
@@ -108,11 +110,11 @@ _TCIA_STEPS = (
     "(https://www.cancerimagingarchive.net/), accepting its data usage policy."
 )
 
-DATASETS: dict[str, DatasetSpec] = {}
+_REGISTERED: dict[str, DatasetSpec] = {}
 
 
 def _register(spec: DatasetSpec) -> None:
-    DATASETS[spec.key] = spec
+    _REGISTERED[spec.key] = spec
 
 
 _register(DatasetSpec(
@@ -342,11 +344,18 @@ _register(DatasetSpec(
           "being resized: no class can be told apart by resolution alone. Grouped by patient where "
           "the source has ids (COV_CT, covid-chestxray), else each image (or chart) is its own group."))
 
+# The registry, read-only: nothing adds to it while running. A user's folder is a value
+# (medlib.data.folder_dataset returns its spec) passed wherever a dataset key is accepted.
+DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(_REGISTERED)
 PAPER_DATASETS = tuple(k for k, s in DATASETS.items() if s.paper_name)
 
 
-def get_spec(key: str) -> DatasetSpec:
+def get_spec(key: str | DatasetSpec) -> DatasetSpec:
+    """The spec of registry dataset ``key``; a :class:`DatasetSpec` (a user's folder) is its own."""
+    if isinstance(key, DatasetSpec):
+        return key
     try:
         return DATASETS[key]
     except KeyError:
-        raise KeyError(f"unknown dataset {key!r}; known: {', '.join(DATASETS)}") from None
+        raise KeyError(f"unknown dataset {key!r}; known: {', '.join(DATASETS)} (a folder of your own: "
+                       "pass the spec medlib.data.folder_dataset returns)") from None

@@ -31,7 +31,7 @@ from . import training
 HEAD_LAYER = "crm_conv"
 
 
-def build_head(map_shape, n_classes: int, filters: int = 512, kernel: int = 3):
+def build_crm_head(map_shape, n_classes: int, filters: int = 512, kernel: int = 3):
     """The CRM paper's head on a backbone feature map of ``map_shape`` (u, v, K); ``kernel``
     1 instead of the paper's 3 where the map is large (whole smears: 9x cheaper on a CPU)."""
     import keras
@@ -66,6 +66,17 @@ def full_classifier(network: str, image_shape, head):
     return model
 
 
+def test_row(network: str, y, pred, class_names) -> dict:
+    """A classifier's test row: accuracy, test size, floor (majority rate) and recall per class (%)."""
+    from ..diagnose import majority_rate
+
+    y, pred = np.asarray(y), np.asarray(pred)
+    recall = {f"recall {c}": 100 * float((pred[y == i] == i).mean()) if (y == i).any() else float("nan")
+              for i, c in enumerate(class_names)}
+    return {"network": network, "accuracy": 100 * float((pred == y).mean()), "n_test": len(y),
+            "majority": majority_rate(y), **recall}
+
+
 @dataclass
 class CrossFit:
     """Out-of-fold results of :func:`cross_fit`."""
@@ -98,7 +109,7 @@ def cross_fit(ds, network: str, splits, val_fraction: float = 0.15, folds=None,
     for k in progress_bar(folds, desc=f"{ds.spec.key} {network} head folds", disable=not progress):
         train, val, test = fold_indices(splits, k, seed, val_fraction)
         keras.utils.set_random_seed(seed + k)
-        head = build_head(maps.shape[1:], ds.spec.n_classes, kernel=kernel)
+        head = build_crm_head(maps.shape[1:], ds.spec.n_classes, kernel=kernel)
         head.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
                      metrics=["accuracy"])
         info = training.fit_head_rows(head, maps, y, train, val, epochs, patience, batch_size,
@@ -122,7 +133,7 @@ def fit_permuted_head(maps, y, train, kernel: int = 3, epochs: int = 60, target:
     y_perm = np.asarray(y).copy()
     y_perm[train] = rng.permutation(y_perm[train])
     keras.utils.set_random_seed(seed)
-    head = build_head(maps.shape[1:], int(np.max(y)) + 1, kernel=kernel)
+    head = build_crm_head(maps.shape[1:], int(np.max(y)) + 1, kernel=kernel)
     head.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
                  metrics=["accuracy"])
 

@@ -17,23 +17,24 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .. import config
-from ..data import Dataset, get_spec
-from ..diagnose import diagnose_groups, fold_diagnosis, majority_rate
-from ..metrics import classification_metrics
+from ..data import DATASETS, Dataset, get_spec
+from ..diagnose import diagnose_groups
 from ..models import WeightsUnavailable
-from ..profiles import cross_device_key, get_profile
+from ..profiles import Profile, cross_device_key, get_profile
 from ..progress import progress_bar
 from . import provenance
 from .splits import content_hashes, merged_groups
-from .tasks import TASKS, ClassMappingError, Task, map_to_task, task_dataset  # noqa: F401 (re-exported)
-from .transfer import Context, FoldJob, _write, block_splits, fit_predict, run_fold, versions
+from .tasks import TASKS, ClassMappingError, Task, map_to_task, task_dataset, task_of  # noqa: F401 (re-exported)
+from . import engine
+from .engine import Context, fit_predict
+from .transfer import FoldJob, _planned, _spec, block_splits, run_fold
 
 
 @dataclass(frozen=True)
@@ -60,24 +61,38 @@ PAIRS = (
 )
 
 
-def user_pair(source: str, target: str, profile_name: str) -> Pair:
+def user_pair(source, target, profile: str | Profile) -> tuple[Pair, Profile]:
     """A cross-device pair of two datasets with the same class names (e.g. two of a user's
-    folders, :func:`medlib.data.folder_dataset`): a task mapping every class to itself, both
-    directions' pair, and the profile's cross block for it (off-the-shelf, as for new data)."""
-    from ..profiles import PROFILES, blocks_for_new_data
+    folders, the specs :func:`medlib.data.folder_dataset` returns), as values: the pair, and a
+    new profile carrying both specs, a task mapping every class to itself and the cross block
+    for it (off-the-shelf, as for new data). The registries are left as they are: pass the
+    profile to :func:`run_pairs`."""
+    from ..profiles import blocks_for_new_data
 
     a, b = get_spec(source), get_spec(target)
     if set(a.classes) != set(b.classes):
-        raise ClassMappingError(f"{source} has classes {a.classes}, {target} has {b.classes}: a pair "
+        raise ClassMappingError(f"{a.key} has classes {a.classes}, {b.key} has {b.classes}: a pair "
                                 f"needs the same classes (map them with a Task)")
-    name = f"{source}__{target}"
-    TASKS[name] = Task(name, a.classes, a.classes[a.positive_index or 0] if a.n_classes == 2 else a.classes[-1],
-                       {source: {c: c for c in a.classes}, target: {c: c for c in b.classes}})
-    profile = get_profile(profile_name)
-    if not any(blk.dataset == name for blk in profile.cross):
-        ots = replace(blocks_for_new_data(profile, source)[0], dataset=name, folds=min(5, profile.cv_folds))
-        PROFILES[profile_name] = replace(profile, cross=profile.cross + (ots,))
-    return Pair((source,), target, name, False)
+    name = f"{a.key}__{b.key}"
+    task = Task(name, a.classes, a.classes[a.positive_index or 0] if a.n_classes == 2 else a.classes[-1],
+                {a.key: {c: c for c in a.classes}, b.key: {c: c for c in b.classes}})
+    profile = get_profile(profile)
+    own = tuple(s for s in (a, b) if s.key not in DATASETS and s not in profile.own_data)
+    cross = profile.cross
+    if not any(blk.dataset == name for blk in cross):
+        cross += (replace(blocks_for_new_data(profile, a.key)[0], dataset=name, folds=min(5, profile.cv_folds)),)
+    tasks = tuple(t for t in profile.own_tasks if t.name != name) + (task,)
+    return Pair((a.key,), b.key, name, False), replace(profile, cross=cross, own_data=profile.own_data + own,
+                                                      own_tasks=tasks)
+
+
+def describe_blocks(profile: str | Profile) -> list[str]:
+    """One line per cross block of the profile: task, networks, heads, folds, input, epochs."""
+    profile = get_profile(profile)
+    return [f"task {b.dataset}: {b.strategy} {', '.join(b.networks)}, heads "
+            f"{', '.join(b.heads if b.strategy == 'off_the_shelf' else ('dense',))}, "
+            f"{b.folds or profile.cv_folds}-fold in-domain CV, input {b.size or 'the registry size'}, "
+            f"up to {b.epochs} epochs (patience {b.patience})" for b in profile.cross]
 
 
 def union(datasets: list[Dataset], task: Task) -> Dataset:
@@ -110,6 +125,13 @@ class CrossJob:
     profile: str
     seed: int = config.DEFAULT_SEED
     head: str = "dense"
+    planned_by: Profile | None = field(default=None, compare=False, repr=False)  # as FoldJob's
+
+    def identity(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "planned_by"}
+
+    def profile_plan(self) -> Profile:
+        return self.planned_by or get_profile(self.profile)
 
     def result_path(self) -> Path:
         pair = f"{'+'.join(self.sources)}__to__{self.target}"
@@ -123,34 +145,33 @@ class CrossJob:
 def run_cross(job: CrossJob, ctx: Context | None = None) -> dict:
     """Train on the sources, test on the whole target; write and return the result row."""
     out = job.result_path()
-    profile, task = get_profile(job.profile), TASKS[job.task]
+    profile = job.profile_plan()
+    task = task_of(profile, job.task)
     block = profile.block(cross_device_key(job.sources[0], job.task), job.strategy, job.network)
     stamp = provenance.stamp(provenance.fold_config(block, profile, job.network, job.strategy,
                                                     job.head, job.seed))
-    if provenance.is_current(out, stamp["config_hash"]):
-        return json.loads(out.read_text())
-    src = union([task_dataset(k, task, block, job.seed) for k in job.sources], task)
+    done = engine.finished(out, stamp["config_hash"])
+    if done is not None:
+        return done
+    src = union([task_dataset(_spec(k, profile), task, block, job.seed) for k in job.sources], task)
     train, val = source_split(src, profile.val_fraction, job.seed)
     ctx = ctx or Context()
     start = time.time()
-    row = {**asdict(job), "sources": "+".join(job.sources), "n_train": len(train), "n_val": len(val),
-           "input_size": "x".join(map(str, src.images.shape[1:3])), **stamp, **versions()}
+    row = {**job.identity(), "sources": "+".join(job.sources), "n_train": len(train), "n_val": len(val),
+           "input_size": "x".join(map(str, src.images.shape[1:3])), **stamp, **engine.versions()}
     # training and model selection use src[train] and src[val] only; the target's
     # images are passed solely as the test set predicted after fitting ends
-    tgt = task_dataset(job.target, task, block, job.seed)
+    tgt = task_dataset(_spec(job.target, profile), task, block, job.seed)
     assert_target_unseen(src, train, val, tgt)
+    row["n_test"] = len(tgt)
     try:
         (proba,), info = fit_predict(ctx, job.network, job.strategy, job.head, block, src, train, val,
                                      [(tgt, np.arange(len(tgt)))], job.seed, build_seed=job.seed)
     except WeightsUnavailable as exc:
-        return _write(out, {**row, "status": "not run", "reason": str(exc), "n_test": len(tgt)})
+        return engine.not_run(out, row, exc)
     info.pop("history")
-    metrics = classification_metrics(tgt.targets, proba, tgt.spec.positive_index)
-    row.update(n_test=len(tgt), seconds=round(time.time() - start, 2), status="ok", reason="",
-               majority=majority_rate(tgt.targets), **info, **metrics)
-    row["diagnosis"] = fold_diagnosis(metrics["accuracy"], row["majority"], proba, tgt.spec.classes)
-    _write(job.predictions_path(), {"y_true": tgt.targets.tolist(), "proba": np.round(proba, 6).tolist()})
-    return _write(out, row)
+    row = engine.scored(row, tgt.targets, proba, tgt.spec, start, info)
+    return engine.write_result(out, row, {"y_true": tgt.targets.tolist(), "proba": np.round(proba, 6).tolist()})
 
 
 def assert_target_unseen(src: Dataset, train, val, tgt: Dataset) -> None:
@@ -162,37 +183,40 @@ def assert_target_unseen(src: Dataset, train, val, tgt: Dataset) -> None:
                              f"training/validation data")
 
 
-def in_domain(key: str, task: Task, network: str, strategy: str, head: str, profile_name: str,
+def in_domain(key: str, task: Task, network: str, strategy: str, head: str, profile: str | Profile,
               seed: int = config.DEFAULT_SEED, ctx: Context | None = None) -> pd.DataFrame:
     """The dataset's own k-fold CV under the task's mapping and preprocessing (tidy fold rows)."""
-    profile = get_profile(profile_name)
+    profile = get_profile(profile)
     block = profile.block(cross_device_key(key, task.name), strategy, network)
-    ds = task_dataset(key, task, block, seed)
+    ds = task_dataset(profile.spec(key), task, block, seed)
     splits = block_splits(profile, ds, block, seed)
     ctx = ctx or Context()
-    rows = [run_fold(FoldJob(ds.spec.key, network, strategy, k, profile_name, seed, head), ds, ctx, splits)
+    rows = [run_fold(FoldJob(ds.spec.key, network, strategy, k, profile.name, seed, head, 0, _planned(profile)),
+                     ds, ctx, splits)
             for k in block.fold_ids(profile.cv_folds)]
     return pd.DataFrame([{k: v for k, v in r.items() if k != "history"} for r in rows])
 
 
-def available(pair: Pair) -> tuple[bool, str]:
+def available(pair: Pair, profile: Profile | None = None) -> tuple[bool, str]:
     """Whether every dataset of ``pair`` is on this machine, else which are missing and why."""
     from ..data import is_available
 
-    missing = [k for k in (*pair.sources, pair.target) if not is_available(k)]
+    specs = [_spec(k, profile) for k in (*pair.sources, pair.target)]
+    missing = [s for s in specs if not is_available(s)]
     if not missing:
         return True, ""
-    why = "; ".join(f"{k} ({get_spec(k).paper_name or k}: {get_spec(k).access})" for k in missing)
+    why = "; ".join(f"{s.key} ({s.paper_name or s.key}: {s.access})" for s in missing)
     return False, f"not run: dataset(s) absent on this machine: {why}"
 
 
-def run_pairs(profile_name: str, seed: int = config.DEFAULT_SEED, pairs=PAIRS, progress: bool = True):
+def run_pairs(profile: str | Profile, seed: int = config.DEFAULT_SEED, pairs=PAIRS, progress: bool = True):
     """Every pair whose data is present, for every cross block of the profile: cross-domain rows,
-    in-domain fold rows (each dataset's CV, shared by both directions of a pair), absent pairs."""
-    profile = get_profile(profile_name)
+    in-domain fold rows (each dataset's CV, shared by both directions of a pair), absent pairs.
+    ``profile``: a registry name, or the value :func:`user_pair` returns."""
+    profile = get_profile(profile)
     cross, folds, absent, todo = [], [], [], []
     for pair in pairs:
-        ok, why = available(pair)
+        ok, why = available(pair, profile)
         blocks = [b for b in profile.cross if b.dataset == pair.task]
         if not ok:
             absent.append({"pair": pair.name, "in_paper": pair.in_paper, "reason": why})
@@ -201,18 +225,18 @@ def run_pairs(profile_name: str, seed: int = config.DEFAULT_SEED, pairs=PAIRS, p
             heads = b.heads if b.strategy == "off_the_shelf" else ("dense",)
             todo += [(pair, b, n, h) for n in b.networks for h in heads]
     ctx, done, current = Context(), set(), None
-    for pair, block, network, head in progress_bar(todo, desc=f"cross-device [{profile_name}]",
+    for pair, block, network, head in progress_bar(todo, desc=f"cross-device [{profile.name}]",
                                                    disable=not progress):
         if current not in (None, network):
             ctx.release()
         current = network
-        task = TASKS[pair.task]
+        task = task_of(profile, pair.task)
         cross.append(run_cross(CrossJob(pair.sources, pair.target, pair.task, network, block.strategy,
-                                        profile_name, seed, head), ctx))
+                                        profile.name, seed, head, _planned(profile)), ctx))
         for key in (*pair.sources, pair.target):
             if (key, task.name, network, block.strategy, head) not in done:
                 done.add((key, task.name, network, block.strategy, head))
-                folds.append(in_domain(key, task, network, block.strategy, head, profile_name, seed, ctx)
+                folds.append(in_domain(key, task, network, block.strategy, head, profile, seed, ctx)
                              .assign(task=task.name))
     ctx.release()
     strip = ("y_true", "proba", "test_index", "history")
@@ -248,10 +272,11 @@ def drop_table(cross: pd.DataFrame, folds: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def roc_inputs(profile_name: str, seed: int = config.DEFAULT_SEED) -> list[dict]:
+def roc_inputs(profile: str | Profile, seed: int = config.DEFAULT_SEED) -> list[dict]:
     """ROC curve inputs per pair, network and head: the target's in-domain CV predictions
     (pooled over folds) and the cross-domain predictions, positive-class scores."""
-    root = config.results_dir(profile_name)
+    profile = get_profile(profile)
+    root = config.results_dir(profile.name)
     curves = []
     for path in sorted((root / "cross").glob("*/*/*/*.json")):
         if path.name.endswith(".pred.json"):
@@ -260,7 +285,10 @@ def roc_inputs(profile_name: str, seed: int = config.DEFAULT_SEED) -> list[dict]
         pred = path.with_suffix(".pred.json")
         if r.get("status") != "ok" or not pred.exists():
             continue
-        task = TASKS[r["task"]]
+        try:
+            task = task_of(profile, r["task"])
+        except KeyError:  # another run's user pair, whose task this profile does not carry
+            continue
         pos = task.classes.index(task.positive)
         panel = f"{r['sources']} -> {r['target']}\n{r['network']} {r['strategy']} ({r['head']})"
         p = json.loads(pred.read_text())

@@ -10,8 +10,9 @@
   takes images off the data's distribution (ROAD's objection, Rong et al. 2022); the
   baselines pay the same price, so the comparison stays fair.
 
-Verdicts (pass/fail, ties in a ranking) are :mod:`medlib.report`'s; the table files are
-written by :func:`save`.
+Verdicts (pass/fail, ties in a ranking) are :mod:`medlib.report`'s; the tables' files are
+:mod:`medlib.tables`'s (``sanity``, ``sanity_images``, ``sanity_verdicts``, ``faithfulness``,
+``faithfulness_images``).
 """
 from __future__ import annotations
 
@@ -24,9 +25,6 @@ from ..explain import sanity as sc
 
 METHODS = ("cam", "gradcam", "gradcam++", "scorecam", "crm")
 BASELINES = ("random", "sobel")
-TABLES = {"sanity": "sanity_checks.csv", "sanity_images": "sanity_checks_images.csv",
-          "sanity_verdicts": "sanity_verdicts.csv", "faithfulness": "faithfulness_modality.csv",
-          "faithfulness_images": "faithfulness_modality_images.csv"}
 
 
 def pick(targets, candidates, per_class: int, seed: int) -> np.ndarray:
@@ -94,16 +92,3 @@ def faithfulness_summary(rows: pd.DataFrame) -> pd.DataFrame:
 
     return pd.concat([rank_methods(rows, "deletion_auc", higher_is_better=False),
                       rank_methods(rows, "insertion_auc", higher_is_better=True)], ignore_index=True)
-
-
-def save(profile: str, **tables: pd.DataFrame) -> None:
-    """Write the given tables (keys of :data:`TABLES`) under ``results/<profile>/``."""
-    root = config.results_dir(profile)
-    root.mkdir(parents=True, exist_ok=True)
-    for key, table in tables.items():
-        table.to_csv(root / TABLES[key], index=False)
-
-
-def load(profile: str) -> dict[str, pd.DataFrame]:
-    root = config.results_dir(profile)
-    return {k: pd.read_csv(root / f) for k, f in TABLES.items() if (root / f).exists()}

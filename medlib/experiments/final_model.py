@@ -48,4 +48,29 @@ def fold_model(profile_name: str, dataset: str, network: str, strategy: str = "s
     return model, ds, np.asarray(load_predictions(job)["test_index"]), row
 
 
-__all__ = ["fold_model", "predict"]
+def learned_fold_models(profile, train_if_missing: bool = True, seed: int = config.DEFAULT_SEED):
+    """(models, table, notes) for ``profile.featuremap_models``: ``models`` maps (dataset, network)
+    to (model, dataset, test indices, row, learned); ``table`` shows each beside its floor;
+    ``notes`` says which could not be had and why. ``learned``: above its floor
+    (:func:`medlib.diagnose.at_floor`), the only models whose maps are worth reading."""
+    import pandas as pd
+
+    from ..diagnose import at_floor
+
+    models, rows, notes = {}, [], []
+    for dataset, network, strategy in profile.featuremap_models:
+        try:
+            model, ds, test, row = fold_model(profile.name, dataset, network, strategy, seed=seed,
+                                              train_if_missing=train_if_missing)
+        except FileNotFoundError as exc:
+            notes.append(f"{dataset} {network} {strategy}: {exc}")
+            continue
+        learned = not at_floor(row["accuracy"], row["majority"])
+        models[(dataset, network)] = (model, ds, test, row, learned)
+        rows.append({"dataset": dataset, "network": network, "strategy": strategy, "fold": row["fold"],
+                     "test accuracy": row["accuracy"], "floor": row["majority"], "AUC": row["auc"],
+                     "learned": learned, "diagnosis": row["diagnosis"]})
+    return models, pd.DataFrame(rows), notes
+
+
+__all__ = ["fold_model", "learned_fold_models", "predict"]

@@ -2,7 +2,7 @@
 
 A BCCD smear (640x480) holds one white cell among hundreds of red cells; its type is the
 label. Designs were measured before choosing (``scripts/bccd_designs.py``, table
-``results/<profile>/bccd_designs.csv``): what mattered was resolution (a white cell spans
+the ``bccd_designs`` table): what mattered was resolution (a white cell spans
 about 2x2 cells of a stride-32 map at the native size, under one at half size) and class
 weights (205/87/33/20). The classifier is the paper's off-the-shelf network itself:
 frozen ImageNet backbone -> global average pooling -> dense logits, the dense layer fitted

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from types import MappingProxyType
 
 from .. import config
-from ..data import Dataset, get_spec, load_dataset
+from ..data import DATASETS, Dataset, get_spec, load_dataset
 from ..data.preprocess import harmonise_ct
 from ..profiles import cross_device_key
 
@@ -39,7 +40,7 @@ class Task:
         return self.mappings[key]
 
 
-TASKS = {t.name: t for t in [
+TASKS = MappingProxyType({t.name: t for t in [
     Task("covid_ct", ("non-covid", "covid-19"), "covid-19", {
         "cov_ct": {"non-covid": "non-covid", "covid-19": "covid-19"},
         # the MosMed adapter already labels CT-0 non-covid and CT-1..CT-4 covid-19
@@ -66,7 +67,18 @@ TASKS = {t.name: t for t in [
                   "myeloblast": None, "neutrophil": None},
         "cells2": {"lymphocyte": "lymphocyte", "monocyte": "monocyte", "eosinophil": None},
     }, note="The paper's blood-cell pair: the two classes both cell datasets share."),
-]}
+]})  # read-only: a user's pair brings its own Task as a value (Profile.own_tasks)
+
+
+def task_of(profile, name: str) -> Task:
+    """Task ``name``: one a profile value carries (a user's pair), else the registry's."""
+    for task in getattr(profile, "own_tasks", ()):
+        if task.name == name:
+            return task
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise KeyError(f"unknown cross-device task {name!r}; known: {', '.join(TASKS)}") from None
 
 
 def map_to_task(ds: Dataset, task: Task) -> Dataset:
@@ -90,14 +102,16 @@ def map_to_task(ds: Dataset, task: Task) -> Dataset:
     return Dataset(spec, ds.images[keep], index, ds.skipped)
 
 
-def task_dataset(key: str, task: Task, block, seed: int = config.DEFAULT_SEED) -> Dataset:
-    """Load ``key`` at the block's size, harmonised as the task says, mapped to its classes.
+def task_dataset(key, task: Task, block, seed: int = config.DEFAULT_SEED) -> Dataset:
+    """Load ``key`` (a registry key, or a user folder's spec) at the block's size, harmonised
+    as the task says, mapped to its classes.
 
-    Memoised for registered tasks (a pair's datasets serve its cross-domain run and both
-    in-domain CVs, for every network), so each is harmonised once."""
-    if TASKS.get(task.name) is task:
-        return _task_dataset_cached(key, task.name, block.size, block.per_class, seed)
-    return _task_dataset(key, task, block.size, block.per_class, seed)
+    Memoised for registered tasks and datasets (a pair's datasets serve its cross-domain run
+    and both in-domain CVs, for every network), so each is harmonised once."""
+    spec = get_spec(key)
+    if TASKS.get(task.name) is task and DATASETS.get(spec.key) is spec:
+        return _task_dataset_cached(spec.key, task.name, block.size, block.per_class, seed)
+    return _task_dataset(spec, task, block.size, block.per_class, seed)
 
 
 @lru_cache(maxsize=4)
@@ -105,16 +119,16 @@ def _task_dataset_cached(key: str, task_name: str, size, per_class, seed: int) -
     return _task_dataset(key, TASKS[task_name], size, per_class, seed)
 
 
-def _task_dataset(key: str, task: Task, size, per_class, seed: int) -> Dataset:
+def _task_dataset(key, task: Task, size, per_class, seed: int) -> Dataset:
     spec = get_spec(key)
     size = tuple(size or spec.image_size)
     if task.harmonise == "ct":
         big = tuple(2 * s for s in size)  # crop from twice the size, then resize down
-        ds = load_dataset(key, size=big, per_class=per_class, seed=seed, progress=False)
+        ds = load_dataset(spec, size=big, per_class=per_class, seed=seed, progress=False)
         ds = Dataset(ds.spec, harmonise_ct(ds.images, size), ds.index, ds.skipped)
     else:
-        ds = load_dataset(key, size=size, per_class=per_class, seed=seed, progress=False)
+        ds = load_dataset(spec, size=size, per_class=per_class, seed=seed, progress=False)
     return map_to_task(ds, task)
 
 
-__all__ = ["Task", "TASKS", "ClassMappingError", "map_to_task", "task_dataset"]
+__all__ = ["Task", "TASKS", "task_of", "ClassMappingError", "map_to_task", "task_dataset"]

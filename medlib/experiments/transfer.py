@@ -24,27 +24,24 @@ one network at a time.
 """
 from __future__ import annotations
 
-import gc
 import json
-import platform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .. import config
-from ..data import Dataset, get_spec, load_dataset, make_augmenter
-from ..diagnose import convergence_diagnosis, diagnose_groups, fold_diagnosis, majority_rate
-from ..features import Extractor, feature_views
-from ..metrics import classification_metrics
-from ..models import STRATEGIES, WeightsUnavailable
+from ..data import Dataset, get_spec, load_dataset
+from ..diagnose import convergence_diagnosis, diagnose_groups, majority_rate
+from ..models import WeightsUnavailable
 from ..profiles import Block, Profile, get_profile, split_key
 from ..progress import progress_bar
-from . import provenance, training
+from . import engine, provenance, training
+from .engine import Context, fit_predict
 from .splits import assert_no_leak, fold_indices, load_or_make_splits
-from .tasks import TASKS, task_dataset
+from .tasks import task_dataset, task_of
 
 
 REPLICATE_STRIDE = 7919  # a prime: no replicate's seed is another fold's
@@ -62,6 +59,16 @@ class FoldJob:
     # another training seed on the same fold (same split, same test images): replicate r trains
     # with seed + fold + REPLICATE_STRIDE * r; replicate 0 is the fold's first run
     replicate: int = 0
+    # the profile value that planned the job, when it is not the registry's own (a user's data
+    # added by medlib.profiles.add_datasets); not part of the job's identity or its row
+    planned_by: Profile | None = field(default=None, compare=False, repr=False)
+
+    def identity(self) -> dict:
+        """The job's fields as they go into its row (``planned_by`` is not one)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "planned_by"}
+
+    def profile_plan(self) -> Profile:
+        return self.planned_by or get_profile(self.profile)
 
     def result_path(self) -> Path:
         name = f"fold{self.fold}" + (f".r{self.replicate}" if self.replicate else "")
@@ -79,44 +86,36 @@ class FoldJob:
                 / f"{self.dataset}_{self.network}_{self.strategy}_fold{self.fold}.weights.h5")
 
     def block(self) -> Block:
-        return get_profile(self.profile).block(self.dataset, self.strategy, self.network)
+        return self.profile_plan().block(self.dataset, self.strategy, self.network)
 
     def config(self) -> dict:
         """What this fold's row depends on besides its index (:mod:`.provenance`)."""
         name, task = split_key(self.dataset)
-        return provenance.fold_config(self.block(), get_profile(self.profile), self.network,
-                                      self.strategy, self.head, self.seed,
-                                      None if task else get_spec(name).image_size)
+        profile = self.profile_plan()
+        return provenance.fold_config(self.block(), profile, self.network, self.strategy, self.head, self.seed,
+                                      None if task else profile.spec(name).image_size)
 
     def is_done(self) -> bool:
         """Its fold file exists and was written under today's configuration (not stale)."""
         return provenance.is_current(self.result_path(), provenance.config_hash(self.config()))
 
 
-def versions() -> dict[str, str]:
-    import keras
-
-    out = {"python": platform.python_version(), "keras": keras.__version__,
-           "backend": keras.backend.backend(), "numpy": np.__version__}
-    if out["backend"] == "tensorflow":
-        import tensorflow as tf
-
-        out["tensorflow"] = tf.__version__
-    elif out["backend"] == "jax":
-        import jax
-
-        out["jax"] = jax.__version__
-    return out
+def _spec(key: str, profile: Profile | None = None):
+    """Dataset ``key``'s spec: from ``profile`` (which carries a user's folders), else the registry."""
+    return profile.spec(key) if profile is not None else get_spec(key)
 
 
-def block_dataset(key: str, block: Block, seed: int = config.DEFAULT_SEED) -> Dataset:
-    """The images ``block`` trains on: a registry dataset at the block's size, or (``key@task``)
-    a cross-device task's harmonised, relabelled version."""
+def block_dataset(key: str, block: Block, seed: int = config.DEFAULT_SEED,
+                  profile: Profile | None = None) -> Dataset:
+    """The images ``block`` trains on: a dataset at the block's size, or (``key@task``) a
+    cross-device task's harmonised, relabelled version. ``profile``: where a user's dataset
+    or task is found (:attr:`Profile.own_data`); else the registries'."""
     name, task = split_key(key)
     if task:
-        return task_dataset(name, TASKS[task], block, seed)
-    size = tuple(block.size or get_spec(key).image_size)
-    return load_dataset(key, size=size, per_class=block.per_class, seed=seed, progress=False)
+        return task_dataset(_spec(name, profile), task_of(profile, task), block, seed)
+    spec = _spec(key, profile)
+    size = tuple(block.size or spec.image_size)
+    return load_dataset(spec, size=size, per_class=block.per_class, seed=seed, progress=False)
 
 
 def splits_path(profile: Profile, dataset: str, block: Block, seed: int) -> Path:
@@ -129,146 +128,29 @@ def block_splits(profile: Profile, ds: Dataset, block: Block, seed: int) -> pd.D
     return load_or_make_splits(ds, folds, seed, splits_path(profile, ds.spec.key, block, seed))
 
 
-class Context:
-    """What fold jobs of one process share: compiled models in their initial state, frozen
-    backbones, and the loaded datasets and splits of the current block."""
-
-    def __init__(self):
-        self._models: dict = {}
-        self._extractors: dict = {}
-        self.loaded: dict = {}
-
-    def fresh(self, key, build):
-        """``build()``'s model (built and compiled on first use), restored to its initial state."""
-        if key not in self._models:
-            import keras
-
-            keras.utils.set_random_seed(key[-1])
-            model = build()
-            model.optimizer.build(model.trainable_variables)
-            self._models[key] = (model, [v.numpy() for v in _state(model)])
-        model, initial = self._models[key]
-        for v, value in zip(_state(model), initial):
-            v.assign(value)
-        return model
-
-    def extractor(self, network: str, output: str = "embedding") -> Extractor:
-        key = (network, output)
-        if key not in self._extractors:
-            self._extractors[key] = Extractor(network, output)
-        return self._extractors[key]
-
-    def release(self) -> None:
-        """Drop every model (the next network starts from a clean Keras session)."""
-        import keras
-
-        self._models.clear()
-        self._extractors.clear()
-        keras.backend.clear_session()
-        gc.collect()
-
-
-def _state(model):
-    """Weights, optimizer slots and seed-generator states: everything a fold can change."""
-    seen, out = set(), []
-    for v in list(model.variables) + list(model.optimizer.variables):
-        if id(v) not in seen:
-            seen.add(id(v))
-            out.append(v)
-    return out
-
-
-def _compiled(model, lr: float):
-    import keras
-
-    model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    return model
-
-
-def fit_predict(ctx: Context, network: str, strategy: str, head: str, block: Block, ds: Dataset,
-                train, val, targets: list[tuple[Dataset, np.ndarray]], seed: int,
-                save_to: Path | None = None,
-                build_seed: int = config.DEFAULT_SEED) -> tuple[list[np.ndarray], dict]:
-    """Train on ``ds[train]`` (model selection on ``ds[val]``) and return the class
-    probabilities of every ``(dataset, indices)`` in ``targets`` (the fold's test images, or
-    a whole cross-device target), with the training summary (learning curve included).
-
-    ``seed`` drives shuffling, augmentation and dropout of this fold; the initial weights
-    come from ``build_seed`` alone, so a fold gives the same result whether it runs first,
-    after others, or alone after a crash."""
-    import keras
-
-    from ..models import build_head, build_model
-
-    y = ds.targets
-    n_classes = ds.spec.n_classes
-    if strategy == "scratch":
-        shape = tuple(ds.images.shape[1:])
-        lr, precision = block.lr_for(network), block.precision_for(network)
-
-        def build():
-            with training.dtype_policy(precision):
-                return _compiled(build_model(network, shape, n_classes, "scratch"), lr)
-
-        model = ctx.fresh(("scratch", network, shape, n_classes, lr, precision, build_seed), build)
-        # the fold's own random stream starts only now: a build (first fold of a process) seeds
-        # with build_seed, and a fold must not depend on whether its model was built or restored
-        keras.utils.set_random_seed(seed)
-        aug = ds.spec.augmentation
-        info = training.fit_scratch(model, ds.images, y, train, val, block.epochs, block.patience,
-                                    block.batch_size, None if aug.is_identity else make_augmenter(aug, seed),
-                                    seed, desc=f"{ds.spec.key} {network} epochs", min_epochs=block.min_epochs)
-        if save_to is not None:
-            save_to.parent.mkdir(parents=True, exist_ok=True)
-            model.save_weights(save_to)
-        return [training.predict(model, t.images[i]) for t, i in targets], info
-    if strategy != "off_the_shelf":
-        raise ValueError(f"strategy {strategy!r}; choose from scratch, off_the_shelf")
-    ext = ctx.extractor(network)
-    views = feature_views(ds.spec.key, ds.images, ext, block.views, ds.spec.augmentation, seed,
-                          progress=False)
-    x_train = views[:, train].reshape(-1, views.shape[-1])
-    y_train = np.tile(y[train], len(views))
-    x_val = views[0, val]
-    tests = [views[0, i] if t is ds else feature_views(t.spec.key, t.images, ext, 0, progress=False)[0, i]
-             for t, i in targets]
-    if head == "logreg":
-        extra = views[1:, val].reshape(-1, views.shape[-1]) if len(views) > 1 else None
-        clf, info = training.fit_probe(x_train, y_train, x_val, y[val], x_extra=extra,
-                                       class_weight=block.class_weight,
-                                       y_extra=np.tile(y[val], len(views) - 1) if extra is not None else None)
-        return [training._full_proba(clf, x, n_classes) for x in tests], info
-    model = ctx.fresh(("head", network, views.shape[-1], n_classes, block.learning_rate, build_seed),
-                      lambda: _compiled(build_head(network, views.shape[-1], n_classes),
-                                        block.learning_rate))
-    keras.utils.set_random_seed(seed)  # after the build, as for scratch
-    info = training.fit_head(model, x_train, y_train, x_val, y[val], block.epochs, block.patience,
-                             block.batch_size, block.class_weight)
-    return [training.predict(model, x) for x in tests], info
-
-
 def run_fold(job: FoldJob, ds: Dataset | None = None, ctx: Context | None = None,
              splits: pd.DataFrame | None = None) -> dict:
-    """Train and test one fold; write and return its result row (skips if already done)."""
+    """Train and test one fold; write and return its result row (skips if already done).
+    The steps are :mod:`.engine`'s; what is a fold's own is its split and its row's fields."""
     out_path = job.result_path()
-    profile = get_profile(job.profile)
+    profile = job.profile_plan()
     block = profile.block(job.dataset, job.strategy, job.network)
     stamp = provenance.stamp(job.config())
-    if provenance.is_current(out_path, stamp["config_hash"]):
-        return json.loads(out_path.read_text())
-    ds = ds if ds is not None else block_dataset(job.dataset, block, job.seed)
+    done = engine.finished(out_path, stamp["config_hash"])
+    if done is not None:
+        return done
+    ds = ds if ds is not None else block_dataset(job.dataset, block, job.seed, profile)
     ctx = ctx or Context()
     if splits is None:
         splits = block_splits(profile, ds, block, job.seed)
     train, val, test = fold_indices(splits, job.fold, job.seed, profile.val_fraction)
     assert_no_leak(splits, train, val, test)
     y = ds.targets
-    row = {**asdict(job), "n_train": len(train), "n_val": len(val), "n_test": len(test),
+    row = {**job.identity(), "n_train": len(train), "n_val": len(val), "n_test": len(test),
            "input_size": "x".join(map(str, ds.images.shape[1:3])),
            "views": block.views if job.strategy == "off_the_shelf" else 0,
            "majority": majority_rate(y[test]), "train_majority": majority_rate(y[train]), **stamp,
-           **versions()}
+           **engine.versions()}
     start = time.time()
     save = (job.model_path() if block.save_models and job.fold == 0 and job.replicate == 0
             and job.strategy == "scratch" else None)
@@ -277,36 +159,25 @@ def run_fold(job: FoldJob, ds: Dataset | None = None, ctx: Context | None = None
                                      [(ds, test)], job.training_seed(), save_to=save,
                                      build_seed=job.seed)
     except WeightsUnavailable as exc:
-        row.update(status="not run", reason=str(exc), diagnosis="")
-        return _write(out_path, row)
+        return engine.not_run(out_path, row, exc)
     history = info.pop("history")
-    metrics = classification_metrics(y[test], proba, ds.spec.positive_index)
-    row.update(status="ok", reason="", seconds=round(time.time() - start, 2), **info, **metrics)
-    row["diagnosis"] = fold_diagnosis(metrics["accuracy"], row["majority"], proba, ds.spec.classes,
-                                      info.get("train_accuracy"), majority_rate(y[train]),
-                                      # a fixed budget (selection "last") says nothing of a plateau
-                                      info.get("plateau") if job.strategy == "scratch"
-                                      and info.get("selection") == "val_loss" else None,
-                                      info.get("epochs_run"))
-    _write(job.predictions_path(), {"test_index": [int(i) for i in test],
-                                    "y_true": [int(v) for v in y[test]],
-                                    "proba": np.round(proba, 6).tolist()})
-    return _write(out_path, {**row, "history": history})
+    row = engine.scored(row, y[test], proba, ds.spec, start, info, train_accuracy=info.get("train_accuracy"),
+                        train_majority=majority_rate(y[train]),
+                        # a fixed budget (selection "last") says nothing of a plateau
+                        plateau=info.get("plateau") if job.strategy == "scratch"
+                        and info.get("selection") == "val_loss" else None,
+                        epochs_run=info.get("epochs_run"))
+    return engine.write_result(out_path, {**row, "history": history},
+                               {"test_index": [int(i) for i in test], "y_true": [int(v) for v in y[test]],
+                                "proba": np.round(proba, 6).tolist()})
 
 
-def _write(path: Path, row: dict) -> dict:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(row))
-    tmp.replace(path)  # a fold is either fully written or absent
-    return row
-
-
-def plan(profile_name: str, datasets=None, networks=None, strategies=None,
+def plan(profile: str | Profile, datasets=None, networks=None, strategies=None,
          seed: int = config.DEFAULT_SEED) -> list[FoldJob]:
     """Every fold job of the profile's blocks (optionally filtered), in a fixed order: block by
-    block, each block's first runs and then its replicates (other training seeds, same folds)."""
-    profile = get_profile(profile_name)
+    block, each block's first runs and then its replicates (other training seeds, same folds).
+    ``profile``: a registry name, or a profile value (a user's data added to it)."""
+    profile = get_profile(profile)
     jobs = []
     for b in profile.blocks:
         if (datasets and b.dataset not in datasets) or (strategies and b.strategy not in strategies):
@@ -316,9 +187,27 @@ def plan(profile_name: str, datasets=None, networks=None, strategies=None,
             for n in b.networks:
                 if networks and n not in networks:
                     continue
-                jobs += [FoldJob(b.dataset, n, b.strategy, k, profile_name, seed, h, r)
+                jobs += [FoldJob(b.dataset, n, b.strategy, k, profile.name, seed, h, r, _planned(profile))
                          for k in b.fold_ids(profile.cv_folds) for h in heads]
     return jobs
+
+
+def _planned(profile: Profile) -> Profile | None:
+    """What a job carries: nothing for a registry profile (found by name), else the value."""
+    from ..profiles import PROFILES
+
+    return None if PROFILES.get(profile.name) is profile else profile
+
+
+def plan_table(profile: str | Profile, datasets=None) -> pd.DataFrame:
+    """The profile's blocks on ``datasets`` (default: all), one row each, as notebook 02 shows them."""
+    profile = get_profile(profile)
+    return pd.DataFrame([{
+        "dataset": b.dataset, "strategy": b.strategy, "networks": ", ".join(b.networks),
+        "folds": b.folds or profile.cv_folds, "size": b.size or profile.spec(b.dataset).image_size,
+        "epochs (cap)": b.epochs, "patience": b.patience, "lr": b.learning_rate, "batch": b.batch_size,
+        "views": b.views, "heads": ", ".join(b.heads) if b.strategy == "off_the_shelf" else "dense",
+        "why": b.note} for b in profile.blocks if not datasets or b.dataset in datasets])
 
 
 def select_shard(jobs: list, shard: str | None) -> list:
@@ -332,14 +221,14 @@ def select_shard(jobs: list, shard: str | None) -> list:
     return jobs[i::n]
 
 
-def dataset_ready(key: str, block: Block) -> bool:
+def dataset_ready(key: str, block: Block, profile: Profile | None = None) -> bool:
     """The dataset's images can be had here: packed arrays (``MEDLIB_ARRAYS``), or the data."""
     from ..data import is_available
     from ..data.dataset import packed_path
 
-    name = split_key(key)[0]
-    packed = packed_path(name, tuple(block.size or get_spec(name).image_size), block.per_class)
-    return (packed is not None and packed.exists()) or is_available(name)
+    spec = _spec(split_key(key)[0], profile)
+    packed = packed_path(spec.key, tuple(block.size or spec.image_size), block.per_class)
+    return (packed is not None and packed.exists()) or is_available(spec)
 
 
 def run_jobs(jobs: list[FoldJob], progress: bool = True) -> None:
@@ -350,19 +239,18 @@ def run_jobs(jobs: list[FoldJob], progress: bool = True) -> None:
     stale = sum(j.result_path().exists() for j in todo)
     if stale:
         print(f"[run] {stale} fold file(s) written under another configuration are stale: rerun")
-    absent = sorted({j.dataset for j in todo
-                     if not dataset_ready(j.dataset, get_profile(j.profile).block(j.dataset, j.strategy, j.network))})
+    absent = sorted({j.dataset for j in todo if not dataset_ready(j.dataset, j.block(), j.profile_plan())})
     if absent:
         print(f"[run] dataset(s) not on this machine, their jobs stay pending: {', '.join(absent)}")
         todo = [j for j in todo if j.dataset not in absent]
     ctx = Context()
     current = None
     for job in progress_bar(todo, desc="fold jobs", disable=not progress):
-        profile = get_profile(job.profile)
+        profile = job.profile_plan()
         block = profile.block(job.dataset, job.strategy, job.network)
         key = (job.dataset, block.size, block.per_class, block.folds == "official")
         if key not in ctx.loaded:  # one dataset (at one size) in memory at a time
-            ds = block_dataset(job.dataset, block, job.seed)
+            ds = block_dataset(job.dataset, block, job.seed, profile)
             ctx.loaded = {key: (ds, block_splits(profile, ds, block, job.seed))}
         if current is not None and current != job.network:
             ctx.release()
@@ -373,12 +261,12 @@ def run_jobs(jobs: list[FoldJob], progress: bool = True) -> None:
     ctx.loaded.clear()
 
 
-def run_experiment(profile_name: str, datasets=None, networks=None, strategies=None,
+def run_experiment(profile: str | Profile, datasets=None, networks=None, strategies=None,
                    seed: int = config.DEFAULT_SEED, progress: bool = True,
                    shard: str | None = None) -> pd.DataFrame:
     """All fold jobs of the profile (or one shard of them); returns the tidy table."""
-    run_jobs(select_shard(plan(profile_name, datasets, networks, strategies, seed), shard), progress)
-    return collect(profile_name, datasets)
+    run_jobs(select_shard(plan(profile, datasets, networks, strategies, seed), shard), progress)
+    return collect(profile, datasets)
 
 
 def _fold_files(profile_name: str):
@@ -390,38 +278,39 @@ def _fold_files(profile_name: str):
                   if not p.name.endswith(".pred.json") and not split_key(p.parts[-5])[1])
 
 
-def _current_hash(row: dict, profile_name: str) -> str | None:
+def _current_hash(row: dict, profile: Profile) -> str | None:
     """The configuration hash the profile plans today for ``row``'s fold (None: no such block)."""
     try:
-        job = FoldJob(row["dataset"], row["network"], row["strategy"], int(row["fold"]), profile_name,
+        job = FoldJob(row["dataset"], row["network"], row["strategy"], int(row["fold"]), profile.name,
                       int(row.get("seed", config.DEFAULT_SEED)), row.get("head", "dense"),
-                      int(row.get("replicate", 0) or 0))
+                      int(row.get("replicate", 0) or 0), _planned(profile))
         return provenance.config_hash(job.config())
     except (KeyError, ValueError):
         return None
 
 
-def _fold_rows(profile_name: str, datasets=None, include_stale: bool = False):
+def _fold_rows(profile: str | Profile, datasets=None, include_stale: bool = False):
     """Fold files' rows with their ``config_hash`` and ``current`` (written under the
     configuration the profile plans today); stale rows only with ``include_stale``."""
-    for path in _fold_files(profile_name):
+    profile = get_profile(profile)
+    for path in _fold_files(profile.name):
         row = json.loads(path.read_text())
         if datasets and row["dataset"] not in datasets:
             continue
         row["config_hash"] = row.get("config_hash") or ""
-        row["current"] = bool(row["config_hash"]) and row["config_hash"] == _current_hash(row, profile_name)
+        row["current"] = bool(row["config_hash"]) and row["config_hash"] == _current_hash(row, profile)
         if row["current"] or include_stale:
             yield row
 
 
-def collect(profile_name: str, datasets=None, include_stale: bool = False) -> pd.DataFrame:
+def collect(profile: str | Profile, datasets=None, include_stale: bool = False) -> pd.DataFrame:
     """The tidy results table (one row per fold), floors diagnosed per group, from the files.
 
     Only folds written under today's configuration (their ``config_hash`` column) are
     evidence; stale ones (another block setting, precision or recipe; or no hash at all)
     wait to be rerun and come back only with ``include_stale`` (see :func:`config_report`)."""
     rows = [_with_convergence({k: v for k, v in row.items() if k != "history"}, row.get("history"))
-            for row in _fold_rows(profile_name, datasets, include_stale)]
+            for row in _fold_rows(profile, datasets, include_stale)]
     df = pd.DataFrame(rows)
     if not len(df):
         return df
@@ -449,10 +338,10 @@ def _with_convergence(row: dict, history) -> dict:
     return row
 
 
-def config_report(profile_name: str) -> pd.DataFrame:
+def config_report(profile: str | Profile) -> pd.DataFrame:
     """Per block (dataset, network, strategy, head): the configuration hashes its fold files
     carry, how many folds each, and whether they are current; what ``collect`` prints."""
-    df = collect(profile_name, include_stale=True)
+    df = collect(profile, include_stale=True)
     if not len(df):
         return df
     keys = ["dataset", "network", "strategy", "head", "config_hash", "current"]
@@ -461,10 +350,10 @@ def config_report(profile_name: str) -> pd.DataFrame:
     return out.reset_index()
 
 
-def learning_curves(profile_name: str, datasets=None) -> pd.DataFrame:
+def learning_curves(profile: str | Profile, datasets=None) -> pd.DataFrame:
     """Per-epoch training and validation loss/accuracy of every fold that has a curve."""
     rows = []
-    for row in _fold_rows(profile_name, datasets):
+    for row in _fold_rows(profile, datasets):
         if not row.get("history"):
             continue
         for h in row["history"]:
@@ -480,4 +369,4 @@ def load_predictions(job: FoldJob) -> dict:
 
 
 __all__ = ["FoldJob", "Context", "run_fold", "run_jobs", "run_experiment", "plan", "select_shard",
-           "collect", "config_report", "learning_curves", "fit_predict", "block_dataset", "STRATEGIES"]
+           "collect", "config_report", "learning_curves", "fit_predict", "block_dataset", "plan_table"]

@@ -12,9 +12,10 @@ Every model is one flat Keras functional graph::
 * logits are reachable by name, softmax is its own layer.
 
 Strategies (s2.1): ``scratch`` (architecture only, all weights trained),
-``off_the_shelf`` (ImageNet backbone frozen, head trained), ``fine_tune``
-(s2.1.3; ImageNet backbone with its top layers unfrozen; batch-norm layers stay
-frozen). A strategy that needs ImageNet weights raises
+``off_the_shelf`` (ImageNet backbone frozen, head trained): :data:`STRATEGIES`, what the
+experiments run. :func:`build_model` also builds ``fine_tune`` (s2.1.3; ImageNet backbone
+with its top layers unfrozen; batch-norm layers stay frozen), which no experiment trains yet
+(:data:`MODEL_STRATEGIES`). A strategy that needs ImageNet weights raises
 :class:`WeightsUnavailable` when none can be had, so it is reported as not run.
 """
 from __future__ import annotations
@@ -35,7 +36,8 @@ if keras.backend.backend() == "tensorflow":
 
     tf.get_logger().setLevel("ERROR")
 
-STRATEGIES = ("scratch", "off_the_shelf", "fine_tune")
+STRATEGIES = ("scratch", "off_the_shelf")  # what the experiments train (s2.4.1)
+MODEL_STRATEGIES = STRATEGIES + ("fine_tune",)  # what build_model builds (fine_tune: no experiment yet)
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,8 @@ def build_model(arch: str, input_shape: tuple[int, int, int], n_classes: int,
                 ffvgg: FFVGG19Config = FFVGG19Config(), fine_tune_fraction: float = 0.2,
                 allow_download: bool | None = None) -> keras.Model:
     """Build ``arch`` for ``input_shape`` (H, W, 3) and ``n_classes`` under ``strategy``."""
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy {strategy!r}; choose from {STRATEGIES}")
+    if strategy not in MODEL_STRATEGIES:
+        raise ValueError(f"strategy {strategy!r}; choose from {MODEL_STRATEGIES}")
     spec = ARCHITECTURES[arch]
     if min(input_shape[:2]) < spec.min_size:
         raise ValueError(f"{arch} needs inputs of at least {spec.min_size}x{spec.min_size}, "

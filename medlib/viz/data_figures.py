@@ -10,7 +10,7 @@ from ..data.dataset import read_row
 from ..data.preprocess import prepare, to_uint8_rgb
 
 
-def class_balance(datasets: dict[str, pd.DataFrame], cols: int = 3):
+def class_balance(datasets: dict[str, pd.DataFrame], specs=None, cols: int = 3):
     """Bars of images per class: this machine (filled) and the paper's Table 1 (outline),
     one panel per dataset, ``cols`` panels a row (readable at a notebook's column width)."""
     n = len(datasets)
@@ -18,7 +18,7 @@ def class_balance(datasets: dict[str, pd.DataFrame], cols: int = 3):
     rows = int(np.ceil(n / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
     for ax, (key, index) in zip(axes.ravel(), datasets.items()):
-        spec = get_spec(key)
+        spec = (specs or {}).get(key) or get_spec(key)  # ``specs``: a user's folders, by key
         here = index["label"].value_counts().reindex(spec.classes, fill_value=0)
         x = np.arange(len(spec.classes))
         ax.bar(x, here.values, color="tab:blue", label="here")

@@ -1,0 +1,205 @@
+"""The fold lifecycle, once: what every experiment that trains and tests a model shares.
+
+A job (a fold of :mod:`medlib.experiments.transfer`, a cross-device run of
+:mod:`medlib.experiments.cross_device`) goes through the same steps:
+
+1. :func:`finished`: its result file exists and was written under the configuration
+   planned today (:mod:`.provenance`): return it, train nothing;
+2. :func:`fit_predict` in a :class:`Context` (models built and traced once per process,
+   restored to their initial state for every job, so a job alone, after others, resumed
+   or in a shard gives the same row); a network without ImageNet weights is written
+   :func:`not_run`, with the reason;
+3. :func:`scored`: metrics, the test set's floor (majority rate) and a diagnosis;
+4. :func:`write_result`: predictions, then the row, each written whole or not at all
+   (:func:`write_atomic`), so an interrupted run loses at most the job in flight.
+"""
+from __future__ import annotations
+
+import gc
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .. import config
+from ..data import Dataset, make_augmenter
+from ..diagnose import fold_diagnosis, majority_rate
+from ..features import Extractor, feature_views
+from ..metrics import classification_metrics
+from ..profiles import Block
+from . import provenance, training
+
+
+def finished(path: Path, config_hash: str) -> dict | None:
+    """The row at ``path`` if it was written under ``config_hash`` (else None: absent or stale)."""
+    return json.loads(path.read_text()) if provenance.is_current(path, config_hash) else None
+
+
+def not_run(path: Path, row: dict, exc: Exception) -> dict:
+    """Write ``row`` as not run, with the reason (no number for a model that was not trained)."""
+    return write_atomic(path, {**row, "status": "not run", "reason": str(exc), "diagnosis": ""})
+
+
+def scored(row: dict, y_true, proba, spec, start: float, info: dict, **diagnosis) -> dict:
+    """``row`` with status ok, seconds since ``start``, the training summary ``info``, the
+    metrics of ``proba`` against ``y_true``, its floor and its diagnosis (``diagnosis``: the
+    training signals :func:`medlib.diagnose.fold_diagnosis` also reads)."""
+    metrics = classification_metrics(y_true, proba, spec.positive_index)
+    row = {**row, "status": "ok", "reason": "", "seconds": round(time.time() - start, 2), **info, **metrics}
+    row.setdefault("majority", majority_rate(y_true))
+    row["diagnosis"] = fold_diagnosis(metrics["accuracy"], row["majority"], proba, spec.classes, **diagnosis)
+    return row
+
+
+def write_result(path: Path, row: dict, predictions: dict) -> dict:
+    """The predictions (``<name>.pred.json``), then the row: the row's presence means both are whole."""
+    write_atomic(path.with_suffix(".pred.json"), predictions)
+    return write_atomic(path, row)
+
+
+def write_atomic(path: Path, row: dict) -> dict:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(row))
+    tmp.replace(path)  # a fold is either fully written or absent
+    return row
+
+
+def versions() -> dict[str, str]:
+    import keras
+
+    out = {"python": platform.python_version(), "keras": keras.__version__,
+           "backend": keras.backend.backend(), "numpy": np.__version__}
+    if out["backend"] == "tensorflow":
+        import tensorflow as tf
+
+        out["tensorflow"] = tf.__version__
+    elif out["backend"] == "jax":
+        import jax
+
+        out["jax"] = jax.__version__
+    return out
+
+
+class Context:
+    """What fold jobs of one process share: compiled models in their initial state, frozen
+    backbones, and the loaded datasets and splits of the current block."""
+
+    def __init__(self):
+        self._models: dict = {}
+        self._extractors: dict = {}
+        self.loaded: dict = {}
+
+    def fresh(self, key, build):
+        """``build()``'s model (built and compiled on first use), restored to its initial state."""
+        if key not in self._models:
+            import keras
+
+            keras.utils.set_random_seed(key[-1])
+            model = build()
+            model.optimizer.build(model.trainable_variables)
+            self._models[key] = (model, [v.numpy() for v in _state(model)])
+        model, initial = self._models[key]
+        for v, value in zip(_state(model), initial):
+            v.assign(value)
+        return model
+
+    def extractor(self, network: str, output: str = "embedding") -> Extractor:
+        key = (network, output)
+        if key not in self._extractors:
+            self._extractors[key] = Extractor(network, output)
+        return self._extractors[key]
+
+    def release(self) -> None:
+        """Drop every model (the next network starts from a clean Keras session)."""
+        import keras
+
+        self._models.clear()
+        self._extractors.clear()
+        keras.backend.clear_session()
+        gc.collect()
+
+
+def _state(model):
+    """Weights, optimizer slots and seed-generator states: everything a fold can change."""
+    seen, out = set(), []
+    for v in list(model.variables) + list(model.optimizer.variables):
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
+
+
+def _compiled(model, lr: float):
+    import keras
+
+    model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def fit_predict(ctx: Context, network: str, strategy: str, head: str, block: Block, ds: Dataset,
+                train, val, targets: list[tuple[Dataset, np.ndarray]], seed: int,
+                save_to: Path | None = None,
+                build_seed: int = config.DEFAULT_SEED) -> tuple[list[np.ndarray], dict]:
+    """Train on ``ds[train]`` (model selection on ``ds[val]``) and return the class
+    probabilities of every ``(dataset, indices)`` in ``targets`` (the fold's test images, or
+    a whole cross-device target), with the training summary (learning curve included).
+
+    ``seed`` drives shuffling, augmentation and dropout of this fold; the initial weights
+    come from ``build_seed`` alone, so a fold gives the same result whether it runs first,
+    after others, or alone after a crash."""
+    import keras
+
+    from ..models import build_head, build_model
+
+    y = ds.targets
+    n_classes = ds.spec.n_classes
+    if strategy == "scratch":
+        shape = tuple(ds.images.shape[1:])
+        lr, precision = block.lr_for(network), block.precision_for(network)
+
+        def build():
+            with training.dtype_policy(precision):
+                return _compiled(build_model(network, shape, n_classes, "scratch"), lr)
+
+        model = ctx.fresh(("scratch", network, shape, n_classes, lr, precision, build_seed), build)
+        # the fold's own random stream starts only now: a build (first fold of a process) seeds
+        # with build_seed, and a fold must not depend on whether its model was built or restored
+        keras.utils.set_random_seed(seed)
+        aug = ds.spec.augmentation
+        info = training.fit_scratch(model, ds.images, y, train, val, block.epochs, block.patience,
+                                    block.batch_size, None if aug.is_identity else make_augmenter(aug, seed),
+                                    seed, desc=f"{ds.spec.key} {network} epochs", min_epochs=block.min_epochs)
+        if save_to is not None:
+            save_to.parent.mkdir(parents=True, exist_ok=True)
+            model.save_weights(save_to)
+        return [training.predict(model, t.images[i]) for t, i in targets], info
+    if strategy != "off_the_shelf":
+        raise ValueError(f"strategy {strategy!r}; choose from scratch, off_the_shelf")
+    ext = ctx.extractor(network)
+    views = feature_views(ds.spec.key, ds.images, ext, block.views, ds.spec.augmentation, seed,
+                          progress=False)
+    x_train = views[:, train].reshape(-1, views.shape[-1])
+    y_train = np.tile(y[train], len(views))
+    x_val = views[0, val]
+    tests = [views[0, i] if t is ds else feature_views(t.spec.key, t.images, ext, 0, progress=False)[0, i]
+             for t, i in targets]
+    if head == "logreg":
+        extra = views[1:, val].reshape(-1, views.shape[-1]) if len(views) > 1 else None
+        clf, info = training.fit_probe(x_train, y_train, x_val, y[val], x_extra=extra,
+                                       class_weight=block.class_weight,
+                                       y_extra=np.tile(y[val], len(views) - 1) if extra is not None else None)
+        return [training._full_proba(clf, x, n_classes) for x in tests], info
+    model = ctx.fresh(("head", network, views.shape[-1], n_classes, block.learning_rate, build_seed),
+                      lambda: _compiled(build_head(network, views.shape[-1], n_classes),
+                                        block.learning_rate))
+    keras.utils.set_random_seed(seed)  # after the build, as for scratch
+    info = training.fit_head(model, x_train, y_train, x_val, y[val], block.epochs, block.patience,
+                             block.batch_size, block.class_weight)
+    return [training.predict(model, x) for x in tests], info
+
+
+__all__ = ["finished", "not_run", "scored", "write_result", "write_atomic", "versions", "Context", "fit_predict"]

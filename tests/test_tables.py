@@ -1,0 +1,95 @@
+"""One owner for every result table's file name (medlib.tables), its save/load, and the
+provenance manifest and index page `make reproduce` ends with (medlib.manifest)."""
+import json
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+import medlib
+from medlib import config, manifest, tables
+
+ROOT = Path(medlib.__file__).parent.parent
+
+
+def _sources():
+    """Every Python module, script and notebook code cell of the project, with its name."""
+    for p in sorted((ROOT / "medlib").rglob("*.py")) + sorted((ROOT / "scripts").glob("*.py")):
+        yield p.relative_to(ROOT).as_posix(), p.read_text()
+    for p in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(p, as_version=4)
+        yield p.name, "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+
+
+def test_each_table_file_name_appears_in_one_module():
+    where = {t.file: [name for name, text in _sources() if t.file in text] for t in tables.TABLES.values()}
+    assert {f: w for f, w in where.items() if w != ["medlib/tables.py"]} == {}
+
+
+def test_table_registry_is_read_only():
+    with pytest.raises(TypeError):
+        tables.TABLES["new"] = tables.TABLES["transfer"]
+    assert len({t.file for t in tables.TABLES.values()}) == len(tables.TABLES)
+
+
+def test_save_load_round_trip_and_clear_errors(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path))
+    df = pd.DataFrame({"method": ["cam", "crm"], "pointing": [0.25, 0.5]})
+    out = tables.save(df, "explain_ranking", "quick")
+    assert out == tmp_path / "quick" / "explain_bccd_ranking.csv" and not list(out.parent.glob(".*.tmp"))
+    pd.testing.assert_frame_equal(tables.load("explain_ranking", "quick"), df)
+    tables.save(df.set_index("method"), "explain", "quick", index=True)  # a named index is data
+    assert list(tables.load("explain", "quick").columns) == ["method", "pointing"]
+    tables.save(df, "cross", "quick", tag="mine__theirs_")
+    assert (tmp_path / "quick" / "mine__theirs_cross_device.csv").exists()
+    assert set(tables.load_all("quick")) == {"explain", "explain_ranking"}
+    with pytest.raises(FileNotFoundError, match=r"sanity_checks\.csv.*notebook 05"):
+        tables.load("sanity", "quick")
+    with pytest.raises(KeyError, match="unknown result table 'nope'"):
+        tables.path("nope", "quick")
+    (tmp_path / "quick" / "claims.csv").write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(ValueError, match=r"claims\.csv: not a readable CSV"):
+        tables.load("claims", "quick")
+
+
+def _fake_profile(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setenv("MEDLIB_FIGURES_DIR", str(tmp_path / "figures"))
+    runs = config.results_dir("quick") / "runs" / "cells2" / "xception" / "scratch" / "dense"
+    runs.mkdir(parents=True)
+    (runs / "fold0.json").write_text(json.dumps({"config_hash": "abc123def456", "commit": "0123abcd", "status": "ok"}))
+    (runs / "fold0.pred.json").write_text("{}")
+    tables.save(pd.DataFrame({"dataset": ["cells2"], "accuracy": [90.0]}), "transfer", "quick")
+    tables.save(pd.DataFrame({"paper": ["Kim 2019"], "claim": ["CRM's ROI is smaller"], "verdict": ["holds"],
+                              "profile": ["quick"], "evidence": ["a < b"]}), "claims", "quick")
+    figures = config.figures_dir("quick")
+    figures.mkdir(parents=True)
+    (figures / "05_sanity_maps.png").write_bytes(b"\x89PNG")
+
+
+def test_manifest_names_tables_fold_files_and_data_without_machine_paths(tmp_path, monkeypatch):
+    _fake_profile(tmp_path, monkeypatch)
+    m = json.loads(manifest.write_manifest("quick").read_text())
+    assert m["tables"]["transfer"]["rows"] == 1 and m["tables"]["transfer"]["config_hashes"] == ["abc123def456"]
+    assert m["tables"]["transfer"]["owner"] == "medlib.experiments.transfer.collect"
+    assert m["fold_files"] == [{"file": "runs/cells2/xception/scratch/dense/fold0.json",
+                                "config_hash": "abc123def456", "commit": "0123abcd", "status": "ok"}]
+    assert {"python", "keras", "numpy"} <= set(m["versions"])
+    text = json.dumps(m)
+    assert str(tmp_path) not in text and str(ROOT) not in text
+    if config.mirror_dir():  # with the data mirror: digests of the datasets present, by relative path
+        assert m["data"]["cov_ct"]["files"] > 700 and len(m["data"]["cov_ct"]["digest"]) == 16
+
+
+def test_index_page_links_notebooks_figures_tables_claims_and_manifest(tmp_path, monkeypatch):
+    _fake_profile(tmp_path, monkeypatch)
+    manifest.write_manifest("quick")
+    build = tmp_path / "build" / "quick"
+    build.mkdir(parents=True)
+    (build / "05_gradcam_crm.html").write_text("<html></html>")
+    page = manifest.write_index("quick", build).read_text()
+    for href in ("05_gradcam_crm.html", "../../figures/05_sanity_maps.png", "../../results/quick/claims.csv",
+                 "../../results/quick/transfer_vs_scratch.csv", "../../results/quick/manifest.json"):
+        assert f'href="{href}"' in page, href
+    assert "ROI is smaller" in page and "<td>holds</td>" in page
