@@ -2,10 +2,12 @@
 
 * :func:`write_manifest` writes ``results/<profile>/manifest.json`` (as DVC's lock file or
   showyourwork's do): for every result table of :mod:`medlib.tables` that exists, its rows,
-  content digest and the function that computes it; for the tables built from fold files,
-  every fold file with its configuration hash and the commit it ran on; a digest of each
-  input dataset's files (relative path and size, so a copy elsewhere digests the same);
-  and the library versions and commit of the run. No machine path is written.
+  content digest and the function that computes it; for the tables built from result files
+  (notebook 02's folds, notebook 03's runs), how many files they use and their configuration
+  hashes, and every such file with its hash, the commit it ran on and (notebook 02's) whether
+  it is current; a digest of each dataset the profile reads (relative path and size of every
+  file, so a copy elsewhere digests the same); and the library versions and commit of the
+  run. No machine path is written.
 * :func:`write_index` writes ``build/<profile>/index.html``: the notebooks' HTML, every
   figure and table, the claims with their verdicts, and the manifest, linked.
 
@@ -24,29 +26,70 @@ import pandas as pd
 
 from . import config, tables
 
-FOLD_TABLES = ("transfer", "learning_curves")  # built from results/<profile>/runs/**/fold*.json
+# which tables are built from which result files: notebook 02's fold files, and notebook 03's
+# cross-domain runs with the in-domain folds (``runs/<dataset>@<task>/``) they are compared with
+FILE_TABLES = {"transfer": "transfer", "learning_curves": "transfer", "cross": "cross", "cross_folds": "cross"}
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def fold_files(profile: str) -> list[dict]:
-    """Every fold file under the profile's runs folder: relative path, configuration hash, commit."""
+def _rows(path: Path) -> int | None:
+    """Rows of a table file (0 for an empty table, None when it cannot be read)."""
+    try:
+        return int(len(pd.read_csv(path)))
+    except pd.errors.EmptyDataError:
+        return 0
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError):
+        return None
+
+
+def _file_entry(path: Path, root: Path) -> dict:
+    try:
+        row = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {"file": path.relative_to(root).as_posix(), "config_hash": None, "commit": None,
+                "status": "unreadable"}
+    return {"file": path.relative_to(root).as_posix(), "config_hash": row.get("config_hash") or None,
+            "commit": row.get("commit"), "status": row.get("status")}
+
+
+def fold_files(profile: str) -> dict[str, list[dict]]:
+    """The result files of ``profile`` by kind: ``transfer`` (notebook 02's folds, each marked
+    ``current`` when written under the configuration the profile plans today, the ones its
+    tables use) and ``cross`` (notebook 03's cross-domain runs and in-domain folds)."""
+    from .experiments.transfer import _current_hash, _fold_files
+    from .profiles import get_profile, split_key
+
     root = config.results_dir(profile)
-    out = []
-    for p in sorted((root / "runs").glob("**/fold*.json")):
-        if p.name.endswith(".pred.json"):
-            continue
+    plan = get_profile(profile)
+    transfer = []
+    for p in _fold_files(profile):
+        entry = _file_entry(p, root)
         try:
-            row = json.loads(p.read_text())
+            hash_today = _current_hash(json.loads(p.read_text()), plan)
         except (OSError, ValueError):
-            out.append({"file": p.relative_to(root).as_posix(), "config_hash": None, "commit": None,
-                        "error": "unreadable"})
-            continue
-        out.append({"file": p.relative_to(root).as_posix(), "config_hash": row.get("config_hash") or None,
-                    "commit": row.get("commit"), "status": row.get("status")})
-    return out
+            hash_today = None
+        transfer.append({**entry, "current": bool(entry["config_hash"]) and entry["config_hash"] == hash_today})
+    cross = [_file_entry(p, root) for p in sorted((root / "cross").glob("**/*.json"))
+             if not p.name.endswith(".pred.json")]
+    cross += [_file_entry(p, root) for p in sorted((root / "runs").glob("*/*/*/*/fold*.json"))
+              if not p.name.endswith(".pred.json") and split_key(p.parts[-5])[1]]
+    return {"transfer": transfer, "cross": cross}
+
+
+def input_datasets(profile: str) -> list[str]:
+    """The datasets ``profile``'s notebooks read: its blocks', its cross-device tasks', and
+    notebook 05's (the modality classifier's components, the BCCD smears)."""
+    from .data import get_spec
+    from .experiments.tasks import task_of
+    from .profiles import get_profile
+
+    plan = get_profile(profile)
+    keys = list(plan.datasets) + [k for b in plan.cross for k in task_of(plan, b.dataset).mappings]
+    keys += list(get_spec("modality").components) + ["bccd_wbc"]
+    return list(dict.fromkeys(keys))
 
 
 def data_digest(key: str) -> dict:
@@ -71,28 +114,28 @@ def data_digest(key: str) -> dict:
 
 
 def manifest(profile: str) -> dict:
-    from .data import DATASETS
-    from .data.acquire import is_available
     from .experiments import provenance
     from .experiments.engine import versions
 
     root = config.results_dir(profile)
-    folds = fold_files(profile)
+    files = fold_files(profile)
     out_tables = {}
     for key, t in tables.TABLES.items():
         p = tables.path(key, profile)
         if not p.exists():
             continue
-        entry = {"file": t.file, "rows": int(len(pd.read_csv(p))), "sha256": _sha256(p), "owner": t.owner,
+        entry = {"file": t.file, "rows": _rows(p), "sha256": _sha256(p), "owner": t.owner,
                  "notebook": t.notebook, "what": t.what}
-        if key in FOLD_TABLES:
-            entry["fold_files"] = len(folds)
-            entry["config_hashes"] = sorted({f["config_hash"] for f in folds if f["config_hash"]})
+        if key in FILE_TABLES:
+            used = [f for f in files[FILE_TABLES[key]] if f.get("current", True)]
+            entry["result_files"] = FILE_TABLES[key]
+            entry["files_used"] = len(used)
+            entry["config_hashes"] = sorted({f["config_hash"] for f in used if f["config_hash"]})
         out_tables[key] = entry
-    data = {k: data_digest(k) for k in DATASETS if is_available(k)}
     return {"profile": profile, "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "commit": provenance.commit(),
             "cpu": provenance.cpu_model(), "versions": versions(), "recipe": provenance.RECIPE_VERSION,
-            "tables": out_tables, "data": data, "fold_files": folds,
+            "tables": out_tables, "data": {k: data_digest(k) for k in input_datasets(profile)},
+            "result_files": files,
             "results": os.path.relpath(root, config.PROJECT_ROOT) if root.is_relative_to(config.PROJECT_ROOT)
             else root.name}
 
@@ -154,4 +197,4 @@ def write_index(profile: str, out_dir: Path | None = None) -> Path:
     return out
 
 
-__all__ = ["fold_files", "data_digest", "manifest", "write_manifest", "index_page", "write_index"]
+__all__ = ["FILE_TABLES", "fold_files", "input_datasets", "data_digest", "manifest", "write_manifest", "index_page", "write_index"]

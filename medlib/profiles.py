@@ -310,6 +310,11 @@ def add_datasets(profile: str | Profile, datasets) -> Profile:
 
     profile = get_profile(profile)
     specs = [get_spec(d) for d in datasets]
+    for s in specs:
+        known = [o for o in profile.own_data + tuple(specs) if o.key == s.key and o != s]
+        if known:
+            raise ValueError(f"two different datasets named {s.key!r} (folders {known[0].root} and {s.root}): "
+                             "give one another name (folder_dataset(..., name=...))")
     new = [b for s in specs if s.key not in profile.datasets for b in blocks_for_new_data(profile, s.key)]
     own = tuple(s for s in specs if s.key not in DATASETS and s not in profile.own_data)
     if not new and not own:

@@ -53,10 +53,10 @@ def test_head_on_cached_maps_equals_the_full_classifier(tmp_path, monkeypatch):
 
 
 def test_test_row_accuracy_floor_and_recall_per_class():
-    from medlib.experiments.crm_classifier import test_row
+    from medlib.experiments.crm_classifier import held_out_row
 
-    row = test_row("mobilenetv2", [0, 0, 0, 1, 2, 2], [0, 0, 1, 1, 2, 0], ["ct", "xray", "us"])
+    row = held_out_row("mobilenetv2", [0, 0, 0, 1, 2, 2], [0, 0, 1, 1, 2, 0], ["ct", "xray", "us"])
     assert row["accuracy"] == pytest.approx(100 * 4 / 6) and row["majority"] == pytest.approx(50.0)
     assert row["recall ct"] == pytest.approx(100 * 2 / 3) and row["recall xray"] == 100.0
     assert row["recall us"] == 50.0 and row["n_test"] == 6
-    assert np.isnan(test_row("m", [0, 0], [0, 1], ["a", "b"])["recall b"])  # no test image of the class
+    assert np.isnan(held_out_row("m", [0, 0], [0, 1], ["a", "b"])["recall b"])  # no test image of the class

@@ -39,13 +39,18 @@ def test_a_users_folder_travels_as_a_value_and_registries_stay_as_they_were(tmp_
     profile = add_datasets("smoke", [spec])
     assert profile is not PROFILES["smoke"] and profile.spec("my_us") is spec
     assert "my_us" in profile.datasets and "my_us" not in PROFILES["smoke"].datasets
-    jobs = plan(profile, datasets=["my_us"])
+    jobs = plan(profile, datasets=[spec])  # a spec or its key
+    assert jobs == plan(profile, datasets=["my_us"])
     assert jobs and all(j.planned_by is profile and j.profile == "smoke" for j in jobs)
     assert jobs[0] == FoldJob(*list(jobs[0].identity().values()))  # the value is not the job's identity
     assert jobs[0].block().dataset == "my_us" and "planned_by" not in jobs[0].identity()
     assert (dict(DATASETS), dict(PROFILES)) == before
     with pytest.raises(KeyError, match="pass the spec"):
         get_spec("my_us")
+    (tmp_path / "elsewhere").mkdir()
+    twin = _folder(tmp_path / "elsewhere", "my_us")  # another folder of the same name
+    with pytest.raises(ValueError, match="two different datasets named 'my_us'"):
+        add_datasets(profile, [twin])
 
 
 def test_a_users_pair_brings_its_task_and_cross_block_as_values(tmp_path):
@@ -59,5 +64,7 @@ def test_a_users_pair_brings_its_task_and_cross_block_as_values(tmp_path):
     assert profile.block(cross_device_key("site_a", pair.task), "off_the_shelf").dataset == pair.task
     assert profile.spec("site_b") is b and PROFILES["smoke"].cross == get_profile("smoke").cross
     assert xd.available(pair, profile) == (True, "")
+    with pytest.raises(ValueError, match="both named 'site_a'"):
+        xd.user_pair(a, _folder(tmp_path / "b", "site_a"), "smoke")
     with pytest.raises(xd.ClassMappingError, match="same classes"):
         xd.user_pair(a, _folder(tmp_path, "other", ("x", "y")), profile)

@@ -71,15 +71,30 @@ def _fake_profile(tmp_path, monkeypatch):
 def test_manifest_names_tables_fold_files_and_data_without_machine_paths(tmp_path, monkeypatch):
     _fake_profile(tmp_path, monkeypatch)
     m = json.loads(manifest.write_manifest("quick").read_text())
-    assert m["tables"]["transfer"]["rows"] == 1 and m["tables"]["transfer"]["config_hashes"] == ["abc123def456"]
-    assert m["tables"]["transfer"]["owner"] == "medlib.experiments.transfer.collect"
-    assert m["fold_files"] == [{"file": "runs/cells2/xception/scratch/dense/fold0.json",
-                                "config_hash": "abc123def456", "commit": "0123abcd", "status": "ok"}]
+    assert m["tables"]["transfer"]["rows"] == 1 and m["tables"]["transfer"]["owner"] == "medlib.experiments.transfer.collect"
+    assert m["result_files"]["transfer"] == [{"file": "runs/cells2/xception/scratch/dense/fold0.json",
+                                              "config_hash": "abc123def456", "commit": "0123abcd", "status": "ok",
+                                              "current": False}]  # not the hash quick plans today
+    assert m["tables"]["transfer"]["files_used"] == 0 and m["result_files"]["cross"] == []
+    assert {"cov_ct", "cells2", "mosmed_ct", "bccd_wbc"} <= set(m["data"]) and "pet_ct" not in m["data"]
     assert {"python", "keras", "numpy"} <= set(m["versions"])
     text = json.dumps(m)
     assert str(tmp_path) not in text and str(ROOT) not in text
     if config.mirror_dir():  # with the data mirror: digests of the datasets present, by relative path
         assert m["data"]["cov_ct"]["files"] > 700 and len(m["data"]["cov_ct"]["digest"]) == 16
+    (config.results_dir("quick") / "modality_classifier.csv").write_text("\n")  # an empty table
+    assert json.loads(manifest.write_manifest("quick").read_text())["tables"]["modality"]["rows"] == 0
+
+
+def test_every_table_owner_names_a_function_that_exists():
+    import importlib
+
+    for t in tables.TABLES.values():
+        if t.owner.startswith("medlib."):
+            module, name = t.owner.rsplit(".", 1)
+            assert callable(getattr(importlib.import_module(module), name, None)), t.owner
+        else:
+            assert (ROOT / t.owner).exists(), t.owner
 
 
 def test_index_page_links_notebooks_figures_tables_claims_and_manifest(tmp_path, monkeypatch):

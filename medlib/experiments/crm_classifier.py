@@ -66,7 +66,7 @@ def full_classifier(network: str, image_shape, head):
     return model
 
 
-def test_row(network: str, y, pred, class_names) -> dict:
+def held_out_row(network: str, y, pred, class_names) -> dict:
     """A classifier's test row: accuracy, test size, floor (majority rate) and recall per class (%)."""
     from ..diagnose import majority_rate
 

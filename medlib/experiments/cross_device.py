@@ -70,6 +70,9 @@ def user_pair(source, target, profile: str | Profile) -> tuple[Pair, Profile]:
     from ..profiles import blocks_for_new_data
 
     a, b = get_spec(source), get_spec(target)
+    if a.key == b.key:
+        raise ValueError(f"source and target are both named {a.key!r} (folders {a.root} and {b.root}): give "
+                         "one another name (folder_dataset(..., name=...))")
     if set(a.classes) != set(b.classes):
         raise ClassMappingError(f"{a.key} has classes {a.classes}, {b.key} has {b.classes}: a pair "
                                 f"needs the same classes (map them with a Task)")
@@ -77,6 +80,9 @@ def user_pair(source, target, profile: str | Profile) -> tuple[Pair, Profile]:
     task = Task(name, a.classes, a.classes[a.positive_index or 0] if a.n_classes == 2 else a.classes[-1],
                 {a.key: {c: c for c in a.classes}, b.key: {c: c for c in b.classes}})
     profile = get_profile(profile)
+    for s in (a, b):
+        if any(o.key == s.key and o != s for o in profile.own_data):
+            raise ValueError(f"profile {profile.name!r} already carries another dataset named {s.key!r}")
     own = tuple(s for s in (a, b) if s.key not in DATASETS and s not in profile.own_data)
     cross = profile.cross
     if not any(blk.dataset == name for blk in cross):

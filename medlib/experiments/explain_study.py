@@ -105,7 +105,7 @@ def modality_classifier(profile, seed: int = config.DEFAULT_SEED) -> Modality:
         fit = crm_classifier.cross_fit(mod, network, splits, profile.val_fraction, folds=[0], kernel=3, seed=seed)
         test = np.flatnonzero(fit.fold == 0)
         pred = fit.proba[test].argmax(1)
-        rows.append({**crm_classifier.test_row(network, mod.targets[test], pred, mod.spec.classes),
+        rows.append({**crm_classifier.held_out_row(network, mod.targets[test], pred, mod.spec.classes),
                      **fit.summaries[0]})
         classifiers[network] = (fit, test, pred)
     return Modality(mod, classifiers, pd.DataFrame(rows))

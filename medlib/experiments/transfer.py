@@ -100,6 +100,11 @@ class FoldJob:
         return provenance.is_current(self.result_path(), provenance.config_hash(self.config()))
 
 
+def _keys(datasets) -> list[str] | None:
+    """Dataset keys of ``datasets`` (keys, or specs of a user's folders); None stays None."""
+    return None if not datasets else [getattr(d, "key", d) for d in datasets]
+
+
 def _spec(key: str, profile: Profile | None = None):
     """Dataset ``key``'s spec: from ``profile`` (which carries a user's folders), else the registry."""
     return profile.spec(key) if profile is not None else get_spec(key)
@@ -177,7 +182,7 @@ def plan(profile: str | Profile, datasets=None, networks=None, strategies=None,
     """Every fold job of the profile's blocks (optionally filtered), in a fixed order: block by
     block, each block's first runs and then its replicates (other training seeds, same folds).
     ``profile``: a registry name, or a profile value (a user's data added to it)."""
-    profile = get_profile(profile)
+    profile, datasets = get_profile(profile), _keys(datasets)
     jobs = []
     for b in profile.blocks:
         if (datasets and b.dataset not in datasets) or (strategies and b.strategy not in strategies):
@@ -201,7 +206,7 @@ def _planned(profile: Profile) -> Profile | None:
 
 def plan_table(profile: str | Profile, datasets=None) -> pd.DataFrame:
     """The profile's blocks on ``datasets`` (default: all), one row each, as notebook 02 shows them."""
-    profile = get_profile(profile)
+    profile, datasets = get_profile(profile), _keys(datasets)
     return pd.DataFrame([{
         "dataset": b.dataset, "strategy": b.strategy, "networks": ", ".join(b.networks),
         "folds": b.folds or profile.cv_folds, "size": b.size or profile.spec(b.dataset).image_size,
@@ -292,7 +297,7 @@ def _current_hash(row: dict, profile: Profile) -> str | None:
 def _fold_rows(profile: str | Profile, datasets=None, include_stale: bool = False):
     """Fold files' rows with their ``config_hash`` and ``current`` (written under the
     configuration the profile plans today); stale rows only with ``include_stale``."""
-    profile = get_profile(profile)
+    profile, datasets = get_profile(profile), _keys(datasets)
     for path in _fold_files(profile.name):
         row = json.loads(path.read_text())
         if datasets and row["dataset"] not in datasets:
