@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +122,7 @@ def source_split(ds: Dataset, val_fraction: float, seed: int):
 
 
 @dataclass(frozen=True)
-class CrossJob:
+class CrossJob(engine.Job):
     sources: tuple[str, ...]
     target: str
     task: str
@@ -132,12 +132,6 @@ class CrossJob:
     seed: int = config.DEFAULT_SEED
     head: str = "dense"
     planned_by: Profile | None = field(default=None, compare=False, repr=False)  # as FoldJob's
-
-    def identity(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "planned_by"}
-
-    def profile_plan(self) -> Profile:
-        return self.planned_by or get_profile(self.profile)
 
     def result_path(self) -> Path:
         pair = f"{'+'.join(self.sources)}__to__{self.target}"

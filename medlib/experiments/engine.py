@@ -19,6 +19,7 @@ import gc
 import json
 import platform
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +29,22 @@ from ..data import Dataset, make_augmenter
 from ..diagnose import fold_diagnosis, majority_rate
 from ..features import Extractor, feature_views
 from ..metrics import classification_metrics
-from ..profiles import Block
+from ..profiles import Block, Profile, get_profile
 from . import provenance, training
+
+
+class Job:
+    """What a job (a frozen dataclass with a ``profile`` name and a ``planned_by`` field) shares:
+    its row's identity fields, and the profile value that planned it."""
+
+    def identity(self) -> dict:
+        """The job's fields as they go into its row (``planned_by`` is not one: it is the
+        profile value that planned the job when that is not the registry's own, e.g. a user's
+        data added by :func:`medlib.profiles.add_datasets`)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "planned_by"}
+
+    def profile_plan(self) -> Profile:
+        return self.planned_by or get_profile(self.profile)
 
 
 def finished(path: Path, config_hash: str) -> dict | None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +48,7 @@ REPLICATE_STRIDE = 7919  # a prime: no replicate's seed is another fold's
 
 
 @dataclass(frozen=True)
-class FoldJob:
+class FoldJob(engine.Job):
     dataset: str
     network: str
     strategy: str
@@ -62,13 +62,6 @@ class FoldJob:
     # the profile value that planned the job, when it is not the registry's own (a user's data
     # added by medlib.profiles.add_datasets); not part of the job's identity or its row
     planned_by: Profile | None = field(default=None, compare=False, repr=False)
-
-    def identity(self) -> dict:
-        """The job's fields as they go into its row (``planned_by`` is not one)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "planned_by"}
-
-    def profile_plan(self) -> Profile:
-        return self.planned_by or get_profile(self.profile)
 
     def result_path(self) -> Path:
         name = f"fold{self.fold}" + (f".r{self.replicate}" if self.replicate else "")
