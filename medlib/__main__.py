@@ -49,31 +49,8 @@ def _selected_jobs(args):
     return select_shard(jobs, args.shard)
 
 
-def remaining_text(jobs) -> str:
-    """How many fold jobs remain, and their estimated hours: each from the mean seconds of the
-    finished folds of its own dataset, network and strategy (blocks with none are counted apart)."""
-    import json
-
-    done, todo = {}, {}
-    for j in jobs:
-        key = (j.dataset, j.network, j.strategy)
-        if j.is_done():
-            row = json.loads(j.result_path().read_text())
-            if row.get("status") == "ok" and row.get("seconds"):
-                done.setdefault(key, []).append(float(row["seconds"]))
-        else:
-            todo[key] = todo.get(key, 0) + 1
-    known = sum(n * sum(done[k]) / len(done[k]) for k, n in todo.items() if k in done)
-    unknown = {k: n for k, n in todo.items() if k not in done}
-    text = (f"{sum(todo.values())} fold jobs remain; those of blocks with a finished fold: about "
-            f"{known / 3600:.1f} h (from their measured seconds per fold)")
-    if unknown:
-        text += (f"; {sum(unknown.values())} in blocks not yet timed: "
-                 + ", ".join(f"{d} {n} {s} ({c})" for (d, n, s), c in sorted(unknown.items())))
-    return text
-
-
 def cmd_run(args) -> int:
+    from .experiments.remaining import remaining_text
     from .experiments.transfer import run_jobs
 
     jobs = _selected_jobs(args)

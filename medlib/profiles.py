@@ -21,11 +21,13 @@ Profiles:
   (Xception, MobileNetV2) on COV_CT, Cells2, covid-chestxray, PneumoniaMNIST and
   BreastMNIST; from scratch only where it fits: MobileNetV2 (about 13 s an epoch
   at 112 px on COV_CT, 3 folds; Cells2, 3 folds) and one FF-VGG19 fold on Cells2;
-  BCCD smears at half their size (320x240 pixels). Measured fresh-clone runs are in the
+  BCCD smears at their native 640x480 pixels. Measured fresh-clone runs are in the
   README.
-* ``extended``: FF-VGG19, Xception and MobileNetV2 from scratch to their plateau
-  on COV_CT and Cells2, 5 folds, in about 8 hours of background CPU; fold files
-  are committed as they finish, so any machine resumes the run.
+* ``extended``: the paper's Table 7 on this CPU: all eight networks from scratch on
+  COV_CT (112 px, a fixed 30 epochs) and Cells2 (100 px, two training seeds per fold),
+  5 folds each, beside every network off-the-shelf at the same sizes. Tens of hours of
+  background CPU (``python -m medlib run --profile extended --list`` says what remains);
+  fold files are committed as they finish, so any machine resumes the run.
 * ``full``: the paper's protocol (10 folds, paper input sizes, up to 50 epochs)
   on every dataset present; for a GPU (``scripts/device_run.py``, or your own).
 """

@@ -1,0 +1,111 @@
+"""What remains of a long run: fold jobs left, and their estimated hours with the basis of
+each estimate (``python -m medlib run --profile P --list``).
+
+A remaining fold is estimated from the best evidence there is, in this order:
+
+1. ``measured``: the mean seconds of its own block's finished folds (same dataset, network
+   and strategy, today's configuration);
+2. ``epoch benchmark``: the network's seconds per epoch on that dataset, measured by
+   ``scripts/bench_epoch.py`` (``results/bench/epoch_<dataset>.csv``), times the epochs a
+   fold runs: the block's budget, or under early stopping the mean epochs run by the
+   dataset's finished folds of the same strategy (the cap where there are none); scaled by
+   the median ratio of measured fold seconds to this product over the dataset's blocks that
+   have both (the benchmark is minutes on a quiet machine, a long run meets slower hours
+   and other work: on COV_CT Xception's folds took 2.2 times the benchmark's 30 epochs);
+3. nothing: counted apart and named, never guessed.
+
+Why not scale one network's fold seconds by the throughput benchmark
+(``results/bench/precision.csv``): that times training steps alone, and a fold's epoch also
+re-estimates batch-norm statistics and predicts the validation set; on COV_CT Xception's
+folds took 4.0 times the seconds the step throughput predicts, FF-VGG19's 1.5 times.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import config
+
+BASES = ("measured", "epoch benchmark")
+COLUMNS = ["dataset", "network", "strategy", "remaining", "seconds_per_fold", "basis"]
+
+
+def epoch_benchmark(dataset: str, bench_dir: Path | None = None) -> dict[tuple[str, str], float]:
+    """``{(network, precision): seconds per epoch}`` from ``bench_epoch.py``'s table, if any."""
+    path = (bench_dir or config.results_dir("bench")) / f"epoch_{dataset}.csv"
+    if not path.exists():
+        return {}
+    t = pd.read_csv(path)
+    return {(r.network, r.precision): float(r.epoch_s) for r in t.itertuples()}
+
+
+def _finished_row(job) -> dict | None:
+    """The fold file's row if it is current and trained (``status`` ok, seconds recorded)."""
+    row = json.loads(job.result_path().read_text())
+    return row if row.get("status") == "ok" and row.get("seconds") else None
+
+
+def estimate(jobs, bench_dir: Path | None = None) -> pd.DataFrame:
+    """One row per block with remaining folds: ``dataset, network, strategy, remaining,
+    seconds_per_fold`` (NaN where nothing supports an estimate) and ``basis``."""
+    seconds, todo, epochs_run, blocks = {}, {}, {}, {}
+    for j in jobs:
+        key = (j.dataset, j.network, j.strategy)
+        if not j.is_done():
+            todo.setdefault(key, []).append(j)
+            continue
+        row = _finished_row(j)
+        if row is not None:
+            blocks.setdefault(key, j.block())
+            seconds.setdefault(key, []).append(float(row["seconds"]))
+            if row.get("epochs_run"):
+                epochs_run.setdefault((j.dataset, j.strategy), []).append(float(row["epochs_run"]))
+    benches = {d: epoch_benchmark(d, bench_dir) for d, _, _ in {**seconds, **todo}}
+
+    def from_benchmark(dataset, network, strategy, block) -> float | None:
+        per_epoch = benches[dataset].get((network, block.precision_for(network)))
+        if per_epoch is None or strategy != "scratch":
+            return None
+        ran = epochs_run.get((dataset, strategy))
+        return per_epoch * (block.epochs if block.patience is None or not ran else float(np.mean(ran)))
+
+    ratios = {}  # dataset -> measured / benchmark seconds of the blocks that have both
+    for key, values in seconds.items():
+        bench = from_benchmark(*key, blocks[key])
+        if bench:
+            ratios.setdefault(key[0], []).append(float(np.mean(values)) / bench)
+    rows = []
+    for key, left in todo.items():
+        per_fold, basis = float("nan"), ""
+        if key in seconds:
+            per_fold, basis = float(np.mean(seconds[key])), BASES[0]
+        elif (bench := from_benchmark(*key, left[0].block())) is not None:
+            per_fold, basis = bench * float(np.median(ratios.get(key[0], [1.0]))), BASES[1]
+        rows.append(dict(zip(COLUMNS, (*key, len(left), per_fold, basis))))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def remaining_text(jobs, bench_dir: Path | None = None) -> str:
+    """One paragraph: folds left, hours by basis, and the blocks nothing estimates."""
+    t = estimate(jobs, bench_dir)
+    if not len(t):
+        return "0 fold jobs remain"
+    parts = []
+    for basis in BASES:
+        part = t[t["basis"] == basis]
+        if len(part):
+            hours = float((part["remaining"] * part["seconds_per_fold"]).sum()) / 3600
+            parts.append(f"{int(part['remaining'].sum())} folds about {hours:.1f} h ({basis})")
+    text = f"{int(t['remaining'].sum())} fold jobs remain: " + "; ".join(parts)
+    unknown = t[t["basis"] == ""]
+    if len(unknown):
+        text += (f"{'; ' if parts else ''}{int(unknown['remaining'].sum())} in blocks not yet timed: "
+                 + ", ".join(f"{r.dataset} {r.network} {r.strategy} ({r.remaining})"
+                             for r in unknown.sort_values(["dataset", "network"]).itertuples()))
+    return text
+
+
+__all__ = ["estimate", "remaining_text", "epoch_benchmark"]
