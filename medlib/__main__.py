@@ -73,12 +73,17 @@ def cmd_run(args) -> int:
 
 
 def cmd_collect(args) -> int:
-    from . import tables
+    from . import config, tables
     from .experiments.transfer import collect, config_report, learning_curves
     from .manifest import write_manifest
     from .report import claims_table
 
     df = collect(args.profile)
+    if not len(df):  # nothing to derive from: the tables on disk stay (a fresh clone has no fold files)
+        print(f"[collect] no current fold files under {config.results_dir(args.profile) / 'runs'}: nothing "
+              f"to collect; `make reproduce PROFILE={args.profile}` or `python -m medlib run --profile "
+              f"{args.profile}` writes them. The tables on disk are left as they are.", file=sys.stderr)
+        return 1
     out = tables.save(df, "transfer", args.profile)
     hashes = config_report(args.profile)
     if len(hashes):

@@ -13,7 +13,11 @@ curve:
 * ``predicts only k of C classes``;
 * ``did not fit its training data``: training accuracy itself near the floor;
 * ``overfit``: training accuracy high, test at the floor;
-* ``not converged within budget``: still improving on validation at the epoch cap.
+* ``not converged within budget``: still improving on validation at the epoch cap;
+* ``its scores still rank the classes``: AUC at least :data:`RANKING_AUC` while the accuracy
+  sits at the floor: the decision threshold does not fit the test set, which is not the
+  same failure as having learned nothing (added when a table is collected, so every fold
+  file is judged by today's rule).
 
 :func:`diagnose_groups` adds a diagnosis to every fold of a dataset/network/
 strategy/head group whose *mean* accuracy is within the margin of its mean floor,
@@ -26,9 +30,13 @@ import re
 import numpy as np
 import pandas as pd
 
+from .metrics import CHANCE_AUC
+
 FLOOR_MARGIN = 5.0     # accuracy points above the majority rate that count as learning
 COLLAPSE_SHARE = 95.0  # % of test predictions in one class that counts as a collapse
+RANKING_AUC = 65.0     # AUC (%) from which a fold at its floor still ranks its classes (chance: 50)
 GROUP_KEYS = ["dataset", "network", "strategy", "head"]
+RANKING_NOTE = "its scores still rank the classes"
 
 
 def majority_rate(y_true) -> float:
@@ -122,9 +130,26 @@ def diagnosis_causes(values) -> str:
     return "; ".join(dict.fromkeys(c for c in causes if c))
 
 
+def ranking_diagnosis(diagnosis: str, auc) -> str:
+    """``diagnosis`` with the ranking cause added where the row is at its floor (its diagnosis
+    says so) and its AUC is at least :data:`RANKING_AUC`; unchanged otherwise (and where the
+    cause is already there). Such a fold's accuracy still decides nothing: its AUC says
+    the scores carry signal a threshold chosen on the training data did not turn into
+    accuracy on this test set."""
+    text = diagnosis if isinstance(diagnosis, str) else ""
+    if "at its floor" not in text or RANKING_NOTE in text or pd.isna(auc) or auc < RANKING_AUC:
+        return text
+    note = (f"{RANKING_NOTE} (AUC {auc:.1f}, chance {CHANCE_AUC:.0f}): a decision threshold that does not "
+            "fit the test set")
+    if text.startswith("at its floor") and ": " not in text:
+        return f"{text}: {note}"
+    return f"{text}; {note}"
+
+
 def diagnose_groups(df: pd.DataFrame, margin: float = FLOOR_MARGIN) -> pd.DataFrame:
     """``df`` with ``diagnosis`` filled for every ok fold of a group whose mean accuracy is
-    within ``margin`` points of its mean majority rate (fold diagnoses are kept)."""
+    within ``margin`` points of its mean majority rate (fold diagnoses are kept), and the
+    ranking cause (:func:`ranking_diagnosis`) added to every diagnosed fold whose AUC shows it."""
     if not len(df) or "majority" not in df:
         return df
     out = df.copy()
@@ -137,6 +162,9 @@ def diagnose_groups(df: pd.DataFrame, margin: float = FLOOR_MARGIN) -> pd.DataFr
             note = f"group at its floor (mean {acc:.1f}% vs {floor:.1f}% majority over {len(g)} folds)"
             empty = g.index[g["diagnosis"] == ""]
             out.loc[empty, "diagnosis"] = note
+    if "auc" in out:
+        ok = out["status"] == "ok"
+        out.loc[ok, "diagnosis"] = [ranking_diagnosis(d, a) for d, a in zip(out.loc[ok, "diagnosis"], out.loc[ok, "auc"])]
     return out
 
 

@@ -56,3 +56,29 @@ def test_a_summary_names_each_cause_once():
              "at its floor (48.0% vs 50.0% majority): collapsed to one class (98% of test predictions are a)",
              "group at its floor (mean 49.0% vs 50.0% majority over 2 folds)", ""]
     assert diagnosis_causes(folds) == "collapsed to one class; did not fit its training data"
+
+
+def test_a_fold_at_its_floor_that_still_ranks_is_told_apart():
+    """COV_CT FF-VGG19 from scratch (extended, fold 0): 52.0% vs a 53.3% floor with AUC 74.8:
+    its threshold, not a lack of signal, put it at the floor; its accuracy still decides nothing."""
+    from medlib.diagnose import diagnosis_causes, ranking_diagnosis
+
+    bare = "at its floor (52.0% vs 53.3% majority)"
+    ranked = ranking_diagnosis(bare, 74.75)
+    assert ranked == (bare + ": its scores still rank the classes (AUC 74.8, chance 50): "
+                      "a decision threshold that does not fit the test set")
+    assert ranking_diagnosis(ranked, 74.75) == ranked  # once
+    with_cause = "at its floor (57.1% vs 64.3% majority): overfit (training accuracy 90%)"
+    assert ranking_diagnosis(with_cause, 65.3).startswith(with_cause + "; its scores still rank")
+    assert ranking_diagnosis(bare, 60.0) == bare  # too close to chance to say so
+    assert ranking_diagnosis(bare, np.nan) == bare
+    # above its floor: a convergence note is not a floor, nothing to explain
+    assert ranking_diagnosis("not converged: training accuracy still rising", 90.0).startswith("not converged")
+    assert ranking_diagnosis("", 90.0) == ""
+    assert diagnosis_causes([ranked]) == ("its scores still rank the classes: a decision threshold that does not "
+                                          "fit the test set")
+    df = pd.DataFrame({"dataset": "d", "network": "n", "strategy": "scratch", "head": "dense", "fold": [0, 1],
+                       "status": "ok", "accuracy": [52.0, 90.0], "majority": [53.3, 53.3], "auc": [74.75, 95.0],
+                       "diagnosis": [bare, ""]})
+    out = diagnose_groups(df)
+    assert out.loc[0, "diagnosis"] == ranked and out.loc[1, "diagnosis"] == ""

@@ -51,3 +51,4 @@ def test_a_stale_fold_file_counts_as_remaining(jobs):
     job = next(j for j in jobs if j.network == "xception")
     job.result_path().write_text(json.dumps({"config_hash": "old", "status": "ok", "seconds": 1.0}))
     assert estimate(jobs).set_index("network").loc["xception", "remaining"] == 4
+

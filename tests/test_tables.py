@@ -108,3 +108,17 @@ def test_index_page_links_notebooks_figures_tables_claims_and_manifest(tmp_path,
                  "../../results/quick/transfer_vs_scratch.csv", "../../results/quick/manifest.json"):
         assert f'href="{href}"' in page, href
     assert "ROI is smaller" in page and "<td>holds</td>" in page
+
+
+def test_collect_without_fold_files_leaves_the_tables_alone(tmp_path, monkeypatch, capsys):
+    """A fresh clone holds quick's tables but not its fold files: `collect` must not write an
+    empty table over them."""
+    from medlib.__main__ import main
+
+    monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path))
+    table = tmp_path / "quick" / "transfer_vs_scratch.csv"
+    table.parent.mkdir()
+    table.write_text("dataset,accuracy\ncov_ct,80.0\n")
+    assert main(["collect", "--profile", "quick"]) == 1
+    assert table.read_text() == "dataset,accuracy\ncov_ct,80.0\n"
+    assert "nothing to collect" in capsys.readouterr().err
