@@ -16,8 +16,10 @@ constructed data:
 * :func:`decide`: a claim ``b - a > size`` (``size`` 0 unless the paper states one)
   **holds** only where *both* intervals lie wholly above ``size``; it **does not
   hold** where both lie wholly below it (the evidence excludes the claim);
-  otherwise it is **inconclusive**. A single fold pair gives no fold interval, so
-  one noisy pair can never decide a claim.
+  otherwise it is **inconclusive**. Fewer than :data:`MIN_FOLD_PAIRS` fold pairs give no
+  fold interval, so one or two noisy pairs can never decide a claim (two pairs that
+  happen to differ by the same test image give a t interval of width zero: certainty
+  from nothing; added 2026-12-03 when a block with two finished folds produced one).
 * Every comparison carries the smallest effect its design could have detected
   (:func:`detectable_effect`: 80 % power at the 5 % level, from the observed spread)
   and one test image's worth of accuracy (:func:`one_image`; 7.1 points on a Cells2
@@ -33,6 +35,7 @@ ALPHA = 0.05
 POWER = 0.80
 N_BOOT = 5000
 HOLDS, FAILS, INCONCLUSIVE = "holds", "does not hold", "inconclusive"
+MIN_FOLD_PAIRS = 3  # fewer fold pairs: no fold interval, so no verdict
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,8 @@ class Interval:
 
 def fold_interval(diffs, alpha: float = ALPHA) -> Interval:
     """Mean of per-fold paired differences, Student-t interval, exact Wilcoxon p.
-    With fewer than two folds the interval is undefined (NaN): no verdict can rest on it."""
+    With fewer than :data:`MIN_FOLD_PAIRS` folds the interval is undefined (NaN): no verdict
+    can rest on it (the p and the estimate are still given)."""
     from scipy import stats
 
     d = np.asarray(diffs, float)
@@ -65,8 +69,10 @@ def fold_interval(diffs, alpha: float = ALPHA) -> Interval:
     if n < 2:
         return Interval(mean, np.nan, np.nan, np.nan, n, "folds: paired t (one fold: no interval)")
     sd = float(d.std(ddof=1))
-    half = stats.t.ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)
     p = float(stats.wilcoxon(d).pvalue) if np.any(d != 0) else 1.0
+    if n < MIN_FOLD_PAIRS:
+        return Interval(mean, np.nan, np.nan, p, n, f"folds: paired t ({n} folds: no interval), Wilcoxon p")
+    half = stats.t.ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)
     return Interval(mean, mean - half, mean + half, p, n, "folds: paired t, Wilcoxon p",
                     detectable_effect(sd, n))
 
