@@ -30,7 +30,7 @@ def main():
     ap.add_argument("--dataset", default="cells2")
     ap.add_argument("--network", default="ff_vgg19")
     ap.add_argument("--fold", type=int, default=0)
-    ap.add_argument("--out", default="results/bench")
+    ap.add_argument("--out", default=None, help="folder (default: results/bench, under MEDLIB_RESULTS_DIR if set)")
     args = ap.parse_args()
     profile = get_profile(args.profile)
     job = FoldJob(args.dataset, args.network, "scratch", args.fold, args.profile)
@@ -56,7 +56,9 @@ def main():
                         "seconds": round(secs, 1), "seconds_per_epoch": round(secs / max(len(history), 1), 1),
                         "final_loss": round(history[-1]["loss"], 4),
                         "best_val_loss": round(min(h["val_loss"] for h in history), 4)})
-    out = Path(args.out)
+    from medlib import config
+
+    out = Path(args.out) if args.out else config.results_dir("bench")
     out.mkdir(parents=True, exist_ok=True)
     stem = f"precision_curve_{args.dataset}_{args.network}_fold{args.fold}"
     pd.DataFrame(curves).to_csv(out / f"{stem}.csv", index=False)

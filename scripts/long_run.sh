@@ -3,22 +3,31 @@
 # first: Cells2's central-claim networks (FF-VGG19, Xception, MobileNetV2), off-the-shelf on COV_CT at
 # scratch's 112 px and MobileNetV2 from scratch there (the like-for-like pair), the float32/bfloat16
 # curve check, the Cells2 seed replicates, COV_CT Xception and FF-VGG19, then every other block's
-# first seed (Table 7 needs 5 folds of each network on both datasets), last the remaining seed
-# replicates. Fold files are committed by scripts/commit_folds.sh (or the before-stop hook).
+# first seed (Table 7 needs 5 folds of each network on both datasets; the float32/bfloat16 curve
+# check of the other bfloat16 networks after their Cells2 folds), last the remaining seed replicates.
+# Fold files are committed by scripts/commit_folds.sh (or the before-stop hook).
 #   nohup bash scripts/long_run.sh > build/long_run.log 2>&1 &
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=2 MEDLIB_PROGRESS=text
 RUN="nice -n 10 .venv/bin/python -m medlib run --profile extended --quiet"
+BENCH="${MEDLIB_RESULTS_DIR:-results}/bench"
 $RUN --datasets cells2 --networks ff_vgg19 xception mobilenetv2 --replicates 0
 $RUN --datasets cov_ct --strategies off_the_shelf
 $RUN --datasets cov_ct --strategies scratch --networks mobilenetv2
 for net in ff_vgg19 xception; do
-  [ -f "results/bench/precision_curve_cells2_${net}_fold0_summary.csv" ] ||
+  [ -f "$BENCH/precision_curve_cells2_${net}_fold0_summary.csv" ] ||
     nice -n 10 .venv/bin/python scripts/bench_precision_curve.py --dataset cells2 --network $net --fold 0
 done
 $RUN --datasets cells2 --networks ff_vgg19 xception mobilenetv2
 $RUN --datasets cov_ct --strategies scratch --networks xception ff_vgg19
+$RUN --datasets cells2 --replicates 0
+# the curve check for the other networks trained in bfloat16 (fold 0's bfloat16 run is the
+# profile's own fold file, so only the float32 run is new): before their COV_CT hours are spent
+for net in vgg19 inceptionv3 densenet121; do
+  [ -f "$BENCH/precision_curve_cells2_${net}_fold0_summary.csv" ] ||
+    nice -n 10 .venv/bin/python scripts/bench_precision_curve.py --dataset cells2 --network $net --fold 0
+done
 $RUN --replicates 0
 $RUN
 .venv/bin/python -m medlib collect --profile extended
