@@ -65,7 +65,9 @@ def mean_metrics(df: pd.DataFrame) -> pd.DataFrame:
 
     n = out["folds"].to_numpy(float)
     half = np.where(n > 1, st.t.ppf(0.975, np.maximum(n - 1, 1)) * out["accuracy_sd"] / np.sqrt(n), np.nan)
-    out["accuracy_ci_low"], out["accuracy_ci_high"] = out["accuracy"] - half, out["accuracy"] + half
+    # a Student-t interval of a few folds near 100 % can pass it; an accuracy cannot
+    out["accuracy_ci_low"] = np.clip(out["accuracy"] - half, 0.0, 100.0)
+    out["accuracy_ci_high"] = np.clip(out["accuracy"] + half, 0.0, 100.0)
     out["one_image"] = (100.0 / g["n_test"].min()).to_numpy() if "n_test" in ok else np.nan
     return out
 
