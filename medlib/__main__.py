@@ -60,7 +60,9 @@ def cmd_run(args) -> int:
             seed = f" (seed replicate {j.replicate})" if j.replicate else ""
             print(f"{state:8s} {j.dataset} {j.network} {j.strategy} {j.head} fold {j.fold}{seed}")
         print(f"{sum(j.is_done() for j in jobs)} of {len(jobs)} done")
-        print(remaining_text(jobs))
+        from .experiments.transfer import plan
+
+        print(remaining_text(jobs, reference=plan(args.profile, seed=args.seed)))
         return 0
     if args.rerun:
         for j in jobs:
@@ -79,13 +81,14 @@ def cmd_collect(args) -> int:
     from .report import claims_table
 
     df = collect(args.profile)
+    hashes = config_report(args.profile)
     if not len(df):  # nothing to derive from: the tables on disk stay (a fresh clone has no fold files)
-        print(f"[collect] no current fold files under {config.results_dir(args.profile) / 'runs'}: nothing "
-              f"to collect; `make reproduce PROFILE={args.profile}` or `python -m medlib run --profile "
-              f"{args.profile}` writes them. The tables on disk are left as they are.", file=sys.stderr)
+        stale = int(hashes.folds[~hashes.current].sum()) if len(hashes) else 0
+        print(f"[collect] no current fold files under {config.results_dir(args.profile) / 'runs'} ({stale} "
+              f"stale): nothing to collect; `make reproduce PROFILE={args.profile}` or `python -m medlib run "
+              f"--profile {args.profile}` writes them. The tables on disk are left as they are.", file=sys.stderr)
         return 1
     out = tables.save(df, "transfer", args.profile)
-    hashes = config_report(args.profile)
     if len(hashes):
         stale = hashes[~hashes.current]
         print(f"[collect] configuration hashes: {hashes.config_hash[hashes.current].nunique()} current"

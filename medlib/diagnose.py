@@ -14,10 +14,11 @@ curve:
 * ``did not fit its training data``: training accuracy itself near the floor;
 * ``overfit``: training accuracy high, test at the floor;
 * ``not converged within budget``: still improving on validation at the epoch cap;
-* ``its scores still rank the classes``: AUC at least :data:`RANKING_AUC` while the accuracy
-  sits at the floor: the decision threshold does not fit the test set, which is not the
-  same failure as having learned nothing (added when a table is collected, so every fold
-  file is judged by today's rule).
+* ``its scores still rank the classes``: AUC at least :data:`RANKING_AUC` on enough test
+  images while the accuracy sits at the floor: the scores order the images better than
+  chance and the predicted classes do not turn that into accuracy, a different failure
+  from scores without signal (added by :func:`diagnose_groups`, which runs whenever a table
+  is collected, so every fold file is judged by today's rule).
 
 :func:`diagnose_groups` adds a diagnosis to every fold of a dataset/network/
 strategy/head group whose *mean* accuracy is within the margin of its mean floor,
@@ -34,7 +35,12 @@ from .metrics import CHANCE_AUC
 
 FLOOR_MARGIN = 5.0     # accuracy points above the majority rate that count as learning
 COLLAPSE_SHARE = 95.0  # % of test predictions in one class that counts as a collapse
-RANKING_AUC = 65.0     # AUC (%) from which a fold at its floor still ranks its classes (chance: 50)
+# A fold at its floor that still ranks its classes: AUC (%) at least RANKING_AUC on at least
+# RANKING_MIN_TEST test images. At 60 images in two balanced classes, an AUC of 65 lies 2 standard
+# errors above chance (the rank test's null standard error, sqrt((n + 1) / (12 n1 n0))); a Cells2
+# fold of 14 images cannot show it.
+RANKING_AUC = 65.0
+RANKING_MIN_TEST = 60
 GROUP_KEYS = ["dataset", "network", "strategy", "head"]
 RANKING_NOTE = "its scores still rank the classes"
 
@@ -130,17 +136,22 @@ def diagnosis_causes(values) -> str:
     return "; ".join(dict.fromkeys(c for c in causes if c))
 
 
-def ranking_diagnosis(diagnosis: str, auc) -> str:
-    """``diagnosis`` with the ranking cause added where the row is at its floor (its diagnosis
-    says so) and its AUC is at least :data:`RANKING_AUC`; unchanged otherwise (and where the
-    cause is already there). Such a fold's accuracy still decides nothing: its AUC says
-    the scores carry signal a threshold chosen on the training data did not turn into
-    accuracy on this test set."""
-    text = diagnosis if isinstance(diagnosis, str) else ""
-    if "at its floor" not in text or RANKING_NOTE in text or pd.isna(auc) or auc < RANKING_AUC:
+def ranking_diagnosis(row) -> str:
+    """The ``diagnosis`` of ``row`` (a fold row: a mapping with ``diagnosis``, ``accuracy``,
+    ``majority``, ``auc``, ``n_test``) with the ranking cause added where the fold itself is at
+    its floor, its AUC is at least :data:`RANKING_AUC` and it has at least
+    :data:`RANKING_MIN_TEST` test images; unchanged otherwise, and where the cause is already
+    there. Such a fold's accuracy still decides nothing; its AUC says its scores order the
+    test images better than chance, which its predicted classes (the highest score) do not
+    turn into accuracy."""
+    text = row.get("diagnosis")
+    text = text if isinstance(text, str) else ""
+    auc, n_test = row.get("auc"), row.get("n_test")
+    if (not text or RANKING_NOTE in text or not at_floor(row.get("accuracy"), row.get("majority"))
+            or pd.isna(auc) or auc < RANKING_AUC or pd.isna(n_test) or n_test < RANKING_MIN_TEST):
         return text
-    note = (f"{RANKING_NOTE} (AUC {auc:.1f}, chance {CHANCE_AUC:.0f}): a decision threshold that does not "
-            "fit the test set")
+    note = (f"{RANKING_NOTE} (AUC {auc:.1f} over {int(n_test)} test images, chance {CHANCE_AUC:.0f}): "
+            "its predicted classes do not turn that into accuracy")
     if text.startswith("at its floor") and ": " not in text:
         return f"{text}: {note}"
     return f"{text}; {note}"
@@ -162,9 +173,9 @@ def diagnose_groups(df: pd.DataFrame, margin: float = FLOOR_MARGIN) -> pd.DataFr
             note = f"group at its floor (mean {acc:.1f}% vs {floor:.1f}% majority over {len(g)} folds)"
             empty = g.index[g["diagnosis"] == ""]
             out.loc[empty, "diagnosis"] = note
-    if "auc" in out:
+    if {"auc", "n_test", "accuracy"} <= set(out):
         ok = out["status"] == "ok"
-        out.loc[ok, "diagnosis"] = [ranking_diagnosis(d, a) for d, a in zip(out.loc[ok, "diagnosis"], out.loc[ok, "auc"])]
+        out.loc[ok, "diagnosis"] = [ranking_diagnosis(r) for r in out[ok].to_dict("records")]
     return out
 
 

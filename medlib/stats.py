@@ -17,9 +17,10 @@ constructed data:
   **holds** only where *both* intervals lie wholly above ``size``; it **does not
   hold** where both lie wholly below it (the evidence excludes the claim);
   otherwise it is **inconclusive**. Fewer than :data:`MIN_FOLD_PAIRS` fold pairs give no
-  fold interval, so one or two noisy pairs can never decide a claim (two pairs that
-  happen to differ by the same test image give a t interval of width zero: certainty
-  from nothing; added 2026-12-03 when a block with two finished folds produced one).
+  fold interval, so one or two noisy pairs can never decide a claim; nor do pairs that all
+  differ by the same amount (a t interval of width zero: on 14-image Cells2 folds, where
+  differences come in steps of 7.1 points, that is chance agreement, not certainty). Added
+  2026-12-03, when two Cells2 folds one test image apart each produced such an interval.
 * Every comparison carries the smallest effect its design could have detected
   (:func:`detectable_effect`: 80 % power at the 5 % level, from the observed spread)
   and one test image's worth of accuracy (:func:`one_image`; 7.1 points on a Cells2
@@ -72,6 +73,8 @@ def fold_interval(diffs, alpha: float = ALPHA) -> Interval:
     p = float(stats.wilcoxon(d).pvalue) if np.any(d != 0) else 1.0
     if n < MIN_FOLD_PAIRS:
         return Interval(mean, np.nan, np.nan, p, n, f"folds: paired t ({n} folds: no interval), Wilcoxon p")
+    if np.allclose(d, d[0], rtol=0, atol=1e-9):  # every fold differs by the same amount (on Cells2: the same test images' worth)
+        return Interval(mean, np.nan, np.nan, p, n, "folds: paired t (no spread: no interval), Wilcoxon p")
     half = stats.t.ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)
     return Interval(mean, mean - half, mean + half, p, n, "folds: paired t, Wilcoxon p",
                     detectable_effect(sd, n))

@@ -86,7 +86,8 @@ def measure(network: str, ds, block, train, val, seed: int) -> dict:
         bn_traced = timed(lambda: training.recompute_batchnorm(traced, x_train), 2)
         diff = max(float(np.max(np.abs(a - b) / (np.abs(a) + 1e-3))) for a, b in zip(eager_state, bn_state(model)))
     total = fit + bn + pred
-    return {"network": network, "precision": precision, "n_train": len(train), "n_val": len(val),
+    return {"network": network, "precision": precision, "size": int(ds.images.shape[1]),
+            "batch": block.batch_size, "n_train": len(train), "n_val": len(val),
             "warmup_s": round(warm, 1), "fit_s": round(fit, 2), "batches_s": round(augment_only, 2),
             "batchnorm_s": round(bn, 2), "batchnorm_traced_s": round(bn_traced, 2),
             "traced_max_rel_diff": float(f"{diff:.2g}"), "predict_val_s": round(pred, 2), "epoch_s": round(total, 2),
@@ -95,6 +96,7 @@ def measure(network: str, ds, block, train, val, seed: int) -> dict:
 
 
 def main():
+    from medlib import config
     from medlib.experiments.splits import fold_indices
     from medlib.experiments.transfer import block_dataset, block_splits
     from medlib.profiles import PROFILES
@@ -105,16 +107,17 @@ def main():
     ap.add_argument("--networks", nargs="*", default=["xception", "resnet50", "densenet121"])
     ap.add_argument("--fold", type=int, default=0)
     ap.add_argument("--seed", type=int, default=20221)
-    ap.add_argument("--out", default=None, help="CSV (default results/bench/epoch_<dataset>.csv)")
+    ap.add_argument("--out", default=None,
+                    help="CSV (default results/bench/epoch_<dataset>.csv, under MEDLIB_RESULTS_DIR if set)")
     args = ap.parse_args()
     profile = PROFILES[args.profile]
-    out = Path(args.out or f"results/bench/epoch_{args.dataset}.csv")
+    out = Path(args.out) if args.out else config.results_dir("bench") / f"epoch_{args.dataset}.csv"
     for net in args.networks:
         block = profile.block(args.dataset, "scratch", net)
         ds = block_dataset(args.dataset, block, args.seed, profile)
         train, val, _ = fold_indices(block_splits(profile, ds, block, args.seed), args.fold, args.seed,
                                      profile.val_fraction)
-        row = measure(net, ds, block, train, val, args.seed + args.fold)
+        row = {"profile": args.profile, **measure(net, ds, block, train, val, args.seed + args.fold)}
         print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
         save(row, out)  # after each network: a later crash keeps what was measured
     print(f"wrote {out}")

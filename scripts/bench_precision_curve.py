@@ -3,7 +3,8 @@
 Trains ``--network`` from scratch on fold ``--fold`` of ``--dataset`` with the settings of the
 profile's block, once per precision policy (the profile's own fold file is used for the policy
 it runs, when present and current), and prints the two curves side by side with each one's test
-accuracy, epochs run and seconds per epoch; writes them to ``results/bench/``. bfloat16 is
+accuracy, epochs run and seconds per epoch; writes them to ``results/bench/`` (under
+``MEDLIB_RESULTS_DIR`` if set). bfloat16 is
 adopted for a network only where it is faster (scripts/bench_precision.py) and these curves agree.
 
     .venv/bin/python scripts/bench_precision_curve.py --dataset cells2 --network ff_vgg19 --fold 0

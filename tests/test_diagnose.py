@@ -59,26 +59,46 @@ def test_a_summary_names_each_cause_once():
 
 
 def test_a_fold_at_its_floor_that_still_ranks_is_told_apart():
-    """COV_CT FF-VGG19 from scratch (extended, fold 0): 52.0% vs a 53.3% floor with AUC 74.8:
-    its threshold, not a lack of signal, put it at the floor; its accuracy still decides nothing."""
+    """COV_CT FF-VGG19 from scratch (extended, fold 0): 52.0% vs a 53.3% floor on 75 images
+    with AUC 74.8: its scores order the images, its predicted classes do not turn that into
+    accuracy; its accuracy still decides nothing."""
     from medlib.diagnose import diagnosis_causes, ranking_diagnosis
 
     bare = "at its floor (52.0% vs 53.3% majority)"
-    ranked = ranking_diagnosis(bare, 74.75)
-    assert ranked == (bare + ": its scores still rank the classes (AUC 74.8, chance 50): "
-                      "a decision threshold that does not fit the test set")
-    assert ranking_diagnosis(ranked, 74.75) == ranked  # once
-    with_cause = "at its floor (57.1% vs 64.3% majority): overfit (training accuracy 90%)"
-    assert ranking_diagnosis(with_cause, 65.3).startswith(with_cause + "; its scores still rank")
-    assert ranking_diagnosis(bare, 60.0) == bare  # too close to chance to say so
-    assert ranking_diagnosis(bare, np.nan) == bare
-    # above its floor: a convergence note is not a floor, nothing to explain
-    assert ranking_diagnosis("not converged: training accuracy still rising", 90.0).startswith("not converged")
-    assert ranking_diagnosis("", 90.0) == ""
-    assert diagnosis_causes([ranked]) == ("its scores still rank the classes: a decision threshold that does not "
-                                          "fit the test set")
-    df = pd.DataFrame({"dataset": "d", "network": "n", "strategy": "scratch", "head": "dense", "fold": [0, 1],
-                       "status": "ok", "accuracy": [52.0, 90.0], "majority": [53.3, 53.3], "auc": [74.75, 95.0],
-                       "diagnosis": [bare, ""]})
+    fold = {"diagnosis": bare, "accuracy": 52.0, "majority": 53.3, "auc": 74.75, "n_test": 75}
+    ranked = ranking_diagnosis(fold)
+    assert ranked == (bare + ": its scores still rank the classes (AUC 74.8 over 75 test images, chance 50): "
+                      "its predicted classes do not turn that into accuracy")
+    assert ranking_diagnosis({**fold, "diagnosis": ranked}) == ranked  # once
+    with_cause = "at its floor (57.3% vs 64.0% majority): overfit (training accuracy 90%)"
+    assert ranking_diagnosis({**fold, "diagnosis": with_cause, "accuracy": 57.3, "majority": 64.0}).startswith(
+        with_cause + "; its scores still rank")
+    assert ranking_diagnosis({**fold, "auc": 60.0}) == bare  # too close to chance to say so
+    assert ranking_diagnosis({**fold, "auc": np.nan}) == bare
+    # a Cells2 fold of 14 images: an AUC of 65 there is within chance
+    assert ranking_diagnosis({**fold, "n_test": 14}) == bare
+    # above its own floor: nothing to explain, whatever the group or convergence notes say
+    rising = "not converged: training accuracy still rising"
+    assert ranking_diagnosis({**fold, "diagnosis": rising, "accuracy": 90.0}) == rising
+    group = "group at its floor (mean 55.0% vs 53.3% majority over 2 folds)"
+    assert ranking_diagnosis({**fold, "diagnosis": group, "accuracy": 62.0}) == group
+    assert ranking_diagnosis({**fold, "diagnosis": ""}) == ""
+    assert diagnosis_causes([ranked]) == "its scores still rank the classes: its predicted classes do not turn " \
+                                         "that into accuracy"
+    assert diagnosis_causes([ranked + "; not converged: training accuracy still rising (40% -> 60% over the "
+                             "last 6 of 30 epochs)"]).endswith("; not converged: training accuracy still rising")
+
+
+def test_diagnose_groups_adds_the_ranking_cause_only_to_folds_at_their_floor():
+    df = pd.DataFrame({"dataset": "d", "network": "n", "strategy": "scratch", "head": "dense", "fold": [0, 1, 2],
+                       "status": "ok", "accuracy": [52.0, 90.0, 62.0], "majority": [53.3, 53.3, 53.3],
+                       "auc": [74.75, 95.0, 80.0], "n_test": 75,
+                       "diagnosis": ["at its floor (52.0% vs 53.3% majority)", "", ""]})
     out = diagnose_groups(df)
-    assert out.loc[0, "diagnosis"] == ranked and out.loc[1, "diagnosis"] == ""
+    assert "its scores still rank the classes (AUC 74.8" in out.loc[0, "diagnosis"]
+    assert out.loc[1, "diagnosis"] == "" and out.loc[2, "diagnosis"] == ""
+    # a group whose mean is at its floor: the group note on a fold above its own floor gets no ranking cause
+    low = df.assign(accuracy=[40.0, 55.0, 62.0], diagnosis=["at its floor (40.0% vs 53.3% majority)", "", ""])
+    out = diagnose_groups(low)
+    assert out.loc[2, "diagnosis"].startswith("group at its floor") and "rank" not in out.loc[2, "diagnosis"]
+    assert "rank the classes" in out.loc[1, "diagnosis"]  # 55.0 is within 5 points of 53.3: at its floor

@@ -7,8 +7,20 @@ import pandas as pd
 import pytest
 
 from medlib.experiments import provenance
-from medlib.experiments.remaining import estimate, remaining_text
+from medlib.experiments.remaining import epoch_benchmark, estimate, remaining_text
 from medlib.experiments.transfer import plan
+
+
+def _finish(job, seconds, epochs_run):
+    job.result_path().parent.mkdir(parents=True, exist_ok=True)
+    job.result_path().write_text(json.dumps({"config_hash": provenance.config_hash(job.config()), "status": "ok",
+                                             "seconds": seconds, "epochs_run": epochs_run}))
+
+
+def _bench(tmp_path, dataset, rows):
+    bench = tmp_path / "results" / "bench"
+    bench.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(bench / f"epoch_{dataset}.csv", index=False)
 
 
 @pytest.fixture
@@ -17,14 +29,11 @@ def jobs(tmp_path, monkeypatch):
     planned = plan("extended", datasets=["cov_ct"], networks=["xception", "resnet50", "vgg19"],
                    strategies=["scratch"])
     for job, seconds in zip([j for j in planned if j.network == "xception"][:2], (100.0, 200.0)):
-        job.result_path().parent.mkdir(parents=True, exist_ok=True)
-        job.result_path().write_text(json.dumps({"config_hash": provenance.config_hash(job.config()),
-                                                 "status": "ok", "seconds": seconds, "epochs_run": 30}))
-    bench = tmp_path / "results" / "bench"
-    bench.mkdir(parents=True)
-    pd.DataFrame([{"network": "xception", "precision": "mixed_bfloat16", "epoch_s": 2.5},
-                  {"network": "resnet50", "precision": "float32", "epoch_s": 10.0},
-                  {"network": "vgg19", "precision": "float32", "epoch_s": 5.0}]).to_csv(bench / "epoch_cov_ct.csv")
+        _finish(job, seconds, 30)
+    row = dict(size=112, batch=16)
+    _bench(tmp_path, "cov_ct", [dict(network="xception", precision="mixed_bfloat16", epoch_s=2.5, **row),
+                                dict(network="resnet50", precision="float32", epoch_s=10.0, **row),
+                                dict(network="vgg19", precision="float32", epoch_s=5.0, **row)])
     return planned
 
 
@@ -47,8 +56,41 @@ def test_the_text_names_what_it_cannot_estimate(jobs):
     assert text.endswith("5 in blocks not yet timed: cov_ct vgg19 scratch (5)")
 
 
+def test_a_filtered_list_keeps_the_calibration_of_the_whole_profile(jobs):
+    resnet = [j for j in jobs if j.network == "resnet50"]
+    alone = estimate(resnet).set_index("network").loc["resnet50"]
+    assert alone["basis"] == "epoch benchmark (unscaled)" and alone["seconds_per_fold"] == pytest.approx(300.0)
+    calibrated = estimate(resnet, reference=jobs).set_index("network").loc["resnet50"]
+    assert calibrated["basis"] == "epoch benchmark" and calibrated["seconds_per_fold"] == pytest.approx(600.0)
+
+
+def test_under_early_stopping_the_epochs_are_those_the_dataset_ran(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path / "results"))
+    planned = plan("extended", datasets=["cells2"], networks=["xception", "resnet50"], strategies=["scratch"])
+    for job, epochs in zip([j for j in planned if j.network == "xception"][:2], (20, 40)):
+        _finish(job, 4.0 * epochs, epochs)  # 4 s an epoch, measured
+    _bench(tmp_path, "cells2", [dict(network="xception", precision="mixed_bfloat16", size=100, batch=16, epoch_s=2.0),
+                                dict(network="resnet50", precision="float32", size=100, batch=16, epoch_s=3.0)])
+    t = estimate(planned).set_index("network")
+    # 30 epochs run on average (cap 60); measured / benchmark = 120 / 60 = 2
+    assert t.loc["resnet50", "seconds_per_fold"] == pytest.approx(3.0 * 30 * 2)
+    # a benchmark at another input size does not count
+    _bench(tmp_path, "cells2", [dict(network="resnet50", precision="float32", size=112, batch=16, epoch_s=3.0)])
+    assert estimate(planned).set_index("network").loc["resnet50", "basis"] == ""
+
+
+def test_off_the_shelf_blocks_are_never_estimated_from_the_benchmark(jobs):
+    ots = plan("extended", datasets=["cov_ct"], networks=["resnet50"], strategies=["off_the_shelf"])
+    assert set(estimate(ots)["basis"]) == {""}
+
+
+def test_a_benchmark_table_without_its_columns_names_the_file(tmp_path):
+    (tmp_path / "epoch_cov_ct.csv").write_text("network,epoch_s\nresnet50,10\n")
+    with pytest.raises(ValueError, match="epoch_cov_ct.csv"):
+        epoch_benchmark("cov_ct", tmp_path)
+
+
 def test_a_stale_fold_file_counts_as_remaining(jobs):
     job = next(j for j in jobs if j.network == "xception")
     job.result_path().write_text(json.dumps({"config_hash": "old", "status": "ok", "seconds": 1.0}))
     assert estimate(jobs).set_index("network").loc["xception", "remaining"] == 4
-

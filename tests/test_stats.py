@@ -94,11 +94,12 @@ def test_stratified_bootstrap_keeps_strata_and_covers_the_statistic():
     assert iv.high - iv.low < 2  # class b's 10 images widen it, but it stays a few SE wide
 
 
-def test_two_pairs_that_agree_by_chance_never_decide():
+def test_pairs_that_agree_by_chance_never_decide():
     """Two Cells2 folds where one network wins by the same single test image (7.1 points)
     each time: a t interval of width zero, which must not read as certainty."""
     two = fold_interval([7.142857, 7.142857])
     assert two.n == 2 and two.estimate == pytest.approx(7.142857) and np.isnan(two.low)
     a, b = _images(300, 0.6, 0.9)
     assert decide([two, image_interval(a, b)]) == INCONCLUSIVE
-    assert np.isfinite(fold_interval([7.1, 7.1, 7.1]).low)  # from three pairs the rule reads it
+    assert np.isnan(fold_interval([7.142857] * 5).low)  # no spread: no interval either
+    assert np.isfinite(fold_interval([7.1, 0.0, 7.1]).low)  # from three pairs with a spread the rule reads it

@@ -55,7 +55,7 @@ def learned_fold_models(profile, train_if_missing: bool = True, seed: int = conf
     (:func:`medlib.diagnose.at_floor`), the only models whose maps are worth reading."""
     import pandas as pd
 
-    from ..diagnose import at_floor
+    from ..diagnose import at_floor, ranking_diagnosis
 
     models, rows, notes = {}, [], []
     for dataset, network, strategy in profile.featuremap_models:
@@ -69,7 +69,7 @@ def learned_fold_models(profile, train_if_missing: bool = True, seed: int = conf
         models[(dataset, network)] = (model, ds, test, row, learned)
         rows.append({"dataset": dataset, "network": network, "strategy": strategy, "fold": row["fold"],
                      "test accuracy": row["accuracy"], "floor": row["majority"], "AUC": row["auc"],
-                     "learned": learned, "diagnosis": row["diagnosis"]})
+                     "learned": learned, "diagnosis": ranking_diagnosis(row)})
     return models, pd.DataFrame(rows), notes
 
 

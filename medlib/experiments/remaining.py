@@ -12,6 +12,8 @@ A remaining fold is estimated from the best evidence there is, in this order:
    the median ratio of measured fold seconds to this product over the dataset's blocks that
    have both (the benchmark is minutes on a quiet machine, a long run meets slower hours
    and other work: on COV_CT Xception's folds took 2.2 times the benchmark's 30 epochs);
+   ``epoch benchmark (unscaled)`` where no block has both. A benchmark row counts only for
+   the block's precision, input size and batch size;
 3. nothing: counted apart and named, never guessed.
 
 Why not scale one network's fold seconds by the throughput benchmark
@@ -28,18 +30,25 @@ import numpy as np
 import pandas as pd
 
 from .. import config
+from ..profiles import split_key
 
-BASES = ("measured", "epoch benchmark")
+BASES = ("measured", "epoch benchmark", "epoch benchmark (unscaled)")
 COLUMNS = ["dataset", "network", "strategy", "remaining", "seconds_per_fold", "basis"]
+BENCH_COLUMNS = {"network", "precision", "size", "batch", "epoch_s"}
 
 
-def epoch_benchmark(dataset: str, bench_dir: Path | None = None) -> dict[tuple[str, str], float]:
-    """``{(network, precision): seconds per epoch}`` from ``bench_epoch.py``'s table, if any."""
+def epoch_benchmark(dataset: str, bench_dir: Path | None = None) -> dict[tuple, float]:
+    """``{(network, precision, size, batch): seconds per epoch}`` from ``bench_epoch.py``'s
+    table for ``dataset``, if any (``size``: the input side in pixels). A table without
+    those columns is refused, naming the file."""
     path = (bench_dir or config.results_dir("bench")) / f"epoch_{dataset}.csv"
     if not path.exists():
         return {}
     t = pd.read_csv(path)
-    return {(r.network, r.precision): float(r.epoch_s) for r in t.itertuples()}
+    if not BENCH_COLUMNS <= set(t.columns):
+        raise ValueError(f"{path}: an epoch benchmark needs the columns {sorted(BENCH_COLUMNS)}; "
+                         f"it has {list(t.columns)} (rerun scripts/bench_epoch.py)")
+    return {(r.network, r.precision, int(r.size), int(r.batch)): float(r.epoch_s) for r in t.itertuples()}
 
 
 def _finished_row(job) -> dict | None:
@@ -48,49 +57,67 @@ def _finished_row(job) -> dict | None:
     return row if row.get("status") == "ok" and row.get("seconds") else None
 
 
-def estimate(jobs, bench_dir: Path | None = None) -> pd.DataFrame:
-    """One row per block with remaining folds: ``dataset, network, strategy, remaining,
-    seconds_per_fold`` (NaN where nothing supports an estimate) and ``basis``."""
-    seconds, todo, epochs_run, blocks = {}, {}, {}, {}
+def _measured(jobs) -> tuple[dict, dict, dict]:
+    """Of the finished jobs: seconds per block, epochs run per (dataset, strategy), and a job
+    of each block (its block settings)."""
+    seconds, epochs_run, example = {}, {}, {}
     for j in jobs:
-        key = (j.dataset, j.network, j.strategy)
-        if not j.is_done():
-            todo.setdefault(key, []).append(j)
+        if not j.is_done() or (row := _finished_row(j)) is None:
             continue
-        row = _finished_row(j)
-        if row is not None:
-            blocks.setdefault(key, j.block())
-            seconds.setdefault(key, []).append(float(row["seconds"]))
-            if row.get("epochs_run"):
-                epochs_run.setdefault((j.dataset, j.strategy), []).append(float(row["epochs_run"]))
-    benches = {d: epoch_benchmark(d, bench_dir) for d, _, _ in {**seconds, **todo}}
+        key = (j.dataset, j.network, j.strategy)
+        example.setdefault(key, j)
+        seconds.setdefault(key, []).append(float(row["seconds"]))
+        if row.get("epochs_run"):
+            epochs_run.setdefault((j.dataset, j.strategy), []).append(float(row["epochs_run"]))
+    return seconds, epochs_run, example
 
-    def from_benchmark(dataset, network, strategy, block) -> float | None:
-        per_epoch = benches[dataset].get((network, block.precision_for(network)))
-        if per_epoch is None or strategy != "scratch":
+
+def estimate(jobs, bench_dir: Path | None = None, reference=None) -> pd.DataFrame:
+    """One row per block with remaining folds among ``jobs``: ``dataset, network, strategy,
+    remaining, seconds_per_fold`` (NaN where nothing supports an estimate) and ``basis``.
+    ``reference``: the jobs whose finished folds calibrate the estimate (default ``jobs``;
+    the CLI passes the whole profile, so a filtered ``--list`` gives the same hours)."""
+    todo = {}
+    for j in jobs:
+        if not j.is_done():
+            todo.setdefault((j.dataset, j.network, j.strategy), []).append(j)
+    seconds, epochs_run, example = _measured(jobs if reference is None else reference)
+    benches = {}
+
+    def from_benchmark(job) -> float | None:
+        if job.strategy != "scratch":
             return None
-        ran = epochs_run.get((dataset, strategy))
+        block = job.block()
+        size = (block.size or job.profile_plan().spec(split_key(job.dataset)[0]).image_size)[0]
+        if job.dataset not in benches:
+            benches[job.dataset] = epoch_benchmark(job.dataset, bench_dir)
+        per_epoch = benches[job.dataset].get((job.network, block.precision_for(job.network), size,
+                                              block.batch_size))
+        if per_epoch is None:
+            return None
+        ran = epochs_run.get((job.dataset, job.strategy))
         return per_epoch * (block.epochs if block.patience is None or not ran else float(np.mean(ran)))
 
     ratios = {}  # dataset -> measured / benchmark seconds of the blocks that have both
     for key, values in seconds.items():
-        bench = from_benchmark(*key, blocks[key])
-        if bench:
+        if (bench := from_benchmark(example[key])):
             ratios.setdefault(key[0], []).append(float(np.mean(values)) / bench)
     rows = []
     for key, left in todo.items():
         per_fold, basis = float("nan"), ""
         if key in seconds:
             per_fold, basis = float(np.mean(seconds[key])), BASES[0]
-        elif (bench := from_benchmark(*key, left[0].block())) is not None:
-            per_fold, basis = bench * float(np.median(ratios.get(key[0], [1.0]))), BASES[1]
+        elif (bench := from_benchmark(left[0])) is not None:
+            scale = ratios.get(key[0])
+            per_fold = bench * (float(np.median(scale)) if scale else 1.0)
+            basis = BASES[1] if scale else BASES[2]
         rows.append(dict(zip(COLUMNS, (*key, len(left), per_fold, basis))))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def remaining_text(jobs, bench_dir: Path | None = None) -> str:
+def remaining_text(jobs, bench_dir: Path | None = None, reference=None) -> str:
     """One paragraph: folds left, hours by basis, and the blocks nothing estimates."""
-    t = estimate(jobs, bench_dir)
+    t = estimate(jobs, bench_dir, reference)
     if not len(t):
         return "0 fold jobs remain"
     parts = []
