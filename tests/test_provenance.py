@@ -104,3 +104,19 @@ def test_hash_is_stable_when_an_option_is_added():
     weighted = replace(block, class_weight="balanced")
     assert provenance.config_hash(provenance.fold_config(weighted, profile, "xception", "scratch", "dense",
                                                          20221)) != "a0e00b5fdb1c"
+
+
+def test_a_traced_batchnorm_pass_changes_only_the_networks_it_names():
+    """``bn_passes`` (added 2026-12-03): the hash of every network left at the eager default is
+    the one recorded before the option existed; a network set to "traced" gets its own."""
+    from medlib.profiles import Block, Profile
+
+    block = Block("cells2", "scratch", ("xception", "densenet121"), size=(100, 100), epochs=60, patience=12,
+                  bn_passes={"densenet121": "traced"})
+    profile = Profile("x", cv_folds=10, blocks=(block,))
+    eager = provenance.fold_config(block, profile, "xception", "scratch", "dense", 20221)
+    assert "bn_pass" not in eager and provenance.config_hash(eager) == "a0e00b5fdb1c"
+    traced = provenance.fold_config(block, profile, "densenet121", "scratch", "dense", 20221)
+    assert traced["bn_pass"] == "traced"
+    plain = provenance.fold_config(replace(block, bn_passes={}), profile, "densenet121", "scratch", "dense", 20221)
+    assert provenance.config_hash(traced) != provenance.config_hash(plain)

@@ -94,3 +94,11 @@ def test_a_stale_fold_file_counts_as_remaining(jobs):
     job = next(j for j in jobs if j.network == "xception")
     job.result_path().write_text(json.dumps({"config_hash": "old", "status": "ok", "seconds": 1.0}))
     assert estimate(jobs).set_index("network").loc["xception", "remaining"] == 4
+
+
+def test_a_traced_batchnorm_network_is_estimated_with_the_traced_pass(tmp_path):
+    _bench(tmp_path, "cells2", [dict(network="densenet121", precision="mixed_bfloat16", size=100, batch=16,
+                                     epoch_s=6.0, batchnorm_s=3.0, batchnorm_traced_s=1.0)])
+    bench = epoch_benchmark("cells2", tmp_path / "results" / "bench")
+    key = ("densenet121", "mixed_bfloat16", 100, 16)
+    assert bench[(*key, "eager")] == 6.0 and bench[(*key, "traced")] == 4.0

@@ -15,16 +15,31 @@ def _bn_model():
     return keras.Model(inp, out)
 
 
+@pytest.mark.parametrize("traced", [False, True])
 @pytest.mark.parametrize("chunk", [32, 16, 64])  # uneven chunks (32 + 18, 16 x 3 + 2) pool exactly
-def test_batchnorm_statistics_are_re_estimated_on_the_given_images(chunk):
+def test_batchnorm_statistics_are_re_estimated_on_the_given_images(chunk, traced):
     model = _bn_model()
     images = np.random.default_rng(0).integers(0, 255, (50, 4, 4, 2)).astype(np.uint8)
-    training.recompute_batchnorm(model, images, chunk=chunk)
+    training.recompute_batchnorm(model, images, chunk=chunk, traced=traced)
     bn = model.get_layer("bn")
     x = images.astype(np.float32) / 255.0
     np.testing.assert_allclose(bn.moving_mean.numpy(), x.mean(axis=(0, 1, 2)), rtol=1e-5)
     np.testing.assert_allclose(bn.moving_variance.numpy(), x.var(axis=(0, 1, 2)), rtol=1e-3)
     assert bn.momentum == 0.99  # restored
+
+
+def test_the_traced_pass_is_traced_once_and_serves_a_restored_model():
+    """A process keeps one model per network and restores it per fold: the traced call is
+    built once, and after a restore it reads the restored weights, not a copy."""
+    model = _bn_model()
+    images = np.random.default_rng(1).integers(0, 255, (40, 4, 4, 2)).astype(np.uint8)
+    training.recompute_batchnorm(model, images, traced=True)
+    fn = model._medlib_traced_training_call
+    other = images[::-1][:20]
+    training.recompute_batchnorm(model, other, traced=True)
+    assert model._medlib_traced_training_call is fn
+    np.testing.assert_allclose(model.get_layer("bn").moving_mean.numpy(),
+                               (other.astype(np.float32) / 255.0).mean(axis=(0, 1, 2)), rtol=1e-5)
 
 
 def test_early_stopping_restores_the_best_weights_and_records_the_curve():

@@ -187,7 +187,8 @@ def fit_predict(ctx: Context, network: str, strategy: str, head: str, block: Blo
         aug = ds.spec.augmentation
         info = training.fit_scratch(model, ds.images, y, train, val, block.epochs, block.patience,
                                     block.batch_size, None if aug.is_identity else make_augmenter(aug, seed),
-                                    seed, desc=f"{ds.spec.key} {network} epochs", min_epochs=block.min_epochs)
+                                    seed, desc=f"{ds.spec.key} {network} epochs", min_epochs=block.min_epochs,
+                                    traced_bn=block.bn_pass_for(network) == "traced")
         if save_to is not None:
             save_to.parent.mkdir(parents=True, exist_ok=True)
             model.save_weights(save_to)

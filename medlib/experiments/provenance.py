@@ -33,7 +33,7 @@ RECIPE_VERSION = 2
 
 # Block fields that change nothing a fold computes: what the block is *for*, not how it trains.
 _NOT_CONFIG = ("note", "networks", "folds", "save_models", "learning_rates", "precisions", "heads",
-               "replicates")
+               "replicates", "bn_passes")
 
 
 # Block fields added after hashes existed enter the hash only when set away from their default,
@@ -52,10 +52,13 @@ def fold_config(block, profile, network: str, strategy: str, head: str, seed: in
     size = block.size or size
     settings["size"] = list(size) if size else None
     settings["learning_rate"] = block.lr_for(network)
-    return {"recipe": RECIPE_VERSION, "network": network, "strategy": strategy, "head": head,
-            "seed": seed, "precision": block.precision_for(network) if strategy == "scratch" else "float32",
-            "split": "official" if block.folds == "official" else f"k{profile.cv_folds}",
-            "val_fraction": profile.val_fraction, **settings}
+    cfg = {"recipe": RECIPE_VERSION, "network": network, "strategy": strategy, "head": head,
+           "seed": seed, "precision": block.precision_for(network) if strategy == "scratch" else "float32",
+           "split": "official" if block.folds == "official" else f"k{profile.cv_folds}",
+           "val_fraction": profile.val_fraction, **settings}
+    if strategy == "scratch" and block.bn_pass_for(network) != "eager":  # added later: only when set
+        cfg["bn_pass"] = block.bn_pass_for(network)
+    return cfg
 
 
 def config_hash(cfg: dict) -> str:

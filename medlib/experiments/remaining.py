@@ -13,7 +13,7 @@ A remaining fold is estimated from the best evidence there is, in this order:
    have both (the benchmark is minutes on a quiet machine, a long run meets slower hours
    and other work: on COV_CT Xception's folds took 2.2 times the benchmark's 30 epochs);
    ``epoch benchmark (unscaled)`` where no block has both. A benchmark row counts only for
-   the block's precision, input size and batch size;
+   the block's precision, input size, batch size and batch-norm pass;
 3. nothing: counted apart and named, never guessed.
 
 Why not scale one network's fold seconds by the throughput benchmark
@@ -38,9 +38,10 @@ BENCH_COLUMNS = {"network", "precision", "size", "batch", "epoch_s"}
 
 
 def epoch_benchmark(dataset: str, bench_dir: Path | None = None) -> dict[tuple, float]:
-    """``{(network, precision, size, batch): seconds per epoch}`` from ``bench_epoch.py``'s
-    table for ``dataset``, if any (``size``: the input side in pixels). A table without
-    those columns is refused, naming the file."""
+    """``{(network, precision, size, batch, bn_pass): seconds per epoch}`` from
+    ``bench_epoch.py``'s table for ``dataset``, if any (``size``: the input side in pixels;
+    ``bn_pass``: "eager", and "traced" where the table timed the traced batch-norm pass too).
+    A table without the columns it needs is refused, naming the file."""
     path = (bench_dir or config.results_dir("bench")) / f"epoch_{dataset}.csv"
     if not path.exists():
         return {}
@@ -48,7 +49,13 @@ def epoch_benchmark(dataset: str, bench_dir: Path | None = None) -> dict[tuple, 
     if not BENCH_COLUMNS <= set(t.columns):
         raise ValueError(f"{path}: an epoch benchmark needs the columns {sorted(BENCH_COLUMNS)}; "
                          f"it has {list(t.columns)} (rerun scripts/bench_epoch.py)")
-    return {(r.network, r.precision, int(r.size), int(r.batch)): float(r.epoch_s) for r in t.itertuples()}
+    out = {}
+    for r in t.itertuples():
+        key = (r.network, r.precision, int(r.size), int(r.batch))
+        out[(*key, "eager")] = float(r.epoch_s)
+        if pd.notna(getattr(r, "batchnorm_traced_s", np.nan)) and pd.notna(getattr(r, "batchnorm_s", np.nan)):
+            out[(*key, "traced")] = float(r.epoch_s - r.batchnorm_s + r.batchnorm_traced_s)
+    return out
 
 
 def _finished_row(job) -> dict | None:
@@ -92,7 +99,7 @@ def estimate(jobs, bench_dir: Path | None = None, reference=None) -> pd.DataFram
         if job.dataset not in benches:
             benches[job.dataset] = epoch_benchmark(job.dataset, bench_dir)
         per_epoch = benches[job.dataset].get((job.network, block.precision_for(job.network), size,
-                                              block.batch_size))
+                                              block.batch_size, block.bn_pass_for(job.network)))
         if per_epoch is None:
             return None
         ran = epochs_run.get((job.dataset, job.strategy))
