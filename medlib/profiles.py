@@ -229,6 +229,14 @@ BFLOAT16_WHERE_FASTER = {n: "mixed_bfloat16" for n in BFLOAT16_NETWORKS}
 # rows would not be identical).
 TRACED_BN = {"densenet121": "traced", "nasnetmobile": "traced"}
 
+# bfloat16 is native only on a CPU with AVX512-BF16; on an AVX2-only AMD EPYC (2026-12-04,
+# scripts/bench_precision.py -> results/bench/precision_avx2.csv) it is emulated and train
+# images/s fall to 0.11x (VGG19) and 0.21x (ResNet50) of float32. The run moves between such
+# machines, so the COV_CT blocks not started then (InceptionV3, DenseNet121, whose bfloat16 gain
+# was 1.14-1.17x) train in float32 and can run on either; VGG19's finished folds keep bfloat16.
+# `python -m medlib run --precision float32` selects what an AVX2 machine should run.
+BFLOAT16_COVCT_STARTED = {n: "mixed_bfloat16" for n in ("vgg19", "ff_vgg19", "xception")}
+
 _SCRATCH_CELLS2 = dict(
     folds=5, epochs=60, patience=12, learning_rates=PLAIN_VGG_LR, precisions=BFLOAT16_WHERE_FASTER,
     bn_passes=TRACED_BN,
@@ -237,7 +245,7 @@ _SCRATCH_CELLS2 = dict(
          "7-21 points with the seed), early stopping on the validation loss (patience 12)")
 _SCRATCH_COVCT_EXT = dict(
     folds=5, size=(112, 112), epochs=30, patience=None, learning_rates=PLAIN_VGG_LR,
-    precisions=BFLOAT16_WHERE_FASTER, bn_passes=TRACED_BN,
+    precisions=BFLOAT16_COVCT_STARTED, bn_passes=TRACED_BN,
     note="112 px, 5 folds, a fixed 30 epochs as in quick (the validation loss of ~100 images is "
          "too noisy to pick an epoch)")
 

@@ -11,6 +11,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=2 MEDLIB_PROGRESS=text
 RUN="nice -n 10 .venv/bin/python -m medlib run --profile extended --quiet"
+# bfloat16 is emulated without AVX512-BF16 (0.1-0.2x float32's speed): such a machine runs the
+# float32 jobs and leaves the bfloat16 ones to one that has it (MEDLIB_PRECISION overrides)
+if [ -n "${MEDLIB_PRECISION:-}" ]; then RUN="$RUN --precision $MEDLIB_PRECISION"
+elif ! grep -q avx512_bf16 /proc/cpuinfo; then RUN="$RUN --precision float32"
+  echo "[long_run] no AVX512-BF16 on this CPU: float32 jobs only"; fi
 BENCH="${MEDLIB_RESULTS_DIR:-results}/bench"
 $RUN --datasets cells2 --networks ff_vgg19 xception mobilenetv2 --replicates 0
 $RUN --datasets cov_ct --strategies off_the_shelf

@@ -120,3 +120,24 @@ def test_a_traced_batchnorm_pass_changes_only_the_networks_it_names():
     assert traced["bn_pass"] == "traced"
     plain = provenance.fold_config(replace(block, bn_passes={}), profile, "densenet121", "scratch", "dense", 20221)
     assert provenance.config_hash(traced) != provenance.config_hash(plain)
+
+
+def test_precision_selects_jobs_by_their_own_policy_and_keeps_finished_hashes():
+    """``medlib run --precision float32`` (what a CPU without AVX512-BF16 should run) keeps a
+    job only when its block trains that network under that policy; setting the unstarted COV_CT
+    InceptionV3 and DenseNet121 to float32 leaves VGG19's bfloat16 hash (finished folds) as it was."""
+    import argparse
+
+    from medlib.__main__ import _selected_jobs
+
+    args = argparse.Namespace(profile="extended", datasets=["cov_ct"], networks=None, strategies=["scratch"],
+                              seed=20221, folds=[0], replicates=None, shard=None, precision=["float32"])
+    picked = {j.network for j in _selected_jobs(args)}
+    assert picked == {"mobilenetv2", "resnet50", "inceptionv3", "densenet121", "nasnetmobile"}
+    args.precision = ["mixed_bfloat16"]
+    assert {j.network for j in _selected_jobs(args)} == {"vgg19", "ff_vgg19", "xception"}
+    vgg = [j for j in _selected_jobs(args) if j.network == "vgg19"][0]
+    assert vgg.config()["precision"] == "mixed_bfloat16"
+    path = vgg.result_path()
+    if path.exists():  # the committed fold file (absent in a fresh clone only without results)
+        assert json.loads(path.read_text())["config_hash"] == provenance.config_hash(vgg.config())
