@@ -109,3 +109,19 @@ def test_published_splits_hold_no_machine_path_and_survive_a_moved_mirror(mirror
         stamp = copy.stat().st_mtime_ns
         load_or_make_splits(ds, 10, config.DEFAULT_SEED, copy)
         assert copy.stat().st_mtime_ns == stamp  # reused as published, not remade
+
+
+def test_a_subsample_never_shares_the_whole_datasets_splits_file():
+    """A quick check on a few images a class (``per_class``) once overwrote the saved COV_CT
+    splits that finished folds were cut from: a subsample's splits now have a file of their own,
+    and the whole dataset's path is the one its fold files were made with."""
+    from dataclasses import replace
+
+    from medlib.profiles import get_profile
+    from medlib.experiments.transfer import splits_path
+
+    profile = get_profile("extended")
+    block = profile.block("cov_ct", "scratch", "ff_vgg19")
+    whole = splits_path(profile, "cov_ct", block, 20221)
+    assert whole.name == "cov_ct_k10_seed20221.csv"
+    assert splits_path(profile, "cov_ct", replace(block, per_class=12), 20221) != whole

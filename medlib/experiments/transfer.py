@@ -117,8 +117,11 @@ def block_dataset(key: str, block: Block, seed: int = config.DEFAULT_SEED,
 
 
 def splits_path(profile: Profile, dataset: str, block: Block, seed: int) -> Path:
+    """Where a block's splits are saved. A subsample (``per_class``) gets its own file: it must
+    never replace the saved splits of the whole dataset that finished folds were cut from."""
     tag = "official" if block.folds == "official" else f"k{profile.cv_folds}"
-    return config.results_dir(profile.name) / "splits" / f"{dataset}_{tag}_seed{seed}.csv"
+    sub = f"_{block.per_class}per_class" if block.per_class else ""
+    return config.results_dir(profile.name) / "splits" / f"{dataset}_{tag}{sub}_seed{seed}.csv"
 
 
 def block_splits(profile: Profile, ds: Dataset, block: Block, seed: int) -> pd.DataFrame:
