@@ -43,6 +43,9 @@ def main():
                     help="train under this policy instead of the block's (float32 on a CPU without "
                          "AVX512-BF16, where bfloat16 is emulated and 5-10x slower)")
     ap.add_argument("--per-class", type=int, help="at most this many images a class (a quick check)")
+    ap.add_argument("--train-sample", type=int,
+                    help="score this many training images (a random subset; default all): on a slow CPU "
+                         "the four scorings of every training image cost minutes")
     ap.add_argument("--out", default=None, help="folder (default: results/bench, under MEDLIB_RESULTS_DIR if set)")
     args = ap.parse_args()
     profile = get_profile(args.profile)
@@ -69,7 +72,10 @@ def main():
                 "noise only": Augmentation(noise_sigma=aug.noise_sigma),
                 "shift only": Augmentation(shift=aug.shift)}
     rows = []
-    for split, idx in (("train", train), ("val", val)):
+    scored_train = train
+    if args.train_sample and args.train_sample < len(train):
+        scored_train = np.sort(np.random.default_rng(job.seed).choice(train, args.train_sample, replace=False))
+    for split, idx in (("train", scored_train), ("val", val)):
         clean = ds.images[idx].astype(np.float32) / 255.0
         for name, variant in variants.items():
             if variant is not None and variant.is_identity:
