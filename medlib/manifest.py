@@ -133,7 +133,8 @@ def manifest(profile: str) -> dict:
             entry["config_hashes"] = sorted({f["config_hash"] for f in used if f["config_hash"]})
         out_tables[key] = entry
     return {"profile": profile, "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "commit": provenance.commit(),
-            "cpu": provenance.cpu_model(), "versions": versions(), "recipe": provenance.RECIPE_VERSION,
+            "cpu": provenance.cpu_model(), "cpu_kind": provenance.cpu_kind(), "versions": versions(),
+            "recipe": provenance.RECIPE_VERSION,
             "tables": out_tables, "data": {k: data_digest(k) for k in input_datasets(profile)},
             "result_files": files,
             "results": os.path.relpath(root, config.PROJECT_ROOT) if root.is_relative_to(config.PROJECT_ROOT)

@@ -53,6 +53,7 @@ def test_changed_settings_make_fold_files_stale_and_a_commit_does_not(mirror, ti
     job = FoldJob("cells2", "mobilenetv2", "scratch", 0, "smoke")
     row = run_fold(job)
     assert row["config_hash"] == provenance.config_hash(job.config()) and row["commit"] and row["cpu"]
+    assert row["cpu_kind"] in ("avx512_bf16", "avx512", "avx2", "other")
     assert row["precision"] == "float32" and row["recipe"] == provenance.RECIPE_VERSION
     assert job.is_done()
     written = job.result_path().stat().st_mtime_ns

@@ -1,6 +1,6 @@
-"""What remains of a long run: each block's estimate comes from its own finished folds, else
-from the epoch benchmark scaled by how measured folds compare with it, else it is counted
-apart (never guessed)."""
+"""What remains of a long run: each block's estimate comes from its own finished folds (those
+of this CPU's kind first), else from the epoch benchmark scaled by how measured folds compare
+with it, else it is counted apart (never guessed)."""
 import json
 
 import pandas as pd
@@ -11,10 +11,10 @@ from medlib.experiments.remaining import epoch_benchmark, estimate, remaining_te
 from medlib.experiments.transfer import plan
 
 
-def _finish(job, seconds, epochs_run):
+def _finish(job, seconds, epochs_run, cpu_kind=None):
     job.result_path().parent.mkdir(parents=True, exist_ok=True)
     job.result_path().write_text(json.dumps({"config_hash": provenance.config_hash(job.config()), "status": "ok",
-                                             "seconds": seconds, "epochs_run": epochs_run}))
+                                             "seconds": seconds, "epochs_run": epochs_run, "cpu_kind": cpu_kind}))
 
 
 def _bench(tmp_path, dataset, rows):
@@ -41,7 +41,7 @@ def test_each_block_is_estimated_from_its_best_evidence(jobs):
     t = estimate(jobs).set_index("network")
     assert t.loc["xception", "remaining"] == 3
     assert t.loc["xception", "seconds_per_fold"] == pytest.approx(150.0)  # its own folds' mean
-    assert t.loc["xception", "basis"] == "measured"
+    assert t.loc["xception", "basis"] == "measured, CPU unrecorded"
     # COV_CT trains a fixed 30 epochs: 10 s an epoch from the benchmark, times 2 because
     # Xception's measured folds (150 s) took twice its benchmark's 30 x 2.5 s
     assert t.loc["resnet50", "seconds_per_fold"] == pytest.approx(600.0)
@@ -51,8 +51,9 @@ def test_each_block_is_estimated_from_its_best_evidence(jobs):
 
 
 def test_the_text_names_what_it_cannot_estimate(jobs):
-    text = remaining_text(jobs)
-    assert text.startswith("13 fold jobs remain: 3 folds about 0.1 h (measured); 5 folds about 0.8 h")
+    text = remaining_text(jobs, cpu_kind="avx2")
+    assert text.startswith("13 fold jobs remain; on this CPU (avx2): 3 folds about 0.1 h (measured, CPU unrecorded); "
+                           "5 folds about 0.8 h")
     assert text.endswith("5 in blocks not yet timed: cov_ct vgg19 scratch (5)")
 
 
@@ -77,6 +78,27 @@ def test_under_early_stopping_the_epochs_are_those_the_dataset_ran(tmp_path, mon
     # a benchmark at another input size does not count
     _bench(tmp_path, "cells2", [dict(network="resnet50", precision="float32", size=112, batch=16, epoch_s=3.0)])
     assert estimate(planned).set_index("network").loc["resnet50", "basis"] == ""
+
+
+def test_folds_of_this_cpu_kind_come_first_and_scale_the_others(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path / "results"))
+    planned = plan("extended", datasets=["cov_ct"], networks=["xception", "resnet50"], strategies=["scratch"])
+    xception = [j for j in planned if j.network == "xception"]
+    resnet = [j for j in planned if j.network == "resnet50"]
+    _finish(xception[0], 100.0, 30, "avx512_bf16")
+    _finish(resnet[0], 100.0, 30, "avx512_bf16")
+    _finish(resnet[1], 500.0, 30, "avx2")
+    on_avx2 = estimate(planned, cpu_kind="avx2").set_index("network")
+    assert on_avx2.loc["resnet50", "basis"] == "measured here"
+    assert on_avx2.loc["resnet50", "seconds_per_fold"] == pytest.approx(500.0)
+    # ResNet50 ran 5 times slower on AVX2: Xception's AVX512 fold is scaled by that
+    assert on_avx2.loc["xception", "basis"] == "measured elsewhere, scaled"
+    assert on_avx2.loc["xception", "seconds_per_fold"] == pytest.approx(500.0)
+    _finish(resnet[2], 1.0, 30)  # a fold of unrecorded kind is not evidence of either machine's speed
+    assert estimate(planned, cpu_kind="avx2").set_index("network").loc["xception", "seconds_per_fold"] == 500.0
+    on_bf16 = estimate(planned, cpu_kind="avx512_bf16").set_index("network")
+    assert on_bf16.loc["xception", "basis"] == "measured here"
+    assert on_bf16.loc["resnet50", "seconds_per_fold"] == pytest.approx(100.0)
 
 
 def test_off_the_shelf_blocks_are_never_estimated_from_the_benchmark(jobs):

@@ -3,8 +3,14 @@ each estimate (``python -m medlib run --profile P --list``).
 
 A remaining fold is estimated from the best evidence there is, in this order:
 
-1. ``measured``: the mean seconds of its own block's finished folds (same dataset, network
-   and strategy, today's configuration);
+1. its own block's finished folds (same dataset, network and strategy, today's
+   configuration), by the CPU kind each fold file records (``cpu_kind``: AVX-512 with
+   bfloat16, AVX-512, AVX2; two "AMD EPYC" machines of this project differ 5.8 times on a
+   COV_CT ResNet50 fold): ``measured here``, the mean of the folds trained on this CPU's
+   kind; else ``measured elsewhere, scaled``, the mean of those of another recorded kind
+   times the median ratio (this kind / the other) of the blocks that have both, or
+   ``measured elsewhere`` unscaled where no block has both; else ``measured, CPU
+   unrecorded`` (files written before kinds were recorded, 2026-12-04);
 2. ``epoch benchmark``: the network's seconds per epoch on that dataset, measured by
    ``scripts/bench_epoch.py`` (``results/bench/epoch_<dataset>.csv``), times the epochs a
    fold runs: the block's budget, or under early stopping the mean epochs run by the
@@ -31,8 +37,10 @@ import pandas as pd
 
 from .. import config
 from ..profiles import split_key
+from . import provenance
 
-BASES = ("measured", "epoch benchmark", "epoch benchmark (unscaled)")
+BASES = ("measured here", "measured elsewhere, scaled", "measured elsewhere", "measured, CPU unrecorded",
+         "epoch benchmark", "epoch benchmark (unscaled)")
 COLUMNS = ["dataset", "network", "strategy", "remaining", "seconds_per_fold", "basis"]
 BENCH_COLUMNS = {"network", "precision", "size", "batch", "epoch_s"}
 
@@ -65,25 +73,45 @@ def _finished_row(job) -> dict | None:
 
 
 def _measured(jobs) -> tuple[dict, dict, dict]:
-    """Of the finished jobs: seconds per block, epochs run per (dataset, strategy), and a job
-    of each block (its block settings)."""
+    """Of the finished jobs: ``(seconds, cpu kind)`` of each fold per block, epochs run per
+    (dataset, strategy), and a job of each block (its block settings)."""
     seconds, epochs_run, example = {}, {}, {}
     for j in jobs:
         if not j.is_done() or (row := _finished_row(j)) is None:
             continue
         key = (j.dataset, j.network, j.strategy)
         example.setdefault(key, j)
-        seconds.setdefault(key, []).append(float(row["seconds"]))
+        seconds.setdefault(key, []).append((float(row["seconds"]), row.get("cpu_kind")))
         if row.get("epochs_run"):
             epochs_run.setdefault((j.dataset, j.strategy), []).append(float(row["epochs_run"]))
     return seconds, epochs_run, example
 
 
-def estimate(jobs, bench_dir: Path | None = None, reference=None) -> pd.DataFrame:
+def _by_kind(folds: list, kind: str) -> tuple[float | None, float | None, float | None]:
+    """Mean seconds of a block's folds trained on ``kind``, on another recorded kind, and on
+    an unrecorded one (None where there are none)."""
+    def mean(values):
+        return float(np.mean(values)) if values else None
+    return (mean([s for s, k in folds if k == kind]), mean([s for s, k in folds if k and k != kind]),
+            mean([s for s, k in folds if not k]))
+
+
+def _measured_estimate(folds: list, kind: str, speed: list) -> tuple[float, str]:
+    """A block's seconds per fold from its own folds, and the basis (``speed``: this kind's
+    seconds over another recorded kind's, in the blocks that have both)."""
+    here, there, unrecorded = _by_kind(folds, kind)
+    if here is not None:
+        return here, BASES[0]
+    if there is not None:
+        return (there * float(np.median(speed)), BASES[1]) if speed else (there, BASES[2])
+    return unrecorded, BASES[3]
+def estimate(jobs, bench_dir: Path | None = None, reference=None, cpu_kind: str | None = None) -> pd.DataFrame:
     """One row per block with remaining folds among ``jobs``: ``dataset, network, strategy,
     remaining, seconds_per_fold`` (NaN where nothing supports an estimate) and ``basis``.
     ``reference``: the jobs whose finished folds calibrate the estimate (default ``jobs``;
-    the CLI passes the whole profile, so a filtered ``--list`` gives the same hours)."""
+    the CLI passes the whole profile, so a filtered ``--list`` gives the same hours).
+    ``cpu_kind``: the machine the remaining folds will train on (default: this one)."""
+    kind = cpu_kind or provenance.cpu_kind()
     todo = {}
     for j in jobs:
         if not j.is_done():
@@ -106,25 +134,29 @@ def estimate(jobs, bench_dir: Path | None = None, reference=None) -> pd.DataFram
         return per_epoch * (block.epochs if block.patience is None or not ran else float(np.mean(ran)))
 
     ratios = {}  # dataset -> measured / benchmark seconds of the blocks that have both
-    for key, values in seconds.items():
+    for key, folds in seconds.items():
         if (bench := from_benchmark(example[key])):
-            ratios.setdefault(key[0], []).append(float(np.mean(values)) / bench)
+            ratios.setdefault(key[0], []).append(float(np.mean([s for s, _ in folds])) / bench)
+    speed = [here / there for here, there, _ in (_by_kind(f, kind) for f in seconds.values())
+             if here is not None and there is not None]
     rows = []
     for key, left in todo.items():
         per_fold, basis = float("nan"), ""
         if key in seconds:
-            per_fold, basis = float(np.mean(seconds[key])), BASES[0]
+            per_fold, basis = _measured_estimate(seconds[key], kind, speed)
         elif (bench := from_benchmark(left[0])) is not None:
             scale = ratios.get(key[0])
             per_fold = bench * (float(np.median(scale)) if scale else 1.0)
-            basis = BASES[1] if scale else BASES[2]
+            basis = BASES[4] if scale else BASES[5]
         rows.append(dict(zip(COLUMNS, (*key, len(left), per_fold, basis))))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def remaining_text(jobs, bench_dir: Path | None = None, reference=None) -> str:
-    """One paragraph: folds left, hours by basis, and the blocks nothing estimates."""
-    t = estimate(jobs, bench_dir, reference)
+def remaining_text(jobs, bench_dir: Path | None = None, reference=None, cpu_kind: str | None = None) -> str:
+    """One paragraph: folds left, hours on this CPU's kind by basis, and the blocks nothing
+    estimates."""
+    kind = cpu_kind or provenance.cpu_kind()
+    t = estimate(jobs, bench_dir, reference, kind)
     if not len(t):
         return "0 fold jobs remain"
     parts = []
@@ -133,7 +165,7 @@ def remaining_text(jobs, bench_dir: Path | None = None, reference=None) -> str:
         if len(part):
             hours = float((part["remaining"] * part["seconds_per_fold"]).sum()) / 3600
             parts.append(f"{int(part['remaining'].sum())} folds about {hours:.1f} h ({basis})")
-    text = f"{int(t['remaining'].sum())} fold jobs remain: " + "; ".join(parts)
+    text = f"{int(t['remaining'].sum())} fold jobs remain; on this CPU ({kind}): " + "; ".join(parts)
     unknown = t[t["basis"] == ""]
     if len(unknown):
         text += (f"{'; ' if parts else ''}{int(unknown['remaining'].sum())} in blocks not yet timed: "
