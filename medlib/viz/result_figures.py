@@ -7,6 +7,7 @@ evidence of learning.
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.patches import Patch
 import numpy as np
 import pandas as pd
 
@@ -57,32 +58,52 @@ def strategy_change(change: pd.DataFrame):
     return fig
 
 
+def _missing_label(rows: pd.DataFrame | None, dataset: str, network: str, strategy: str, head: str) -> str:
+    """Why a bar is missing: "not run" where the table says so (no ImageNet weights), else "no
+    result" (a block the profile does not plan, or one a long run has not reached; without the
+    table: "not run")."""
+    if rows is None:
+        return "not run"
+    mine = rows[(rows["dataset"] == dataset) & (rows["network"] == network) & (rows["strategy"] == strategy)
+                & (rows["head"] == head)]
+    return "not run" if (mine["status"] == "not run").any() else "no result"
+
+
 def accuracy_by_network(means: pd.DataFrame, paper_scratch: pd.DataFrame,
-                        paper_ots: pd.DataFrame, head: str = "dense"):
-    """Figure 4: accuracy of every network and strategy per dataset (the paper's head), the
-    floor as a dashed line, results at the floor hatched, the paper's values as markers."""
+                        paper_ots: pd.DataFrame, head: str = "dense", rows: pd.DataFrame | None = None):
+    """Figure 4 (and Table 7 drawn): accuracy of every network and strategy per dataset (the
+    paper's head), the floor as a dashed line, results at the floor hatched, the paper's values
+    as markers, and over each bar the number of folds (test sets) it averages: a long run's
+    blocks fill in at different speeds, and 2 folds are not 5. ``rows``: the fold table, which
+    tells a block that cannot run from one not yet run."""
     means = means[means["head"] == head]
     datasets = list(dict.fromkeys(means["dataset"]))
     nets = _networks(means["network"])
-    fig, axes = plt.subplots(len(datasets), 1, figsize=(9, 3.0 * len(datasets)), squeeze=False)
+    fig, axes = plt.subplots(len(datasets), 1, figsize=(11, 3.0 * len(datasets)), squeeze=False)
     for ax, dataset in zip(axes[:, 0], datasets):
         d = means[means["dataset"] == dataset]
         x = np.arange(len(nets))
+        swatches = []
         for off, strategy, ref in ((-0.2, "off_the_shelf", paper_ots), (0.2, "scratch", paper_scratch)):
             s = d[d["strategy"] == strategy].set_index("network").reindex(nets)
             colour = STRATEGY_COLOURS[strategy]
             for i, net in enumerate(nets):
                 if np.isnan(s.loc[net, "accuracy"]):
-                    ax.text(i + off, 2, "not run", rotation=90, fontsize=7, ha="center", va="bottom")
+                    ax.text(i + off, 2, _missing_label(rows, dataset, net, strategy, head), rotation=90,
+                            fontsize=7, ha="center", va="bottom")
                     continue
                 floor = bool(s.loc[net, "at_floor"])
                 ci = s.loc[net, ["accuracy_ci_low", "accuracy_ci_high"]].to_numpy(float)
                 err = None if not np.isfinite(ci).all() else [[s.loc[net, "accuracy"] - ci[0]],
                                                               [ci[1] - s.loc[net, "accuracy"]]]
                 ax.bar(i + off, s.loc[net, "accuracy"], 0.38, yerr=err, color=colour,
-                       alpha=0.35 if floor else 0.9, hatch="///" if floor else None, error_kw={"lw": 0.8},
-                       label=f"ours, {strategy}" if i == 0 or not ax.get_legend_handles_labels()[1].count(
-                           f"ours, {strategy}") else None)
+                       alpha=0.35 if floor else 0.9, hatch="///" if floor else None, error_kw={"lw": 0.8})
+                if "folds" in s:
+                    top = ci[1] if np.isfinite(ci[1]) else s.loc[net, "accuracy"]
+                    ax.text(i + off, min(top, 100.0) + 1, f"{int(s.loc[net, 'folds'])}", ha="center",
+                            va="bottom", fontsize=6, color="dimgrey")
+            if s["accuracy"].notna().any():  # the legend's swatch: an unhatched bar
+                swatches.append(Patch(color=colour, alpha=0.9, label=f"ours, {strategy}"))
             if dataset in ref.index:
                 vals = ref.loc[dataset].reindex(nets).to_numpy(float)
                 ax.scatter(x + off, vals, marker=PAPER_MARKERS[strategy], s=40, color="black", zorder=3,
@@ -90,18 +111,21 @@ def accuracy_by_network(means: pd.DataFrame, paper_scratch: pd.DataFrame,
         floor = d["majority"].mean()
         ax.axhline(floor, color="black", ls="--", lw=1, label=f"floor (majority class) {floor:.1f}%")
         above = d[~d["at_floor"]]
-        title = (f"{dataset}: best above its floor {above.loc[above['accuracy'].idxmax(), 'network']} "
-                 f"({above.loc[above['accuracy'].idxmax(), 'strategy']}), {above['accuracy'].max():.1f}%"
-                 if len(above) else f"{dataset}: no model above its floor")
+        best = above.loc[above["accuracy"].idxmax()] if len(above) else None
+        title = (f"{dataset}: highest mean above its floor {best['network']} ({best['strategy']}), "
+                 f"{best['accuracy']:.1f}%" + (f" over {folds_text(int(best['folds']))}" if "folds" in best else "")
+                 if best is not None else f"{dataset}: no model above its floor")
         ax.set_title(title, fontsize=10)
         ax.set_xticks(x, nets, fontsize=9)
-        ax.set_ylim(0, 100)
+        ax.set_xlim(-0.6, len(nets) - 0.4)  # "not run" labels are text: they do not widen the axis
+        ax.set_ylim(0, 105)
         ax.set_ylabel("accuracy (%)")
         handles, labels = ax.get_legend_handles_labels()
-        uniq = dict(zip(labels, handles))
-        ax.legend(uniq.values(), uniq.keys(), fontsize=7, ncol=3, frameon=False, loc="upper left")
+        uniq = dict(zip(labels + [p.get_label() for p in swatches], handles + swatches))
+        ax.legend(uniq.values(), uniq.keys(), fontsize=7, frameon=False, loc="upper left",
+                  bbox_to_anchor=(1.0, 1.0))
     fig.text(0.01, -0.01, "hatched: at its floor (within 5 points of the majority rate); bars: 95% CI of "
-             "the mean over folds", fontsize=8)
+             "the mean over folds" + ("; grey numbers: folds averaged" if "folds" in means else ""), fontsize=8)
     fig.tight_layout()
     return fig
 
