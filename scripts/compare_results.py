@@ -14,7 +14,8 @@ import pandas as pd
 
 from medlib.tables import TABLES
 
-IGNORED = {"seconds", "commit", "cpu", "cpu_kind", "python", "keras", "backend", "numpy", "tensorflow", "jax", "written"}
+IGNORED = {"seconds", "commit", "cpu", "cpu_kind", "python", "keras", "backend", "numpy", "tensorflow", "jax",
+           "written"}
 
 
 def _frame(path: Path) -> pd.DataFrame:

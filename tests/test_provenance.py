@@ -53,7 +53,7 @@ def test_changed_settings_make_fold_files_stale_and_a_commit_does_not(mirror, ti
     job = FoldJob("cells2", "mobilenetv2", "scratch", 0, "smoke")
     row = run_fold(job)
     assert row["config_hash"] == provenance.config_hash(job.config()) and row["commit"] and row["cpu"]
-    assert row["cpu_kind"] in ("avx512_bf16", "avx512", "avx2", "other")
+    assert row["cpu_kind"] == provenance.cpu_kind()
     assert row["precision"] == "float32" and row["recipe"] == provenance.RECIPE_VERSION
     assert job.is_done()
     written = job.result_path().stat().st_mtime_ns
@@ -142,3 +142,10 @@ def test_precision_selects_jobs_by_their_own_policy_and_keeps_finished_hashes():
     path = vgg.result_path()
     if path.exists():  # the committed fold file (absent in a fresh clone only without results)
         assert json.loads(path.read_text())["config_hash"] == provenance.config_hash(vgg.config())
+
+
+def test_a_cpu_kind_is_its_best_vector_unit():
+    assert provenance.kind_of(["sse2", "avx2", "avx512f", "avx512_bf16"]) == "avx512_bf16"
+    assert provenance.kind_of(["avx2", "avx512f"]) == "avx512"
+    assert provenance.kind_of(["sse2", "avx2"]) == "avx2"
+    assert provenance.kind_of(["sse2"]) == "other"

@@ -110,20 +110,26 @@ def native_bfloat16() -> bool:
         return False
 
 
+KINDS = (("avx512_bf16", "avx512_bf16"), ("avx512", "avx512f"), ("avx2", "avx2"))  # (kind, flag), best first
+
+
+def kind_of(flags) -> str:
+    """The kind of a CPU with these ``/proc/cpuinfo`` flags: ``avx512_bf16`` (AVX-512 with native
+    bfloat16), ``avx512``, ``avx2`` or ``other``, the first that applies."""
+    flags = set(flags)
+    return next((kind for kind, flag in KINDS if flag in flags), "other")
+
+
 @functools.lru_cache(maxsize=1)
 def cpu_kind() -> str:
-    """The CPU's widest vector unit: ``avx512_bf16``, ``avx512``, ``avx2`` or ``other``. Two machines
-    both named "AMD EPYC" trained the same COV_CT ResNet50 fold in about 20 and 100 minutes (the
-    second had no AVX-512), so a fold's seconds are read beside this (``remaining.estimate``)."""
+    """This CPU's kind (:func:`kind_of`). Two machines both named "AMD EPYC" trained the same
+    COV_CT ResNet50 fold in about 18 and 100 minutes (the second had no AVX-512), so a fold's
+    seconds are read beside it (``remaining.estimate``)."""
     try:
-        flags = set(next((line.split(":", 1)[1].split() for line in Path("/proc/cpuinfo").read_text()
-                          .splitlines() if line.startswith("flags")), []))
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
     except OSError:
-        flags = set()
-    for kind, flag in (("avx512_bf16", "avx512_bf16"), ("avx512", "avx512f"), ("avx2", "avx2")):
-        if flag in flags:
-            return kind
-    return "other"
+        return "other"
+    return kind_of(next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), []))
 
 
 def stamp(cfg: dict) -> dict:
@@ -134,4 +140,4 @@ def stamp(cfg: dict) -> dict:
 
 
 __all__ = ["RECIPE_VERSION", "fold_config", "config_hash", "is_current", "commit", "cpu_model", "cpu_kind",
-           "native_bfloat16", "stamp"]
+           "kind_of", "native_bfloat16", "stamp"]

@@ -4,13 +4,14 @@ each estimate (``python -m medlib run --profile P --list``).
 A remaining fold is estimated from the best evidence there is, in this order:
 
 1. its own block's finished folds (same dataset, network and strategy, today's
-   configuration), by the CPU kind each fold file records (``cpu_kind``: AVX-512 with
-   bfloat16, AVX-512, AVX2; two "AMD EPYC" machines of this project differ 5.8 times on a
-   COV_CT ResNet50 fold): ``measured here``, the mean of the folds trained on this CPU's
-   kind; else ``measured elsewhere, scaled``, the mean of those of another recorded kind
-   times the median ratio (this kind / the other) of the blocks that have both, or
-   ``measured elsewhere`` unscaled where no block has both; else ``measured, CPU
-   unrecorded`` (files written before kinds were recorded, 2026-12-04);
+   configuration), by the CPU kind each fold file records (``cpu_kind``, written by runs
+   from commit 5084389 on; two "AMD EPYC" machines of this project, one without AVX-512,
+   differ 5.8 times on a COV_CT ResNet50 fold): ``measured here``, the mean of the folds
+   trained on this CPU's kind; else ``measured elsewhere, scaled``, each other kind's mean
+   times the median speed ratio (seconds per epoch, this kind / that one, so early stopping
+   is not read as speed) of the blocks of the same precision that ran on both; or
+   ``measured elsewhere`` unscaled where no block ran on both; else ``measured, CPU
+   unrecorded`` (older files, whichever machine wrote them);
 2. ``epoch benchmark``: the network's seconds per epoch on that dataset, measured by
    ``scripts/bench_epoch.py`` (``results/bench/epoch_<dataset>.csv``), times the epochs a
    fold runs: the block's budget, or under early stopping the mean epochs run by the
@@ -21,6 +22,9 @@ A remaining fold is estimated from the best evidence there is, in this order:
    ``epoch benchmark (unscaled)`` where no block has both. A benchmark row counts only for
    the block's precision, input size, batch size and batch-norm pass;
 3. nothing: counted apart and named, never guessed.
+
+On a CPU without AVX512-BF16, the bfloat16 blocks are counted apart, with their hours on a
+machine that has it: ``long_run.sh`` leaves them to one (emulated, they run at 0.1-0.2x).
 
 Why not scale one network's fold seconds by the throughput benchmark
 (``results/bench/precision.csv``): that times training steps alone, and a fold's epoch also
@@ -41,7 +45,7 @@ from . import provenance
 
 BASES = ("measured here", "measured elsewhere, scaled", "measured elsewhere", "measured, CPU unrecorded",
          "epoch benchmark", "epoch benchmark (unscaled)")
-COLUMNS = ["dataset", "network", "strategy", "remaining", "seconds_per_fold", "basis"]
+COLUMNS = ["dataset", "network", "strategy", "precision", "remaining", "seconds_per_fold", "basis"]
 BENCH_COLUMNS = {"network", "precision", "size", "batch", "epoch_s"}
 
 
@@ -73,50 +77,72 @@ def _finished_row(job) -> dict | None:
 
 
 def _measured(jobs) -> tuple[dict, dict, dict]:
-    """Of the finished jobs: ``(seconds, cpu kind)`` of each fold per block, epochs run per
-    (dataset, strategy), and a job of each block (its block settings)."""
-    seconds, epochs_run, example = {}, {}, {}
+    """Of the finished jobs: ``(seconds, cpu kind, epochs run)`` of each fold per block, epochs
+    run per (dataset, strategy), and a job of each block (its block settings)."""
+    folds, epochs_run, example = {}, {}, {}
     for j in jobs:
         if not j.is_done() or (row := _finished_row(j)) is None:
             continue
         key = (j.dataset, j.network, j.strategy)
         example.setdefault(key, j)
-        seconds.setdefault(key, []).append((float(row["seconds"]), row.get("cpu_kind")))
+        folds.setdefault(key, []).append((float(row["seconds"]), row.get("cpu_kind"), row.get("epochs_run")))
         if row.get("epochs_run"):
             epochs_run.setdefault((j.dataset, j.strategy), []).append(float(row["epochs_run"]))
-    return seconds, epochs_run, example
+    return folds, epochs_run, example
 
 
-def _by_kind(folds: list, kind: str) -> tuple[float | None, float | None, float | None]:
-    """Mean seconds of a block's folds trained on ``kind``, on another recorded kind, and on
-    an unrecorded one (None where there are none)."""
-    def mean(values):
-        return float(np.mean(values)) if values else None
-    return (mean([s for s, k in folds if k == kind]), mean([s for s, k in folds if k and k != kind]),
-            mean([s for s, k in folds if not k]))
+def _mean(values) -> float | None:
+    return float(np.mean(values)) if len(values) else None
 
 
-def _measured_estimate(folds: list, kind: str, speed: list) -> tuple[float, str]:
-    """A block's seconds per fold from its own folds, and the basis (``speed``: this kind's
-    seconds over another recorded kind's, in the blocks that have both)."""
-    here, there, unrecorded = _by_kind(folds, kind)
-    if here is not None:
+def _per_epoch(folds: list, kind) -> float | None:
+    """Mean seconds per epoch of the folds of ``kind`` (per fold where epochs are not recorded):
+    under early stopping a fold's epochs vary, and a speed ratio must not read them as speed."""
+    return _mean([s / e if e else s for s, k, e in folds if k == kind])
+
+
+def _speed_ratios(folds: dict, precision: dict, kind: str) -> dict:
+    """``{(other kind, precision): [this kind's seconds per epoch / the other's]}`` over the
+    blocks that ran folds on both (a precision apart: bfloat16 is emulated without AVX512-BF16)."""
+    ratios = {}
+    for key, block in folds.items():
+        if (here := _per_epoch(block, kind)) is None:
+            continue
+        for other in {k for _, k, _ in block if k and k != kind}:
+            ratios.setdefault((other, precision[key]), []).append(here / _per_epoch(block, other))
+    return ratios
+
+
+def _measured_estimate(block: list, kind: str, precision: str, ratios: dict) -> tuple[float, str]:
+    """A block's seconds per fold from its own folds, and the basis: this kind's folds; else
+    each other recorded kind's scaled by its speed ratio (unscaled where none is known); else
+    folds of no recorded kind."""
+    if (here := _mean([s for s, k, _ in block if k == kind])) is not None:
         return here, BASES[0]
-    if there is not None:
-        return (there * float(np.median(speed)), BASES[1]) if speed else (there, BASES[2])
-    return unrecorded, BASES[3]
+    others = {k for _, k, _ in block if k}
+    scaled = [_mean([s for s, k, _ in block if k == other]) * float(np.median(ratios[(other, precision)]))
+              for other in others if (other, precision) in ratios]
+    if scaled:
+        return float(np.mean(scaled)), BASES[1]
+    if others:
+        return _mean([s for s, k, _ in block if k]), BASES[2]
+    return _mean([s for s, _, _ in block]), BASES[3]
+
+
 def estimate(jobs, bench_dir: Path | None = None, reference=None, cpu_kind: str | None = None) -> pd.DataFrame:
     """One row per block with remaining folds among ``jobs``: ``dataset, network, strategy,
-    remaining, seconds_per_fold`` (NaN where nothing supports an estimate) and ``basis``.
-    ``reference``: the jobs whose finished folds calibrate the estimate (default ``jobs``;
-    the CLI passes the whole profile, so a filtered ``--list`` gives the same hours).
+    precision, remaining, seconds_per_fold`` (NaN where nothing supports an estimate) and
+    ``basis``. ``reference``: the jobs whose finished folds calibrate the estimate (default
+    ``jobs``; the CLI passes the whole profile, so a filtered ``--list`` gives the same hours).
     ``cpu_kind``: the machine the remaining folds will train on (default: this one)."""
     kind = cpu_kind or provenance.cpu_kind()
     todo = {}
     for j in jobs:
         if not j.is_done():
             todo.setdefault((j.dataset, j.network, j.strategy), []).append(j)
-    seconds, epochs_run, example = _measured(jobs if reference is None else reference)
+    folds, epochs_run, example = _measured(jobs if reference is None else reference)
+    blocks = {**example, **{key: left[0] for key, left in todo.items()}}
+    precision = {key: job.config()["precision"] for key, job in blocks.items()}
     benches = {}
 
     def from_benchmark(job) -> float | None:
@@ -133,44 +159,56 @@ def estimate(jobs, bench_dir: Path | None = None, reference=None, cpu_kind: str 
         ran = epochs_run.get((job.dataset, job.strategy))
         return per_epoch * (block.epochs if block.patience is None or not ran else float(np.mean(ran)))
 
-    ratios = {}  # dataset -> measured / benchmark seconds of the blocks that have both
-    for key, folds in seconds.items():
+    bench_ratios = {}  # dataset -> measured / benchmark seconds of the blocks that have both
+    for key, block in folds.items():
         if (bench := from_benchmark(example[key])):
-            ratios.setdefault(key[0], []).append(float(np.mean([s for s, _ in folds])) / bench)
-    speed = [here / there for here, there, _ in (_by_kind(f, kind) for f in seconds.values())
-             if here is not None and there is not None]
+            bench_ratios.setdefault(key[0], []).append(_mean([s for s, _, _ in block]) / bench)
+    speed = _speed_ratios(folds, precision, kind)
     rows = []
     for key, left in todo.items():
         per_fold, basis = float("nan"), ""
-        if key in seconds:
-            per_fold, basis = _measured_estimate(seconds[key], kind, speed)
+        if key in folds:
+            per_fold, basis = _measured_estimate(folds[key], kind, precision[key], speed)
         elif (bench := from_benchmark(left[0])) is not None:
-            scale = ratios.get(key[0])
+            scale = bench_ratios.get(key[0])
             per_fold = bench * (float(np.median(scale)) if scale else 1.0)
             basis = BASES[4] if scale else BASES[5]
-        rows.append(dict(zip(COLUMNS, (*key, len(left), per_fold, basis))))
+        rows.append(dict(zip(COLUMNS, (*key, precision[key], len(left), per_fold, basis))))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def remaining_text(jobs, bench_dir: Path | None = None, reference=None, cpu_kind: str | None = None) -> str:
-    """One paragraph: folds left, hours on this CPU's kind by basis, and the blocks nothing
-    estimates."""
-    kind = cpu_kind or provenance.cpu_kind()
-    t = estimate(jobs, bench_dir, reference, kind)
-    if not len(t):
-        return "0 fold jobs remain"
+def _hours_text(t: pd.DataFrame) -> list[str]:
     parts = []
     for basis in BASES:
         part = t[t["basis"] == basis]
         if len(part):
             hours = float((part["remaining"] * part["seconds_per_fold"]).sum()) / 3600
             parts.append(f"{int(part['remaining'].sum())} folds about {hours:.1f} h ({basis})")
-    text = f"{int(t['remaining'].sum())} fold jobs remain; on this CPU ({kind}): " + "; ".join(parts)
     unknown = t[t["basis"] == ""]
     if len(unknown):
-        text += (f"{'; ' if parts else ''}{int(unknown['remaining'].sum())} in blocks not yet timed: "
-                 + ", ".join(f"{r.dataset} {r.network} {r.strategy} ({r.remaining})"
-                             for r in unknown.sort_values(["dataset", "network"]).itertuples()))
+        parts.append(f"{int(unknown['remaining'].sum())} in blocks not yet timed: "
+                     + ", ".join(f"{r.dataset} {r.network} {r.strategy} ({r.remaining})"
+                                 for r in unknown.sort_values(["dataset", "network"]).itertuples()))
+    return parts
+
+
+def remaining_text(jobs, bench_dir: Path | None = None, reference=None, cpu_kind: str | None = None) -> str:
+    """One paragraph: folds left, hours by basis for this CPU's kind, and the blocks nothing
+    estimates. Without AVX512-BF16 the bfloat16 blocks are told apart (``long_run.sh`` leaves
+    them to a machine that has it), with their hours on such a machine."""
+    kind = cpu_kind or provenance.cpu_kind()
+    t = estimate(jobs, bench_dir, reference, kind)
+    if not len(t):
+        return "0 fold jobs remain"
+    text = f"{int(t['remaining'].sum())} fold jobs remain (this CPU: {kind})"
+    waiting = t["precision"].eq("mixed_bfloat16") if kind != "avx512_bf16" else t["precision"].isna()
+    if (~waiting).any():
+        text += ": " + "; ".join(_hours_text(t[~waiting]))
+    if waiting.any():
+        there = estimate(jobs, bench_dir, reference, "avx512_bf16")
+        there = there[there["precision"].eq("mixed_bfloat16")]
+        text += (f"{'; ' if (~waiting).any() else ': '}{int(there['remaining'].sum())} in bfloat16 blocks wait "
+                 "for an AVX512-BF16 CPU (there: " + "; ".join(_hours_text(there)) + ")")
     return text
 
 

@@ -64,8 +64,9 @@ def _missing_label(rows: pd.DataFrame | None, dataset: str, network: str, strate
     table: "not run")."""
     if rows is None:
         return "not run"
-    mine = rows[(rows["dataset"] == dataset) & (rows["network"] == network) & (rows["strategy"] == strategy)
-                & (rows["head"] == head)]
+    mine = rows[(rows["dataset"] == dataset) & (rows["network"] == network) & (rows["strategy"] == strategy)]
+    if "head" in mine:
+        mine = mine[mine["head"] == head]
     return "not run" if (mine["status"] == "not run").any() else "no result"
 
 
