@@ -97,6 +97,7 @@ def measure(network: str, ds, block, train, val, seed: int) -> dict:
 
 def main():
     from medlib import config
+    from medlib.experiments import provenance
     from medlib.experiments.splits import fold_indices
     from medlib.experiments.transfer import block_dataset, block_splits
     from medlib.profiles import PROFILES
@@ -117,7 +118,8 @@ def main():
         ds = block_dataset(args.dataset, block, args.seed, profile)
         train, val, _ = fold_indices(block_splits(profile, ds, block, args.seed), args.fold, args.seed,
                                      profile.val_fraction)
-        row = {"profile": args.profile, **measure(net, ds, block, train, val, args.seed + args.fold)}
+        row = {"profile": args.profile, **measure(net, ds, block, train, val, args.seed + args.fold),
+               "cpu_kind": provenance.cpu_kind()}  # a machine without AVX-512 is ~5x slower
         print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
         save(row, out)  # after each network: a later crash keeps what was measured
     print(f"wrote {out}")

@@ -44,7 +44,7 @@ def main():
     import pandas as pd
 
     from medlib.data import load_dataset
-    from medlib.experiments.provenance import cpu_model, native_bfloat16
+    from medlib.experiments.provenance import cpu_kind, cpu_model, native_bfloat16
     from medlib.models import PAPER_NETWORKS
 
     ap = argparse.ArgumentParser()
@@ -66,7 +66,7 @@ def main():
                      "float32_img_s": round(r32, 2), "bfloat16_img_s": round(r16, 2),
                      "ratio": round(r16 / r32, 3), "trace_s_float32": round(t32, 1),
                      "trace_s_bfloat16": round(t16, 1), "cpu": cpu_model(),
-                     "native_bfloat16": native_bfloat16()})
+                     "cpu_kind": cpu_kind(), "native_bfloat16": native_bfloat16()})
         print(f"{net:14s} {r32:10.1f} {r16:10.1f} {r16 / r32:6.2f}  ({t32:.0f}/{t16:.0f})", flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(args.out, index=False)
