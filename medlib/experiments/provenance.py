@@ -104,10 +104,7 @@ def cpu_model() -> str:
 def native_bfloat16() -> bool:
     """Whether this CPU computes bfloat16 natively (AVX512-BF16): without it TensorFlow emulates
     it, at a fifth to a tenth of float32's speed (``results/bench/precision_avx2.csv``)."""
-    try:
-        return "avx512_bf16" in Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
+    return cpu_kind() == "avx512_bf16"
 
 
 KINDS = (("avx512_bf16", "avx512_bf16"), ("avx512", "avx512f"), ("avx2", "avx2"))  # (kind, flag), best first
