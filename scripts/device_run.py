@@ -1,7 +1,7 @@
 """Run fold jobs on a GPU machine that has JAX but neither TensorFlow nor the raw data.
 
 The route for a lent accelerator (and for any machine set up the same way): Keras 3 on
-JAX, mixed precision, the preprocessed arrays of the chosen datasets packed here (the
+JAX, each fold in the precision its block names (as on the CPU), the preprocessed arrays of the chosen datasets packed here (the
 machine reads them through ``MEDLIB_ARRAYS``; no mirror, no decoding there), the
 published splits and, for off-the-shelf blocks, the ImageNet weights. Every fold job
 writes its usual small JSON, so what comes back is unpacked into ``results/<profile>/``
@@ -123,39 +123,59 @@ def device_command(profile: str, selection: str) -> str:
 
 
 def execute(args) -> int:
-    """On the machine: Keras on JAX, mixed precision, arrays from the pack; every selected job."""
+    """On the machine: Keras on JAX, arrays from the pack; every selected job, in the order the
+    datasets are named, none started after ``--budget-s`` seconds. The archive holds the fold
+    files finished here and is written however the run ends (an error, a time limit's SIGINT)."""
     os.environ.setdefault("KERAS_BACKEND", "jax")
     os.environ["MEDLIB_ARRAYS"] = str(PACK / "arrays")
     os.environ["MEDLIB_DATA_MIRROR"] = str(PACK)  # the packed weights/ folder
     os.environ.setdefault("MEDLIB_PROGRESS", "text")
     sys.path.insert(0, str(ROOT))
+    import jax
     import keras
 
-    if args.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    # float32 blocks compute in float32: without this, XLA may run float32 products in TF32 on
+    # the GPU (a 10-bit mantissa), which is not the precision their configuration names
+    jax.config.update("jax_default_matmul_precision", "highest")
     from medlib import config
     from medlib.experiments.transfer import collect, plan, run_jobs, select_shard
 
     jobs = select_shard(plan(args.profile, args.datasets, args.networks, args.strategies, args.seed), args.shard)
+    if args.datasets:  # the order asked for (a stable sort keeps the plan's order within a dataset)
+        jobs.sort(key=lambda j: args.datasets.index(j.dataset))
     start = time.time()
-    run_jobs(jobs)
-    print(f"[device] {len(jobs)} jobs in {time.time() - start:.0f} s on {keras.backend.backend()}")
     out = Path(os.environ.get("OUT", ROOT / "build" / "device"))
     out.mkdir(parents=True, exist_ok=True)
-    root = config.results_dir(args.profile)
-    with tarfile.open(out / "folds.tar.gz", "w:gz") as tar:
-        for j in jobs:
-            for p in (j.result_path(), j.predictions_path()):
-                if p.exists():
-                    tar.add(p, arcname=str(p.relative_to(root)))
+    try:
+        run_jobs(jobs, deadline=time.monotonic() + args.budget_s if args.budget_s else None)
+    except KeyboardInterrupt:
+        print("[device] interrupted: archiving the folds finished so far")
+    finally:
+        print(f"[device] {time.time() - start:.0f} s on {keras.backend.backend()} ({jax.devices()[0].device_kind})")
+        archive(jobs, config.results_dir(args.profile), out / "folds.tar.gz")
     df = collect(args.profile)
-    ok = df[(df["status"] == "ok") & (df["strategy"] == "scratch")] if len(df) else df
+    mine = {str(j.result_path()) for j in jobs}
+    ok = df[(df["status"] == "ok") & (df["strategy"] == "scratch") & (df["backend"] == "jax")] if len(df) else df
     if len(ok):
         rate = ok.assign(images_per_s=ok["n_train"] * ok["epochs_run"] / ok["seconds"])
         rate.groupby(["dataset", "network", "input_size"])["images_per_s"].mean().round(1).to_csv(
             out / "throughput.csv")
         print(rate.groupby(["dataset", "network"])["images_per_s"].mean().round(1).to_string())
+    print(f"[device] {sum(Path(p).exists() for p in mine)} of {len(jobs)} selected fold files present")
     return 0
+
+
+def archive(jobs, root: Path, target: Path) -> int:
+    """The selected jobs' fold files (row and predictions) that exist, into ``target``."""
+    n = 0
+    with tarfile.open(target, "w:gz") as tar:
+        for j in jobs:
+            for p in (j.result_path(), j.predictions_path()):
+                if p.exists():
+                    tar.add(p, arcname=str(p.relative_to(root)))
+                    n += 1
+    print(f"[device] {n} file(s) in {target.name}")
+    return n
 
 
 def unpack(args) -> int:
@@ -193,7 +213,8 @@ def main(argv=None) -> int:
                            help="skip the wheels the machine lacks (a machine that has Keras)")
         else:
             p.add_argument("--shard")
-            p.add_argument("--no-mixed-precision", dest="mixed_precision", action="store_false")
+            p.add_argument("--budget-s", type=float, help="start no fold job after this many seconds "
+                           "(a lent machine's time limit; the fold in flight finishes)")
     u = sub.add_parser("unpack")
     u.add_argument("archive")
     u.add_argument("--profile", default="full")

@@ -30,7 +30,7 @@ def test_pack_execute_unpack(tmp_path):
 
     device = {**env, "KERAS_BACKEND": "jax", "MEDLIB_DATA_MIRROR": str(tmp_path / "nothing"),
               "MEDLIB_RESULTS_DIR": str(tmp_path / "device"), "OUT": str(tmp_path / "out")}
-    ran = subprocess.run([sys.executable, SCRIPT, "execute", *sel, "--no-mixed-precision"], env=device,
+    ran = subprocess.run([sys.executable, SCRIPT, "execute", *sel, "--budget-s", "600"], env=device,
                          capture_output=True, text=True, timeout=1200)
     assert ran.returncode == 0, ran.stderr[-3000:]
     archive = tmp_path / "out" / "folds.tar.gz"

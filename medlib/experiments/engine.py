@@ -95,6 +95,10 @@ def versions() -> dict[str, str]:
         import jax
 
         out["jax"] = jax.__version__
+        device = jax.devices()[0]
+        if device.platform != "cpu":  # where the fold ran, and how float32 products were computed there
+            out["accelerator"] = device.device_kind
+            out["jax_matmul_precision"] = str(jax.config.jax_default_matmul_precision or "default")
     return out
 
 

@@ -232,10 +232,12 @@ def dataset_ready(key: str, block: Block, profile: Profile | None = None) -> boo
     return (packed is not None and packed.exists()) or is_available(spec)
 
 
-def run_jobs(jobs: list[FoldJob], progress: bool = True) -> None:
+def run_jobs(jobs: list[FoldJob], progress: bool = True, deadline: float | None = None) -> None:
     """Run fold jobs (finished ones are skipped), one network in memory at a time. Jobs whose
     dataset is not on this machine are left out, named, and stay pending for a machine that
-    has it (no file is written for them)."""
+    has it (no file is written for them). ``deadline`` (a ``time.monotonic()`` value): no job
+    starts after it, so a machine lent for minutes ends with whole fold files and the rest
+    stay pending."""
     todo = [j for j in jobs if not j.is_done()]
     stale = sum(j.result_path().exists() for j in todo)
     if stale:
@@ -246,7 +248,10 @@ def run_jobs(jobs: list[FoldJob], progress: bool = True) -> None:
         todo = [j for j in todo if j.dataset not in absent]
     ctx = Context()
     current = None
-    for job in progress_bar(todo, desc="fold jobs", disable=not progress):
+    for i, job in enumerate(progress_bar(todo, desc="fold jobs", disable=not progress)):
+        if deadline is not None and time.monotonic() >= deadline:
+            print(f"[run] time is up: {len(todo) - i} fold job(s) not started stay pending")
+            break
         profile = job.profile_plan()
         block = profile.block(job.dataset, job.strategy, job.network)
         key = (job.dataset, block.size, block.per_class, block.folds == "official")
