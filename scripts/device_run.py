@@ -1,9 +1,10 @@
 """Run fold jobs on a GPU machine that has JAX but neither TensorFlow nor the raw data.
 
 The route for a lent accelerator (and for any machine set up the same way): Keras 3 on
-JAX, each fold in the precision its block names (as on the CPU), the preprocessed arrays of the chosen datasets packed here (the
-machine reads them through ``MEDLIB_ARRAYS``; no mirror, no decoding there), the
-published splits and, for off-the-shelf blocks, the ImageNet weights. Every fold job
+JAX, each fold in the precision its block names (as on the CPU; float32 exact, not TF32),
+the preprocessed arrays of the chosen datasets packed here (the machine reads them through
+``MEDLIB_ARRAYS``; no mirror, no decoding there), the published splits and, for
+off-the-shelf blocks, the ImageNet weights. Every fold job
 writes its usual small JSON, so what comes back is unpacked into ``results/<profile>/``
 beside the CPU's results, and ``make reproduce PROFILE=<profile>`` then only collects.
 
@@ -14,15 +15,17 @@ beside the CPU's results, and ``make reproduce PROFILE=<profile>`` then only col
     # here again: the returned archive into results/full/
     python scripts/device_run.py unpack path/to/folds.tar.gz
 
-``execute`` writes ``$OUT/folds.tar.gz`` (every fold file of the run) and
-``$OUT/throughput.csv`` (training images per second per network and block). The pack
+``execute`` writes ``$OUT/folds.tar.gz`` (the fold files the run finished) and
+``$OUT/throughput.csv`` (training images per second per network of those folds). The pack
 lives in ``.device/`` (ignored by git); carry it with the call.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -124,57 +127,68 @@ def device_command(profile: str, selection: str) -> str:
 
 def execute(args) -> int:
     """On the machine: Keras on JAX, arrays from the pack; every selected job, in the order the
-    datasets are named, none started after ``--budget-s`` seconds. The archive holds the fold
-    files finished here and is written however the run ends (an error, a time limit's SIGINT)."""
+    datasets are named, none started after ``--budget-s`` seconds (counted from this process's
+    start: leave the longest fold's time between it and the machine's limit). The archive holds
+    the fold files finished by this run; it is rewritten after every fold, so even a kill
+    leaves the folds finished before it, and once more however the run ends."""
+    started = time.monotonic()
     os.environ.setdefault("KERAS_BACKEND", "jax")
     os.environ["MEDLIB_ARRAYS"] = str(PACK / "arrays")
     os.environ["MEDLIB_DATA_MIRROR"] = str(PACK)  # the packed weights/ folder
     os.environ.setdefault("MEDLIB_PROGRESS", "text")
     sys.path.insert(0, str(ROOT))
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a time limit's TERM, as Ctrl-C
     import jax
     import keras
+    import pandas as pd
 
-    # float32 blocks compute in float32: without this, XLA may run float32 products in TF32 on
-    # the GPU (a 10-bit mantissa), which is not the precision their configuration names
-    jax.config.update("jax_default_matmul_precision", "highest")
     from medlib import config
-    from medlib.experiments.transfer import collect, plan, run_jobs, select_shard
+    from medlib.experiments.transfer import plan, run_jobs, select_shard
 
     jobs = select_shard(plan(args.profile, args.datasets, args.networks, args.strategies, args.seed), args.shard)
     if args.datasets:  # the order asked for (a stable sort keeps the plan's order within a dataset)
         jobs.sort(key=lambda j: args.datasets.index(j.dataset))
-    start = time.time()
-    out = Path(os.environ.get("OUT", ROOT / "build" / "device"))
+    fresh = [j for j in jobs if not j.is_done()]  # what this run may add (the rest travelled here)
+    root, out = config.results_dir(args.profile), Path(os.environ.get("OUT", ROOT / "build" / "device"))
     out.mkdir(parents=True, exist_ok=True)
+    target = out / "folds.tar.gz"
+    rc = 0
     try:
-        run_jobs(jobs, deadline=time.monotonic() + args.budget_s if args.budget_s else None)
+        run_jobs(fresh, deadline=None if args.budget_s is None else started + args.budget_s,
+                 on_fold=lambda _: archive(fresh, root, target, quiet=True))
     except KeyboardInterrupt:
         print("[device] interrupted: archiving the folds finished so far")
+        rc = 130
     finally:
-        print(f"[device] {time.time() - start:.0f} s on {keras.backend.backend()} ({jax.devices()[0].device_kind})")
-        archive(jobs, config.results_dir(args.profile), out / "folds.tar.gz")
-    df = collect(args.profile)
-    mine = {str(j.result_path()) for j in jobs}
-    ok = df[(df["status"] == "ok") & (df["strategy"] == "scratch") & (df["backend"] == "jax")] if len(df) else df
+        archive(fresh, root, target)
+        print(f"[device] {time.monotonic() - started:.0f} s on {keras.backend.backend()} "
+              f"({jax.devices()[0].device_kind})")
+    rows = [json.loads(j.result_path().read_text()) for j in fresh if j.is_done()]
+    ok = pd.DataFrame([r for r in rows if r.get("status") == "ok" and r.get("strategy") == "scratch"])
     if len(ok):
         rate = ok.assign(images_per_s=ok["n_train"] * ok["epochs_run"] / ok["seconds"])
         rate.groupby(["dataset", "network", "input_size"])["images_per_s"].mean().round(1).to_csv(
             out / "throughput.csv")
         print(rate.groupby(["dataset", "network"])["images_per_s"].mean().round(1).to_string())
-    print(f"[device] {sum(Path(p).exists() for p in mine)} of {len(jobs)} selected fold files present")
-    return 0
+    return rc
 
 
-def archive(jobs, root: Path, target: Path) -> int:
-    """The selected jobs' fold files (row and predictions) that exist, into ``target``."""
+def archive(jobs, root: Path, target: Path, quiet: bool = False) -> int:
+    """The jobs' finished fold files (a current row and its predictions) into ``target``,
+    written beside it and renamed, so a kill mid-write leaves the previous archive whole."""
     n = 0
-    with tarfile.open(target, "w:gz") as tar:
+    tmp = target.with_name(target.name + ".tmp")
+    with tarfile.open(tmp, "w:gz") as tar:
         for j in jobs:
-            for p in (j.result_path(), j.predictions_path()):
+            if not j.is_done():
+                continue
+            for p in (j.predictions_path(), j.result_path()):
                 if p.exists():
                     tar.add(p, arcname=str(p.relative_to(root)))
                     n += 1
-    print(f"[device] {n} file(s) in {target.name}")
+    os.replace(tmp, target)
+    if not quiet:
+        print(f"[device] {n} file(s) in {target.name}")
     return n
 
 
@@ -190,8 +204,14 @@ def unpack(args) -> int:
                 raise SystemExit(f"refusing archive member {member.name!r}")
             if target.exists():
                 continue
+            data = tar.extractfile(member).read()
+            if not member.name.endswith(".pred.json"):
+                row_profile = json.loads(data).get("profile")
+                if row_profile != args.profile:
+                    raise SystemExit(f"{member.name} is a fold of profile {row_profile!r}, not "
+                                     f"{args.profile!r}: unpack with --profile {row_profile}")
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(tar.extractfile(member).read())
+            target.write_bytes(data)
             added += 1
     print(f"[unpack] {added} new fold file(s) under {root}")
     return 0

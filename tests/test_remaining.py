@@ -11,10 +11,11 @@ from medlib.experiments.remaining import epoch_benchmark, estimate, remaining_te
 from medlib.experiments.transfer import FoldJob, plan
 
 
-def _finish(job, seconds, epochs_run, cpu_kind=None):
+def _finish(job, seconds, epochs_run, cpu_kind=None, **row):
     job.result_path().parent.mkdir(parents=True, exist_ok=True)
     job.result_path().write_text(json.dumps({"config_hash": provenance.config_hash(job.config()), "status": "ok",
-                                             "seconds": seconds, "epochs_run": epochs_run, "cpu_kind": cpu_kind}))
+                                             "seconds": seconds, "epochs_run": epochs_run, "cpu_kind": cpu_kind,
+                                             **row}))
 
 
 def _bench(tmp_path, dataset, rows):
@@ -113,6 +114,15 @@ def test_folds_of_this_cpu_kind_come_first_and_scale_the_others(two_kinds):
     _finish(nets["xception"][0], 500.0, 30, "avx2")
     assert estimate(planned, cpu_kind="avx512_bf16").set_index("network").loc[
         "xception", "seconds_per_fold"] == pytest.approx(100.0)
+
+
+def test_a_fold_trained_on_an_accelerator_is_not_timed_as_its_hosts_cpu(two_kinds):
+    planned, nets = two_kinds
+    _finish(nets["resnet50"][0], 10.0, 30, "avx512_bf16", accelerator="NVIDIA H200")
+    _finish(nets["resnet50"][1], 500.0, 30, "avx2")
+    t = estimate(planned, cpu_kind="avx512_bf16").set_index("network")
+    assert t.loc["resnet50", "basis"] == "measured elsewhere"  # neither fold is this CPU's
+    assert t.loc["resnet50", "seconds_per_fold"] == pytest.approx(255.0)
 
 
 def test_another_kind_without_a_shared_block_is_used_unscaled(two_kinds):

@@ -91,6 +91,9 @@ def versions() -> dict[str, str]:
         import tensorflow as tf
 
         out["tensorflow"] = tf.__version__
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:  # where the fold ran (float32 products there: see exact_float32)
+            out["accelerator"] = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
     elif out["backend"] == "jax":
         import jax
 
@@ -102,11 +105,31 @@ def versions() -> dict[str, str]:
     return out
 
 
+def exact_float32() -> None:
+    """Float32 products computed in float32 on an accelerator too. Both backends may otherwise
+    run them in TF32 on a recent NVIDIA GPU (a 10-bit mantissa), which is not the precision a
+    float32 block's configuration hash names; on a CPU there is nothing to change."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if jax.devices()[0].platform != "cpu":
+            jax.config.update("jax_default_matmul_precision", "highest")
+    elif keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if tf.config.list_physical_devices("GPU"):
+            tf.config.experimental.enable_tensor_float_32_execution(False)
+
+
 class Context:
     """What fold jobs of one process share: compiled models in their initial state, frozen
-    backbones, and the loaded datasets and splits of the current block."""
+    backbones, and the loaded datasets and splits of the current block. Creating one makes
+    float32 exact on an accelerator (:func:`exact_float32`)."""
 
     def __init__(self):
+        exact_float32()
         self._models: dict = {}
         self._extractors: dict = {}
         self.loaded: dict = {}

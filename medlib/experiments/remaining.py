@@ -85,7 +85,9 @@ def _measured(jobs) -> tuple[dict, dict, dict]:
             continue
         key = (j.dataset, j.network, j.strategy)
         example.setdefault(key, j)
-        folds.setdefault(key, []).append((float(row["seconds"]), row.get("cpu_kind"), row.get("epochs_run")))
+        # a fold trained on an accelerator is timed under it, not under its host's CPU kind
+        kind = row.get("accelerator") or row.get("cpu_kind")
+        folds.setdefault(key, []).append((float(row["seconds"]), kind, row.get("epochs_run")))
         if row.get("epochs_run"):
             epochs_run.setdefault((j.dataset, j.strategy), []).append(float(row["epochs_run"]))
     return folds, epochs_run, example

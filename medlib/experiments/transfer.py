@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -232,12 +233,14 @@ def dataset_ready(key: str, block: Block, profile: Profile | None = None) -> boo
     return (packed is not None and packed.exists()) or is_available(spec)
 
 
-def run_jobs(jobs: list[FoldJob], progress: bool = True, deadline: float | None = None) -> None:
+def run_jobs(jobs: list[FoldJob], progress: bool = True, deadline: float | None = None,
+             on_fold: Callable[[FoldJob], None] | None = None) -> None:
     """Run fold jobs (finished ones are skipped), one network in memory at a time. Jobs whose
     dataset is not on this machine are left out, named, and stay pending for a machine that
     has it (no file is written for them). ``deadline`` (a ``time.monotonic()`` value): no job
     starts after it, so a machine lent for minutes ends with whole fold files and the rest
-    stay pending."""
+    stay pending. ``on_fold(job)`` runs after each fold's file is written (a lent machine
+    archives what it has so far, in case it is killed)."""
     todo = [j for j in jobs if not j.is_done()]
     stale = sum(j.result_path().exists() for j in todo)
     if stale:
@@ -263,6 +266,8 @@ def run_jobs(jobs: list[FoldJob], progress: bool = True, deadline: float | None 
         current = job.network
         ds, splits = ctx.loaded[key]
         run_fold(job, ds, ctx, splits)
+        if on_fold is not None:
+            on_fold(job)
     ctx.release()
     ctx.loaded.clear()
 
