@@ -15,6 +15,7 @@ A job (a fold of :mod:`medlib.experiments.transfer`, a cross-device run of
 """
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import platform
@@ -91,36 +92,54 @@ def versions() -> dict[str, str]:
         import tensorflow as tf
 
         out["tensorflow"] = tf.__version__
-        gpus = tf.config.list_physical_devices("GPU")
-        if gpus:  # where the fold ran (float32 products there: see exact_float32)
-            out["accelerator"] = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
     elif out["backend"] == "jax":
         import jax
 
         out["jax"] = jax.__version__
-        device = jax.devices()[0]
-        if device.platform != "cpu":  # where the fold ran, and how float32 products were computed there
-            out["accelerator"] = device.device_kind
+    if (device := accelerator()) is not None:  # where the fold ran (float32 there: exact_float32)
+        out["accelerator"] = device
+        if out["backend"] == "jax":
+            import jax
+
             out["jax_matmul_precision"] = str(jax.config.jax_default_matmul_precision or "default")
     return out
 
 
-def exact_float32() -> None:
-    """Float32 products computed in float32 on an accelerator too. Both backends may otherwise
-    run them in TF32 on a recent NVIDIA GPU (a 10-bit mantissa), which is not the precision a
-    float32 block's configuration hash names; on a CPU there is nothing to change."""
+@functools.cache
+def accelerator() -> str | None:
+    """The GPU (or other accelerator) Keras computes on, by name; None on a CPU."""
     import keras
 
     if keras.backend.backend() == "jax":
         import jax
 
-        if jax.devices()[0].platform != "cpu":
-            jax.config.update("jax_default_matmul_precision", "highest")
+        device = jax.devices()[0]
+        return None if device.platform == "cpu" else device.device_kind
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        return tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU") if gpus else None
+    return None
+
+
+@functools.cache
+def exact_float32() -> None:
+    """Float32 products computed in float32 on an accelerator too (once per process). Both
+    backends may otherwise run them in TF32 on a recent NVIDIA GPU (a 10-bit mantissa), which
+    is not the precision a float32 block's configuration hash names; a CPU needs nothing."""
+    if accelerator() is None:
+        return
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        jax.config.update("jax_default_matmul_precision", "highest")
     elif keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
-        if tf.config.list_physical_devices("GPU"):
-            tf.config.experimental.enable_tensor_float_32_execution(False)
+        tf.config.experimental.enable_tensor_float_32_execution(False)
 
 
 class Context:
