@@ -122,7 +122,18 @@ def test_a_fold_trained_on_an_accelerator_is_not_timed_as_its_hosts_cpu(two_kind
     _finish(nets["resnet50"][1], 500.0, 30, "avx2")
     t = estimate(planned, cpu_kind="avx512_bf16").set_index("network")
     assert t.loc["resnet50", "basis"] == "measured elsewhere"  # neither fold is this CPU's
-    assert t.loc["resnet50", "seconds_per_fold"] == pytest.approx(255.0)
+    # unscaled, only the other CPU's fold counts: the GPU's 10 s would halve the estimate
+    assert t.loc["resnet50", "seconds_per_fold"] == pytest.approx(500.0)
+
+
+def test_a_gpu_fold_alone_does_not_time_a_cpu_fold_unscaled(two_kinds):
+    planned, nets = two_kinds
+    _finish(nets["resnet50"][0], 10.0, 30, "avx512_bf16", accelerator="NVIDIA H200")
+    t = estimate(planned, cpu_kind="avx2").set_index("network")
+    assert t.loc["resnet50", "basis"] == ""  # not yet timed for a CPU: counted apart, not guessed
+    assert pd.isna(t.loc["resnet50", "seconds_per_fold"])
+    on_gpu = estimate(planned, cpu_kind="NVIDIA H200").set_index("network")
+    assert (on_gpu.loc["resnet50", "basis"], on_gpu.loc["resnet50", "seconds_per_fold"]) == ("measured here", 10.0)
 
 
 def test_another_kind_without_a_shared_block_is_used_unscaled(two_kinds):

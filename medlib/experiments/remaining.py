@@ -10,8 +10,10 @@ A remaining fold is estimated from the best evidence there is, in this order:
    trained on this CPU's kind; else ``measured elsewhere, scaled``, each other kind's mean
    times the median speed ratio (seconds per epoch, this kind / that one, so early stopping
    is not read as speed) of the blocks of the same precision that ran on both; or
-   ``measured elsewhere`` unscaled where no block ran on both; else ``measured, CPU
-   unrecorded`` (older files, whichever machine wrote them);
+   ``measured elsewhere`` unscaled where no block ran on both, from the folds of the same
+   hardware (a CPU's from other CPUs' folds, a GPU's from other GPUs': unscaled, a GPU fold
+   ten times faster would halve a CPU estimate); else ``measured, CPU unrecorded`` (older
+   files, whichever machine wrote them);
 2. ``epoch benchmark``: the network's seconds per epoch on that dataset, measured by
    ``scripts/bench_epoch.py`` (``results/bench/epoch_<dataset>.csv``), times the epochs a
    fold runs: the block's budget, or under early stopping the mean epochs run by the
@@ -115,10 +117,11 @@ def _speed_ratios(folds: dict, precision: dict, kind: str) -> dict:
     return ratios
 
 
-def _measured_estimate(block: list, kind: str, precision: str, ratios: dict) -> tuple[float, str]:
+def _measured_estimate(block: list, kind: str, precision: str, ratios: dict) -> tuple[float, str] | None:
     """A block's seconds per fold from its own folds, and the basis: this kind's folds; else
-    each other recorded kind's scaled by its speed ratio (unscaled where none is known); else
-    folds of no recorded kind."""
+    each other recorded kind's scaled by its speed ratio (unscaled where none is known, from
+    hardware of the same family only); else folds of no recorded kind. None where only an
+    unrelated kind (a GPU for a CPU, or the reverse) ran the block and nothing scales it."""
     if (here := _mean([s for s, k, _ in block if k == kind])) is not None:
         return here, BASES[0]
     others = {k for _, k, _ in block if k}
@@ -126,9 +129,17 @@ def _measured_estimate(block: list, kind: str, precision: str, ratios: dict) -> 
               for other in others if (other, precision) in ratios]
     if scaled:
         return float(np.mean(scaled)), BASES[1]
+    alike = {k for k in others if _is_cpu(k) == _is_cpu(kind)}
+    if alike:
+        return _mean([s for s, k, _ in block if k in alike]), BASES[2]
     if others:
-        return _mean([s for s, k, _ in block if k]), BASES[2]
+        return None  # only unrelated hardware, no ratio: the benchmark, or nothing, decides
     return _mean([s for s, _, _ in block]), BASES[3]
+
+
+def _is_cpu(kind: str) -> bool:
+    """Whether a recorded kind names a CPU (``provenance.kind_of``) rather than an accelerator."""
+    return kind in {k for k, _ in provenance.KINDS} | {"other"}
 
 
 def estimate(jobs, bench_dir: Path | None = None, reference=None, cpu_kind: str | None = None) -> pd.DataFrame:
@@ -169,8 +180,9 @@ def estimate(jobs, bench_dir: Path | None = None, reference=None, cpu_kind: str 
     rows = []
     for key, left in todo.items():
         per_fold, basis = float("nan"), ""
-        if key in folds:
-            per_fold, basis = _measured_estimate(folds[key], kind, precision[key], speed)
+        measured = _measured_estimate(folds[key], kind, precision[key], speed) if key in folds else None
+        if measured is not None:
+            per_fold, basis = measured
         elif (bench := from_benchmark(left[0])) is not None:
             scale = bench_ratios.get(key[0])
             per_fold = bench * (float(np.median(scale)) if scale else 1.0)
