@@ -78,6 +78,7 @@ def cmd_run(args) -> int:
 
 def cmd_collect(args) -> int:
     from . import config, tables
+    from .experiments.costs import block_costs, total_hours
     from .experiments.transfer import collect, config_report, learning_curves
     from .manifest import write_manifest
     from .report import claims_table
@@ -98,6 +99,9 @@ def cmd_collect(args) -> int:
               f" fold file(s) left out (rerun them with `make run PROFILE={args.profile}`)")
     tables.save(learning_curves(args.profile), "learning_curves", args.profile)
     print(f"[collect] {len(df)} fold rows -> {out}")
+    costs = block_costs(df)
+    print(f"[collect] {total_hours(costs):.1f} h of training in {len(costs)} block x machine rows -> "
+          f"{tables.save(costs, 'costs', args.profile)}")
     claims = claims_table(args.profile)
     print(f"[collect] {len(claims)} claims -> {tables.path('claims', args.profile)}: "
           + ", ".join(f"{v} {n}" for v, n in claims["verdict"].value_counts().items()))

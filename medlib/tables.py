@@ -37,6 +37,8 @@ _ALL = (
           "configuration hash"),
     Table("learning_curves", "learning_curves.csv", "medlib.experiments.transfer.learning_curves", "02",
           "per-epoch loss and accuracy of every trained fold"),
+    Table("costs", "block_costs.csv", "medlib.experiments.costs.block_costs", "02",
+          "what each block cost on each machine kind: fold jobs, seconds per epoch and per fold, hours"),
     Table("claims", "claims.csv", "medlib.report.claims_table", "06",
           "every claim of the two papers with its verdict, interval and evidence"),
     Table("cross", "cross_device.csv", "medlib.experiments.cross_device.run_pairs", "03",
