@@ -16,17 +16,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .provenance import trained_on
+
 COLUMNS = ["dataset", "network", "strategy", "head", "precision", "machine", "fold_jobs", "epochs_per_job",
            "s_per_epoch", "s_per_job", "hours"]
-
-
-def _machine(df: pd.DataFrame) -> pd.Series:
-    """The kind that trained each row: its accelerator where it had one, else its CPU kind
-    ("unrecorded" for fold files written before the kind was)."""
-    kind = df["cpu_kind"] if "cpu_kind" in df else pd.Series(index=df.index, dtype=object)
-    if "accelerator" in df:
-        kind = df["accelerator"].where(df["accelerator"].notna() & df["accelerator"].ne(""), kind)
-    return kind.fillna("unrecorded")
 
 
 def block_costs(df: pd.DataFrame) -> pd.DataFrame:
@@ -37,7 +30,8 @@ def block_costs(df: pd.DataFrame) -> pd.DataFrame:
     ok = df[df["status"].eq("ok") & df["seconds"].notna()] if len(df) else df
     if not len(ok):
         return pd.DataFrame(columns=COLUMNS)
-    ok = ok.assign(machine=_machine(ok), epochs_run=ok["epochs_run"] if "epochs_run" in ok else float("nan"))
+    machine = ok.apply(trained_on, axis=1).fillna("unrecorded")  # "unrecorded": files before the kind was
+    ok = ok.assign(machine=machine, epochs_run=ok["epochs_run"] if "epochs_run" in ok else float("nan"))
     keys = ["dataset", "network", "strategy", "head", "precision", "machine"]
     g = ok.groupby(keys, dropna=False)
     out = g.agg(fold_jobs=("seconds", "size"), seconds=("seconds", "sum"), epochs=("epochs_run", "sum"),

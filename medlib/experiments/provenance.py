@@ -110,6 +110,19 @@ def native_bfloat16() -> bool:
 KINDS = (("avx512_bf16", "avx512_bf16"), ("avx512", "avx512f"), ("avx2", "avx2"))  # (kind, flag), best first
 
 
+CPU_KINDS = frozenset({kind for kind, _ in KINDS} | {"other"})
+
+
+def trained_on(row) -> str | None:
+    """The machine kind a fold row was trained on: its accelerator where it had one (a GPU
+    fold is timed under the GPU, not its host's CPU), else its ``cpu_kind``; None where the
+    file predates both. ``row``: a fold file's dict or a results-table row (NaN = absent)."""
+    for field in ("accelerator", "cpu_kind"):
+        if isinstance(value := row.get(field), str) and value:
+            return value
+    return None
+
+
 def kind_of(flags) -> str:
     """The kind of a CPU with these ``/proc/cpuinfo`` flags: ``avx512_bf16`` (AVX-512 with native
     bfloat16), ``avx512``, ``avx2`` or ``other``, the first that applies."""

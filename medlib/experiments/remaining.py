@@ -87,9 +87,7 @@ def _measured(jobs) -> tuple[dict, dict, dict]:
             continue
         key = (j.dataset, j.network, j.strategy)
         example.setdefault(key, j)
-        # a fold trained on an accelerator is timed under it, not under its host's CPU kind
-        kind = row.get("accelerator") or row.get("cpu_kind")
-        folds.setdefault(key, []).append((float(row["seconds"]), kind, row.get("epochs_run")))
+        folds.setdefault(key, []).append((float(row["seconds"]), provenance.trained_on(row), row.get("epochs_run")))
         if row.get("epochs_run"):
             epochs_run.setdefault((j.dataset, j.strategy), []).append(float(row["epochs_run"]))
     return folds, epochs_run, example
@@ -129,17 +127,14 @@ def _measured_estimate(block: list, kind: str, precision: str, ratios: dict) -> 
               for other in others if (other, precision) in ratios]
     if scaled:
         return float(np.mean(scaled)), BASES[1]
-    alike = {k for k in others if _is_cpu(k) == _is_cpu(kind)}
+    is_cpu = kind in provenance.CPU_KINDS
+    alike = {k for k in others if (k in provenance.CPU_KINDS) == is_cpu}
     if alike:
         return _mean([s for s, k, _ in block if k in alike]), BASES[2]
     if others:
         return None  # only unrelated hardware, no ratio: the benchmark, or nothing, decides
     return _mean([s for s, _, _ in block]), BASES[3]
 
-
-def _is_cpu(kind: str) -> bool:
-    """Whether a recorded kind names a CPU (``provenance.kind_of``) rather than an accelerator."""
-    return kind in {k for k, _ in provenance.KINDS} | {"other"}
 
 
 def estimate(jobs, bench_dir: Path | None = None, reference=None, cpu_kind: str | None = None) -> pd.DataFrame:
