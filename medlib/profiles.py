@@ -237,6 +237,10 @@ TRACED_BN = {"densenet121": "traced", "nasnetmobile": "traced"}
 # `python -m medlib run --precision float32` selects what an AVX2 machine should run.
 BFLOAT16_COVCT_STARTED = {n: "mixed_bfloat16" for n in ("vgg19", "ff_vgg19", "xception")}
 
+# the second COV_CT noise reading (issue 37): FF-VGG19 (the paper's headline network, at its floor
+# under the first reading), VGG19 (also at its floor), Xception (the control that learned)
+NOISE_READING_NETWORKS = ("ff_vgg19", "vgg19", "xception")
+
 _SCRATCH_CELLS2 = dict(
     folds=5, epochs=60, patience=12, learning_rates=PLAIN_VGG_LR, precisions=BFLOAT16_WHERE_FASTER,
     bn_passes=TRACED_BN,
@@ -248,6 +252,10 @@ _SCRATCH_COVCT_EXT = dict(
     precisions=BFLOAT16_COVCT_STARTED, bn_passes=TRACED_BN,
     note="112 px, 5 folds, a fixed 30 epochs as in quick (the validation loss of ~100 images is "
          "too noisy to pick an epoch)")
+
+NO_WEIGHTS = tuple(n for n in PAPER_NETWORKS if n not in WITH_WEIGHTS)
+_OTS_COVCT_NOTE = ("at scratch's 112 px, so scratch and off-the-shelf differ in the strategy alone "
+                   "(quick runs the paper's 224 px for Table 5)")
 
 PROFILES = MappingProxyType({
     "smoke": Profile(
@@ -287,15 +295,28 @@ PROFILES = MappingProxyType({
         "extended", cv_folds=10,
         # order = run order: the networks of the central claim first (issue 21), then the rest
         blocks=(
-            _ots("cells2", PAPER_NETWORKS),
+            # the two networks with offline ImageNet weights get a second training seed on both
+            # arms (issue 36: seed variance on both sides of "scratch vs off-the-shelf");
+            # ``networks`` and ``replicates`` are not configuration, so splitting a block keeps
+            # every finished fold's hash
+            _ots("cells2", WITH_WEIGHTS, replicates=2),
+            _ots("cells2", NO_WEIGHTS),
             Block("cells2", "scratch", CENTRAL_SCRATCH, save_models=True, **_SCRATCH_CELLS2),
-            _ots("cov_ct", PAPER_NETWORKS, views=2, size=(112, 112),
-                 note="at scratch's 112 px, so scratch and off-the-shelf differ in the strategy "
-                      "alone (quick runs the paper's 224 px for Table 5)"),
-            Block("cov_ct", "scratch", ("xception", "ff_vgg19", "mobilenetv2"), save_models=True,
-                  **_SCRATCH_COVCT_EXT),
+            _ots("cov_ct", WITH_WEIGHTS, views=2, size=(112, 112), replicates=2, note=_OTS_COVCT_NOTE),
+            _ots("cov_ct", NO_WEIGHTS, views=2, size=(112, 112), note=_OTS_COVCT_NOTE),
+            Block("cov_ct", "scratch", ("xception", "mobilenetv2"), save_models=True,
+                  **{**_SCRATCH_COVCT_EXT, "replicates": 2}),
+            Block("cov_ct", "scratch", ("ff_vgg19",), save_models=True, **_SCRATCH_COVCT_EXT),
             Block("cells2", "scratch", OTHER_SCRATCH, **_SCRATCH_CELLS2),
             Block("cov_ct", "scratch", OTHER_SCRATCH, **_SCRATCH_COVCT_EXT),
+            # issue 37: the paper's noise read on 0-255 pixels (medlib.data.READINGS, its adoption
+            # rule written before the run), for the plain VGGs the first reading left at their
+            # floor and Xception as the control; same folds, precision and budget, so each fold
+            # pairs with cov_ct's fold of the same index
+            Block("cov_ct_noise255", "scratch", NOISE_READING_NETWORKS,
+                  **{**_SCRATCH_COVCT_EXT, "note": "COV_CT's scratch block with the noise read on "
+                     "0-255 pixels (sigma 0.1/255 on [0, 1]: practically no noise), shifts kept; "
+                     "a labelled second reading, paired with cov_ct's folds"}),
         ),
         featuremap_models=(("cov_ct", "ff_vgg19", "scratch"), ("cells2", "ff_vgg19", "scratch"),
                            ("cov_ct", "mobilenetv2", "scratch"))),

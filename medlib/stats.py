@@ -80,6 +80,36 @@ def fold_interval(diffs, alpha: float = ALPHA) -> Interval:
                     detectable_effect(sd, n))
 
 
+def corrected_fold_interval(diffs, test_train_ratio: float, alpha: float = ALPHA,
+                            margin: float = 0.0) -> Interval:
+    """Mean of per-fold paired differences with the Nadeau-Bengio corrected resampled t interval
+    (Nadeau & Bengio 2003, Machine Learning 52: 239-281; Bouckaert & Frank 2004).
+
+    Cross-validation folds are not independent: their training sets share most images, so the
+    plain t variance ``s^2 / J`` is too small. The correction uses
+    ``(1 / J + n_test / n_train) s^2`` with J - 1 degrees of freedom, ``test_train_ratio`` being
+    ``n_test / n_train`` of the split (a fold's test images over the images the learner had).
+    ``diffs``: one value per fold (replicates, other training seeds on the same fold, averaged
+    first). ``p`` tests the ``margin`` the decision uses (H0: mean <= margin), one-sided."""
+    from scipy import stats
+
+    d = np.asarray(diffs, float)
+    d = d[np.isfinite(d)]
+    n = len(d)
+    test = "folds: Nadeau-Bengio corrected t"
+    if n < MIN_FOLD_PAIRS:
+        return Interval(float(d.mean()) if n else np.nan, np.nan, np.nan, np.nan, n,
+                        f"{test} ({n} folds: no interval)")
+    mean, sd = float(d.mean()), float(d.std(ddof=1))
+    if sd == 0:
+        return Interval(mean, np.nan, np.nan, np.nan, n, f"{test} (no spread: no interval)")
+    se = sd * np.sqrt(1.0 / n + test_train_ratio)
+    half = stats.t.ppf(1 - alpha / 2, n - 1) * se
+    p = float(stats.t.sf((mean - margin) / se, n - 1))
+    return Interval(mean, mean - half, mean + half, p, n, test,
+                    float((stats.t.ppf(1 - alpha / 2, n - 1) + stats.t.ppf(POWER, n - 1)) * se))
+
+
 def image_interval(correct_a, correct_b, n_boot: int = N_BOOT, alpha: float = ALPHA,
                    seed: int = 0) -> Interval:
     """Accuracy difference ``b - a`` (points) over the same test images: paired bootstrap
@@ -193,6 +223,6 @@ def stratified_bootstrap(frame, stratum: str, statistic, n_boot: int = 2000, alp
     return Interval(float(statistic(frame)), float(low), float(high), np.nan, len(frame), test)
 
 
-__all__ = ["stratified_bootstrap", "Interval", "fold_interval", "image_interval", "detectable_effect", "one_image", "decide",
+__all__ = ["stratified_bootstrap", "Interval", "fold_interval", "corrected_fold_interval", "image_interval", "detectable_effect", "one_image", "decide",
            "decide_all",
            "decide_band", "mean_interval", "HOLDS", "FAILS", "INCONCLUSIVE", "ALPHA", "POWER"]

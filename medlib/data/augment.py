@@ -3,8 +3,8 @@
 One function, applied to training batches only: a random rotation (up to
 ``rotation_deg`` either way) and a random shift by whole pixels (up to ``shift``
 of the height and width), both filling with black (the images sit on dark backgrounds), then
-Gaussian noise with the paper's sigma = 0.01 ** 0.5 on images in [0, 1],
-clipped back to [0, 1]. The draws come from one seeded generator, so the k-th
+Gaussian noise with the paper's sigma = 0.01 ** 0.5 on the range the reading puts it
+(``Augmentation.noise_scale``: [0, 1] images, or 0-255 pixels), clipped back to [0, 1]. The draws come from one seeded generator, so the k-th
 call of an augmenter made with the same seed gives the same batch. Validation
 and test batches never pass through it (the training loop calls it on training
 batches; :mod:`medlib.features` uses it to make fixed augmented views).
@@ -51,7 +51,7 @@ def make_augmenter(aug: Augmentation, seed: int = 0) -> Callable[[np.ndarray], n
                 img = _shift(img, dy, dx)
             out[i] = img
         if aug.noise_sigma:
-            out += np.float32(aug.noise_sigma) * rng.standard_normal(out.shape, dtype=np.float32)
+            out += np.float32(aug.noise_on_unit) * rng.standard_normal(out.shape, dtype=np.float32)
         return np.clip(out, 0.0, 1.0)
 
     return augment

@@ -23,13 +23,22 @@ class Augmentation:
     """Training-time augmentation of s2.2 (applied to training batches only).
 
     ``shift`` is a fraction of height/width; ``noise_sigma`` is the standard
-    deviation of additive Gaussian noise on images scaled to [0, 1]
-    (the paper's sigma = 0.01 ** 0.5 = 0.1).
+    deviation of additive Gaussian noise (the paper's sigma = 0.01 ** 0.5 = 0.1) on
+    images whose range is ``noise_scale``: 1 (images in [0, 1], the study's primary
+    reading) or 255 (0-255 pixels, where Keras's ``ImageDataGenerator`` applies a
+    ``preprocessing_function``, before ``rescale``: a sigma of 0.1 / 255 on [0, 1]).
+    The paper gives no scale; :data:`READINGS` runs both.
     """
 
     rotation_deg: float = 0.0
     shift: float = 0.0
     noise_sigma: float = 0.0
+    noise_scale: float = 1.0
+
+    @property
+    def noise_on_unit(self) -> float:
+        """The noise's standard deviation on images in [0, 1]."""
+        return self.noise_sigma / self.noise_scale
 
     @property
     def is_identity(self) -> bool:
@@ -79,6 +88,9 @@ class DatasetSpec:
     # DICOM intensity: "file" (the file's VOI LUT or window, else the full range), None (the full
     # range, ignoring the file's window) or (center, width) in modality units (e.g. HU)
     window: tuple[float, float] | str | None = "file"
+    # a second reading of an ambiguous passage of the paper (:data:`READINGS`): the registry
+    # dataset whose files and folds it shares; None for a dataset of its own
+    reading_of: str | None = None
 
     @property
     def in_paper(self) -> bool:
@@ -350,10 +362,64 @@ DATASETS: Mapping[str, DatasetSpec] = MappingProxyType(_REGISTERED)
 PAPER_DATASETS = tuple(k for k, s in DATASETS.items() if s.paper_name)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """A second reading of a passage of the paper that is ambiguous where the reading decides a
+    result: the same files and folds as dataset ``base``, trained the other way, under a dataset
+    key of its own (so its fold files, configuration hashes and table rows never mix with the
+    primary reading's, and every fold pairs with the base's fold of the same index).
+
+    ``adoption_rule`` is written before the run (issue 37) and applied by
+    :func:`medlib.report.adopt_reading`; until it says "adopt", the base stays the primary
+    reading and this one is a labelled sensitivity analysis beside it."""
+
+    key: str
+    base: str
+    label: str
+    passage: str
+    augmentation: Augmentation
+    adoption_rule: str
+
+    def spec(self) -> DatasetSpec:
+        from dataclasses import replace
+
+        base = DATASETS[self.base]
+        return replace(base, key=self.key, paper_name=None, augmentation=self.augmentation,
+                       reading_of=self.base, notes=f"{self.label}. {base.notes}")
+
+
+NOISE_255_RULE = (
+    "Written 2026-12-06, before any fold of this reading ran. Each network's paired fold "
+    "differences (0-255 reading minus the [0, 1] reading, the same 5 COV_CT folds) get a "
+    "Nadeau-Bengio corrected 95 % interval. The 0-255 reading is ADOPTED for Table 7 (and the "
+    "other five networks are rerun in it, so Table 7 stays like for like) when FF-VGG19's "
+    "interval lies wholly above 0 and its mean accuracy under the new reading is more than 5 "
+    "points above its floor (it learned), and the control Xception's interval is not wholly "
+    "below 0 (the reading does not harm a network that learned under the first one). Where "
+    "FF-VGG19's interval is wholly below 0 or Xception's is, the [0, 1] reading stays. "
+    "Otherwise the choice is INCONCLUSIVE: the [0, 1] reading stays primary and both are "
+    "printed side by side. VGG19's difference is reported but does not decide.")
+
+_READINGS = (
+    Reading(
+        key="cov_ct_noise255", base="cov_ct",
+        label="COV_CT, noise read on 0-255 pixels",
+        passage="s2.2: 'Gaussian noise with a mean of zero and a sigma of 0.01^0.5' (no scale given)",
+        augmentation=Augmentation(shift=0.1, noise_sigma=PAPER_NOISE_SIGMA, noise_scale=255.0),
+        adoption_rule=NOISE_255_RULE),
+)
+# Second readings, read-only, resolved by get_spec; not in DATASETS (no files of their own, so
+# the inventory and the data commands never list them twice)
+READINGS: Mapping[str, Reading] = MappingProxyType({r.key: r for r in _READINGS})
+
+
 def get_spec(key: str | DatasetSpec) -> DatasetSpec:
-    """The spec of registry dataset ``key``; a :class:`DatasetSpec` (a user's folder) is its own."""
+    """The spec of registry dataset ``key`` (or of a second reading, :data:`READINGS`); a
+    :class:`DatasetSpec` (a user's folder) is its own."""
     if isinstance(key, DatasetSpec):
         return key
+    if key in READINGS:
+        return READINGS[key].spec()
     try:
         return DATASETS[key]
     except KeyError:
