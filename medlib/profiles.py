@@ -254,6 +254,40 @@ _SCRATCH_COVCT_EXT = dict(
          "too noisy to pick an epoch)")
 
 NO_WEIGHTS = tuple(n for n in PAPER_NETWORKS if n not in WITH_WEIGHTS)
+
+# The central claim (issue 36): scratch vs off-the-shelf for the two networks with offline ImageNet
+# weights on every dataset here where both arms run, beyond COV_CT and Cells2. Sized by the power
+# analysis (scripts/plan_central_claim.py prints it and the plan's CPU hours before a fold runs):
+# 6 datasets x 5 folds x 2 seeds on both arms. Each dataset: one input size and the same folds
+# for both arms; COV_CT's scratch recipe (a fixed 30 epochs, the last kept); float32 (it runs on
+# any CPU: bfloat16 is emulated on AVX2, and slower for MobileNetV2 even where native); the
+# traced batch-norm pass. Sizes are what this CPU affords: 80 px for the X-ray and CT sets, and
+# 71 px for the 28-px MedMNIST images (the smallest input Keras's Xception accepts;
+# MobileNetV2 accepts 32). Subsamples keep a dataset's hours near the others': MosMed and
+# PneumoniaMNIST 250 images a class (a balanced subsample, floor 50 %).
+CLAIM_DATASETS = (  # (dataset, size, per_class, augmented views for off-the-shelf)
+    ("covid_chestxray", (80, 80), None, 2),
+    ("mosmed_ct", (80, 80), 250, 2),
+    ("pneumoniamnist", (71, 71), 250, 0),
+    ("breastmnist", (71, 71), None, 0),
+)
+_CLAIM_NOTE = ("central claim (issue 36): {size} px, {folds} folds x 2 seeds on both arms, the same folds{sub}")
+
+
+def _claim_blocks(dataset, size, per_class, views) -> tuple[Block, Block]:
+    note = _CLAIM_NOTE.format(size=size[0], folds=5,
+                              sub=f", {per_class} images a class" if per_class else "")
+    if dataset == "mosmed_ct":
+        note += "; MosMed has no patient ids, so slices of one patient can sit on both sides of a split"
+    ots = _ots(dataset, WITH_WEIGHTS, size=size, folds=5, per_class=per_class, views=views, replicates=2,
+               note=note)
+    scratch = Block(dataset, "scratch", WITH_WEIGHTS, size=size, folds=5, epochs=30, patience=None,
+                    per_class=per_class, replicates=2, bn_passes={n: "traced" for n in WITH_WEIGHTS},
+                    note=note)
+    return ots, scratch
+
+
+CLAIM_BLOCKS = tuple(b for spec in CLAIM_DATASETS for b in _claim_blocks(*spec))
 _OTS_COVCT_NOTE = ("at scratch's 112 px, so scratch and off-the-shelf differ in the strategy alone "
                    "(quick runs the paper's 224 px for Table 5)")
 
@@ -309,6 +343,7 @@ PROFILES = MappingProxyType({
             Block("cov_ct", "scratch", ("ff_vgg19",), save_models=True, **_SCRATCH_COVCT_EXT),
             Block("cells2", "scratch", OTHER_SCRATCH, **_SCRATCH_CELLS2),
             Block("cov_ct", "scratch", OTHER_SCRATCH, **_SCRATCH_COVCT_EXT),
+            *CLAIM_BLOCKS,
             # issue 37: the paper's noise read on 0-255 pixels (medlib.data.READINGS, its adoption
             # rule written before the run), for the plain VGGs the first reading left at their
             # floor and Xception as the control; same folds, precision and budget, so each fold

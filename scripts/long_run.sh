@@ -17,6 +17,16 @@ if [ -n "${MEDLIB_PRECISION:-}" ]; then RUN="$RUN --precision $MEDLIB_PRECISION"
 elif ! grep -q avx512_bf16 /proc/cpuinfo; then RUN="$RUN --precision float32"
   echo "[long_run] no AVX512-BF16 on this CPU: float32 jobs only"; fi
 BENCH="${MEDLIB_RESULTS_DIR:-results}/bench"
+# issue 36 first: scratch vs off-the-shelf for Xception and MobileNetV2 on every dataset with both arms
+# (scripts/plan_central_claim.py printed the design's power and hours: docs/central_claim_plan.md);
+# cheap arms first, then one seed everywhere, then the second seed
+CLAIM="covid_chestxray mosmed_ct pneumoniamnist breastmnist"
+$RUN --datasets cov_ct cells2 $CLAIM --strategies off_the_shelf --networks xception mobilenetv2
+$RUN --datasets cov_ct $CLAIM --strategies scratch --networks mobilenetv2
+$RUN --datasets $CLAIM --strategies scratch --networks xception --replicates 0
+$RUN --datasets cov_ct $CLAIM --strategies scratch --networks xception
+# issue 37: the second reading of COV_CT's noise (bfloat16, as the folds it pairs with: an AVX512-BF16 CPU)
+$RUN --datasets cov_ct_noise255
 $RUN --datasets cells2 --networks ff_vgg19 xception mobilenetv2 --replicates 0
 $RUN --datasets cov_ct --strategies off_the_shelf
 $RUN --datasets cov_ct --strategies scratch --networks mobilenetv2

@@ -1,0 +1,168 @@
+"""Paired comparisons pooled across datasets: the evidence a claim about strategies or networks rests on.
+
+The unit of inference is a training run on a dataset, not a test image. For a comparison
+``b - a`` (scratch minus off-the-shelf, or one network minus another):
+
+1. **Per dataset and network** (a *unit*): accuracy per fold on each arm, seed replicates
+   averaged within the fold, paired by fold; the mean difference with the Nadeau-Bengio
+   corrected interval (:func:`medlib.stats.corrected_fold_interval`, test/train ratio from
+   the rows' own split sizes).
+2. **Per dataset**: the per-fold differences averaged over the networks compared (the same
+   folds), with the corrected variance: one estimate and one variance per dataset, since
+   networks trained on the same folds are not independent evidence.
+3. **Across datasets**: :func:`medlib.meta.random_effects` (REML, Hartung-Knapp), with tau
+   and the prediction interval for a new dataset.
+
+**Intention to treat.** A unit whose arm sits at its floor is an outcome of that network,
+strategy and recipe: the primary analysis keeps it. The pre-specified sensitivity analysis
+leaves out every unit with an arm at its floor; both are returned. Units whose arm has folds
+of more than one configuration hash, or fewer than :data:`medlib.stats.MIN_FOLD_PAIRS`
+paired folds, are invalid in both (named in ``left_out``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import meta, stats
+from .diagnose import at_floor
+from .experiments import compare
+
+PRIMARY = "intention to treat (primary): every unit, runs at their floor counted as they are"
+SENSITIVITY = "sensitivity: units with an arm at its floor left out"
+
+
+def test_train_ratio(df: pd.DataFrame, dataset: str) -> float:
+    """The split's test/train ratio of ``dataset``'s fold rows: test images over the images the
+    learner had (training and validation), the n2/n1 of Nadeau & Bengio."""
+    rows = df[(df["dataset"] == dataset) & df["n_test"].notna()]
+    if not len(rows):
+        return float("nan")
+    return float((rows["n_test"] / (rows["n_train"] + rows["n_val"])).mean())
+
+
+def _variance(diffs, ratio: float) -> float:
+    d = np.asarray(diffs, float)
+    return float((1.0 / len(d) + ratio) * np.var(d, ddof=1)) if len(d) >= 2 else float("nan")
+
+
+def units(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "network"),
+          fixed: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(pairs, units)``: the fold pairs (:func:`medlib.experiments.compare.fold_pairs`) and one
+    row per ``within`` group with its corrected interval, floors, replicates and validity."""
+    data = df
+    for col, value in (fixed or {}).items():
+        data = data[data[col] == value]
+    pairs = compare.fold_pairs(data, side, a, b, tuple(within))
+    rows = []
+    if not len(pairs):
+        return pairs, pd.DataFrame()
+    for key, g in pairs.groupby(list(within)):
+        key = key if isinstance(key, tuple) else (key,)
+        ratio = test_train_ratio(data, g["dataset"].iloc[0])
+        iv = stats.corrected_fold_interval(g["diff"], ratio)
+        floors = [s for s, col in ((a, "a"), (b, "b")) if at_floor(g[col].mean(), g[f"majority_{col}"].mean())]
+        mixed = any(g[c].str.contains(" ").any() or g[c].nunique() > 1 for c in ("config_hash_a", "config_hash_b"))
+        invalid = ("folds of more than one configuration hash" if mixed else
+                   f"{len(g)} paired folds (fewer than {stats.MIN_FOLD_PAIRS})"
+                   if len(g) < stats.MIN_FOLD_PAIRS else "")
+        rows.append({**dict(zip(within, key)), "folds": len(g), "a": g["a"].mean(), "b": g["b"].mean(),
+                     "majority": g["majority_b"].mean(), "estimate": iv.estimate, "low": iv.low,
+                     "high": iv.high, "variance": _variance(g["diff"], ratio), "ratio": ratio,
+                     "replicates_a": int(g["replicates_a"].min()), "replicates_b": int(g["replicates_b"].min()),
+                     "at_floor": ", ".join(floors), "invalid": invalid,
+                     "config_hashes": " ".join(sorted(set(g["config_hash_a"]) | set(g["config_hash_b"])))})
+    return pairs, pd.DataFrame(rows)
+
+
+def by_dataset(pairs: pd.DataFrame, unit_table: pd.DataFrame, keep: pd.Series, member: str = "network") -> pd.DataFrame:
+    """Per dataset: the kept units' per-fold differences averaged over their ``member`` column
+    (the networks, on the folds every kept network shares), with the corrected variance and interval."""
+    rows = []
+    kept = unit_table[keep]
+    for dataset, u in kept.groupby("dataset"):
+        nets = set(u[member])
+        g = pairs[(pairs["dataset"] == dataset) & pairs[member].isin(nets)]
+        per_fold = g.groupby("fold").filter(lambda f: set(f[member]) == nets).groupby("fold")["diff"].mean()
+        ratio = float(u["ratio"].iloc[0])
+        iv = stats.corrected_fold_interval(per_fold, ratio)
+        rows.append({"dataset": dataset, "networks": ", ".join(sorted(nets)), "folds": len(per_fold),
+                     "estimate": iv.estimate, "low": iv.low, "high": iv.high,
+                     "variance": _variance(per_fold, ratio)})
+    return pd.DataFrame(rows, columns=["dataset", "networks", "folds", "estimate", "low", "high", "variance"])
+
+
+@dataclass
+class Pooled:
+    """A comparison pooled across datasets, in both analyses."""
+
+    units: pd.DataFrame
+    left_out: list[str]
+    primary: meta.Pooled
+    sensitivity: meta.Pooled
+    datasets_primary: pd.DataFrame
+    datasets_sensitivity: pd.DataFrame
+    pairs: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    member: str = "network"  # the column whose units are averaged within a dataset
+
+    def forest(self) -> pd.DataFrame:
+        """Rows of the forest plot: every unit, every dataset, the pooled estimates."""
+        rows = [{"label": f"{r['dataset']} {r[self.member]}", "level": "unit", "estimate": r["estimate"],
+                 "low": r["low"], "high": r["high"], "at_floor": r["at_floor"], "invalid": r["invalid"]}
+                for _, r in self.units.iterrows()]
+        rows += [{"label": f"{r.dataset} ({r.networks})", "level": "dataset", "estimate": r.estimate,
+                  "low": r.low, "high": r.high} for r in self.datasets_primary.itertuples()]
+        for name, p in (("pooled, intention to treat", self.primary), ("pooled, at-floor units left out",
+                                                                        self.sensitivity)):
+            rows.append({"label": name, "level": "pooled", "estimate": p.estimate, "low": p.low, "high": p.high,
+                         "pred_low": p.pred_low, "pred_high": p.pred_high, "k": p.k, "tau": p.tau})
+        return pd.DataFrame(rows)
+
+
+def pooled(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "network"),
+           fixed: dict | None = None, margin: float = 0.0) -> Pooled | None:
+    """``b - a`` pooled across datasets, intention to treat and sensitivity (module doc);
+    None where no pair exists."""
+    pairs, table = units(df, side, a, b, within, fixed)
+    if not len(table):
+        return None
+    member = next(c for c in within if c != "dataset")
+    valid = table["invalid"] == ""
+    left_out = [f"{r['dataset']} {r[member]}: {r['invalid']}" for _, r in table[~valid].iterrows()]
+    ds_primary = by_dataset(pairs, table, valid, member)
+    ds_sens = by_dataset(pairs, table, valid & (table["at_floor"] == ""), member)
+    pool = lambda d: meta.random_effects(d["estimate"], d["variance"], margin=margin)  # noqa: E731
+    return Pooled(table, left_out, pool(ds_primary), pool(ds_sens), ds_primary, ds_sens, pairs, member)
+
+
+__all__ = ["units", "by_dataset", "pooled", "Pooled", "test_train_ratio", "PRIMARY", "SENSITIVITY"]
+
+
+def observed_components(df: pd.DataFrame, result: Pooled, side: str = "strategy") -> meta.Components:
+    """The variance components of ``result`` (points^2), for :func:`medlib.meta.design_power`:
+
+    * ``seed``: the pooled within-fold variance of replicate runs (any arm, any dataset of the
+      result's units), one run's accuracy about its fold's mean;
+    * ``fold``: per dataset, the variance of the per-fold differences (networks averaged) less
+      the part the seeds explain at the replicates run, averaged over datasets (at least 0);
+    * ``dataset``: the primary analysis's REML tau^2 (0 where it has fewer than 2 datasets);
+    * ``ratio``: the units' mean test/train ratio."""
+    keys = set(map(tuple, result.units[["dataset", result.member]].to_numpy()))
+    in_units = np.array([(d, m) in keys for d, m in zip(df["dataset"], df[result.member])], bool)
+    heads = df["head"] if "head" in df else pd.Series("dense", index=df.index)
+    rows = df[in_units & (df["status"] == "ok").to_numpy() & (heads == "dense").to_numpy()]
+    runs = [g["accuracy"].to_numpy() for _, g in rows.groupby(["dataset", result.member, side, "fold"])]
+    seed = meta.seed_variance(runs)
+    seed = 0.0 if not np.isfinite(seed) else seed
+    parts = []
+    for r in result.datasets_primary.itertuples():
+        u = result.units[result.units["dataset"] == r.dataset]
+        n_members = len(u)
+        reps = (1.0 / u["replicates_a"].clip(lower=1) + 1.0 / u["replicates_b"].clip(lower=1)).mean()
+        per_fold_var = r.variance / (1.0 / r.folds + float(u["ratio"].mean()))
+        parts.append(max(per_fold_var - seed * reps / n_members, 0.0))
+    tau2 = result.primary.tau2 if np.isfinite(result.primary.tau2) else 0.0
+    return meta.Components(fold=float(np.mean(parts)) if parts else float("nan"), seed=float(seed),
+                           dataset=float(tau2), ratio=float(result.units["ratio"].mean()))

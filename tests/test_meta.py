@@ -1,0 +1,62 @@
+"""Random-effects pooling against a published worked example, and the power of a design."""
+import numpy as np
+import pytest
+
+from medlib import meta
+
+# BCG vaccine trials (Colditz et al. 1994; metafor's dat.bcg): tpos, tneg, cpos, cneg
+BCG = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+       (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+       (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+       (27, 16886, 29, 17825)]
+
+
+def _log_rr():
+    a, b, c, d = np.array(BCG, float).T
+    y = np.log((a / (a + b)) / (c / (c + d)))
+    v = 1 / a - 1 / (a + b) + 1 / c - 1 / (c + d)
+    return y, v
+
+
+def test_reml_and_hartung_knapp_match_metafor_on_the_bcg_trials():
+    # metafor: rma(yi, vi, data=escalc("RR", ...dat.bcg), test="knha"):
+    # tau^2 = 0.3132, estimate -0.7145, se 0.1808, t(12), 95% CI [-1.1084, -0.3206]
+    y, v = _log_rr()
+    pooled = meta.random_effects(y, v, floor=False)
+    assert pooled.tau2 == pytest.approx(0.3132, abs=5e-4)
+    assert pooled.estimate == pytest.approx(-0.7145, abs=5e-4)
+    assert pooled.se == pytest.approx(0.1808, abs=5e-4)
+    assert (pooled.low, pooled.high) == (pytest.approx(-1.1084, abs=1e-3), pytest.approx(-0.3206, abs=1e-3))
+    assert pooled.k == 13 and pooled.pred_low < pooled.low and pooled.pred_high > pooled.high
+
+
+def test_the_floor_never_narrows_the_interval_below_wald():
+    y = np.array([5.0, 5.1, 4.9, 5.05])  # agree far more than their variances say
+    v = np.full(4, 4.0)
+    plain, floored = meta.random_effects(y, v, floor=False), meta.random_effects(y, v)
+    assert plain.tau2 == 0.0
+    assert floored.se == pytest.approx(np.sqrt(1 / np.sum(1 / v)))
+    assert floored.high - floored.low > plain.high - plain.low
+
+
+def test_one_dataset_gives_no_interval_across_datasets():
+    pooled = meta.random_effects([7.0], [4.0])
+    assert pooled.estimate == 7.0 and np.isnan(pooled.low) and np.isnan(pooled.tau2)
+
+
+def test_a_design_detects_less_with_more_datasets_and_nothing_below_two():
+    comp = meta.Components(fold=80.0, seed=50.0, dataset=25.0, ratio=0.13)
+    assert np.isnan(meta.detectable(comp, 1, 5, 2))
+    six, eleven = meta.detectable(comp, 6, 5, 2), meta.detectable(comp, 11, 5, 2)
+    assert eleven < six
+    # with tau > 0 more folds cannot bring the detectable effect below what the datasets allow
+    floor = (meta.detectable(meta.Components(0.0, 0.0, 25.0, 0.0), 6, 5, 2))
+    assert meta.detectable(comp, 6, 1000, 100) > floor - 1e-9
+    table = meta.design_power(comp, datasets=(6,), folds=(5,), seeds=(2,))
+    assert table.loc[0, "detectable_points"] == pytest.approx(six, abs=0.05)
+    need = table.loc[0, "datasets_for_5"]
+    assert meta.detectable(comp, need, 5, 2) <= 5 < meta.detectable(comp, need - 1, 5, 2)
+
+
+def test_seed_variance_pools_within_folds():
+    assert meta.seed_variance([[70, 80], [60, 60], [50]]) == pytest.approx((50 + 0) / 2)
