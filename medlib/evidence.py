@@ -37,6 +37,8 @@ SENSITIVITY = "sensitivity: units with an arm at its floor left out"
 def test_train_ratio(df: pd.DataFrame, dataset: str) -> float:
     """The split's test/train ratio of ``dataset``'s fold rows: test images over the images the
     learner had (training and validation), the n2/n1 of Nadeau & Bengio."""
+    if not {"n_test", "n_train", "n_val"} <= set(df.columns):
+        return float("nan")  # a table without split sizes: no corrected interval
     rows = df[(df["dataset"] == dataset) & df["n_test"].notna()]
     if not len(rows):
         return float("nan")
@@ -137,7 +139,21 @@ def pooled(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "netw
     return Pooled(table, left_out, pool(ds_primary), pool(ds_sens), ds_primary, ds_sens, pairs, member)
 
 
-__all__ = ["units", "by_dataset", "pooled", "Pooled", "test_train_ratio", "PRIMARY", "SENSITIVITY"]
+def power_table(df: pd.DataFrame, result: Pooled, taus=(3.0, 5.0), **designs) -> tuple[meta.Components, pd.DataFrame]:
+    """The observed components and :func:`medlib.meta.design_power` under the observed tau and
+    each of ``taus`` (points): a few datasets estimate tau poorly, so the table shows what a
+    plausible heterogeneity would cost (column ``tau``)."""
+    from dataclasses import replace
+
+    comp = observed_components(df, result)
+    frames = []
+    for tau in sorted({round(float(np.sqrt(comp.dataset)), 1), *taus}):
+        frames.append(meta.design_power(replace(comp, dataset=tau ** 2), **designs).assign(tau=tau))
+    table = pd.concat(frames, ignore_index=True)
+    return comp, table[["tau"] + [c for c in table.columns if c != "tau"]]
+
+
+__all__ = ["power_table", "observed_components", "units", "by_dataset", "pooled", "Pooled", "test_train_ratio", "PRIMARY", "SENSITIVITY"]
 
 
 def observed_components(df: pd.DataFrame, result: Pooled, side: str = "strategy") -> meta.Components:

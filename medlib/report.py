@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import paper, stats, tables
+from . import evidence, meta, paper, stats, tables
 from .diagnose import FLOOR_MARGIN, at_floor, diagnosis_causes
 from .experiments import compare
 from .metrics import METRICS
@@ -128,7 +128,9 @@ def number_table(results: dict) -> pd.DataFrame:
     return out
 
 
-CLAIM_COLUMNS = ["paper", "claim", "verdict", "estimate", "ci_low", "ci_high", "p", "n_pairs", "n_images",
+CLAIM_COLUMNS = ["paper", "claim", "verdict", "estimate", "ci_low", "ci_high", "p", "n_pairs", "n_datasets",
+                 "tau", "pred_low", "pred_high", "margin", "analysis", "sens_estimate", "sens_low", "sens_high",
+                 "sens_n_datasets", "sens_verdict", "method", "n_images",
                  "image_estimate", "image_ci_low", "image_ci_high", "image_p", "detectable", "one_image",
                  "test", "profile", "rows_used", "config_hashes", "evidence"]
 
@@ -136,152 +138,193 @@ CLAIM_COLUMNS = ["paper", "claim", "verdict", "estimate", "ci_low", "ci_high", "
 def _claim(paper_name: str, claim: str, profile, verdict: str, evidence: str, **numbers) -> dict:
     row = {c: np.nan for c in CLAIM_COLUMNS}
     row.update(paper=paper_name, claim=claim, profile=profile or "-", verdict=verdict, evidence=evidence,
-               test="", rows_used="", config_hashes="")
+               test="", rows_used="", config_hashes="", analysis="", method="", sens_verdict="")
     row.update(numbers)
     return row
 
 
-def _interval_text(iv: stats.Interval, what: str = "") -> str:
-    if not np.isfinite(iv.low):
-        return f"{what}{iv.estimate:+.1f} points over {iv.n} (no interval)"
-    return f"{what}{iv.estimate:+.1f} points [95% CI {iv.low:+.1f}, {iv.high:+.1f}], p = {iv.p:.2g}, n = {iv.n}"
+def _plain_datasets(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows of datasets in their primary reading: a second reading (``medlib.data.READINGS``) is a
+    sensitivity analysis of its base dataset, never another dataset in a pooled claim."""
+    from .data.registry import READINGS
+
+    return df[~df["dataset"].isin(list(READINGS))]
 
 
-def paired_evidence(df: pd.DataFrame, profile: str, side: str, a: str, b: str,
-                    within: tuple[str, ...], fixed: dict) -> dict:
-    """Paired evidence for ``b - a`` (accuracy points): fold pairs with both sides above their
-    floor, of one configuration hash each, the fold interval, the per-image interval (when the
-    out-of-fold predictions are on this machine), and what was left out and why."""
-    pairs = compare.fold_pairs(df, side, a, b, within)
-    if not len(pairs):
-        return {"pairs": pairs, "left_out": []}
-    left_out, keep = [], []
-    for key, g in pairs.groupby(list(within)):
-        name = " ".join(map(str, key if isinstance(key, tuple) else (key,)))
-        floors = [s for s, col in ((a, "a"), (b, "b")) if at_floor(g[col].mean(), g[f"majority_{col}"].mean())]
-        unconverged = [s for s, col in ((a, "a"), (b, "b"))
-                       if g[f"diagnosis_{col}"].str.contains("not converged").mean() > 0.5]
-        if floors:
-            left_out.append(f"{name}: {', '.join(floors)} at its floor")
-        elif unconverged:
-            left_out.append(f"{name}: {', '.join(unconverged)} not converged in most folds (needs more epochs)")
-        elif any(g[c].nunique() > 1 or g[c].str.contains(" ").any() for c in ("config_hash_a", "config_hash_b")):
-            left_out.append(f"{name}: folds of more than one configuration hash")
-        else:
-            keep.append(g)
-    pairs = pd.concat(keep, ignore_index=True) if keep else pairs.iloc[:0]
-    out = {"pairs": pairs, "left_out": left_out}
-    if len(pairs):
-        out["folds"] = stats.fold_interval(pairs["diff"])
-        images = compare.paired_images(pairs, profile, within, fixed)
-        out["images"] = stats.image_interval(*images) if images is not None else None
-        out["one_image"] = stats.one_image(pairs["n_test_a"])
-    return out
+def _pooled_text(result: evidence.Pooled, side_a: str, side_b: str) -> str:
+    """The evidence sentence of a pooled comparison: per unit, per analysis, what was left out."""
+    def pooled(p, what):
+        if p.k < 2:
+            return f"{what}: {p.k} dataset(s), no interval across datasets"
+        return (f"{what}: {p.estimate:+.1f} points [95% CI {p.low:+.1f}, {p.high:+.1f}] over {p.k} datasets, "
+                f"tau {p.tau:.1f}, prediction interval [{p.pred_low:+.1f}, {p.pred_high:+.1f}], "
+                f"one-sided p (effect <= 0) = {p.p:.2g}")
+    units = "; ".join(
+        f"{r['dataset']} {r[result.member]} {r['estimate']:+.1f} [{r['low']:+.1f}, {r['high']:+.1f}] "
+        f"({r['folds']} folds, {r['replicates_a']}/{r['replicates_b']} seeds"
+        + (f"; {r['at_floor']} at its floor" if r["at_floor"] else "") + ")"
+        for _, r in result.units[result.units["invalid"] == ""].iterrows())
+    left = ("; invalid, in neither analysis: " + "; ".join(result.left_out)) if result.left_out else ""
+    return (f"{side_b} - {side_a}, per dataset and {result.member} (Nadeau-Bengio corrected): {units}{left}. "
+            + pooled(result.primary, "Intention to treat") + ". "
+            + pooled(result.sensitivity, "Sensitivity, at-floor units left out") + f". {meta.METHOD}.")
 
 
-def _paired_claim(paper_name: str, claim: str, profile: str, ev: dict, within, size: float = 0.0,
-                  direction: int = +1, extra: str = "") -> dict:
-    pairs = ev["pairs"]
-    left = ("; left out: " + "; ".join(ev["left_out"])) if ev["left_out"] else ""
-    if not len(pairs):
-        return _claim(paper_name, claim, profile, "not tested here", "no comparable pair" + left + extra)
-    folds, images = ev["folds"], ev.get("images")
-    verdict = stats.decide([folds, images] if images is not None else [folds], size, direction)
-    if images is None and verdict != stats.INCONCLUSIVE:
-        verdict = stats.INCONCLUSIVE  # a verdict needs both intervals
-    text = (_interval_text(folds, "over folds ") + "; " +
-            (_interval_text(images, "over images ") if images is not None
-             else "per-image predictions not on this machine") +
-            f"; one test image = {ev['one_image']:.1f} points; smallest effect detectable over folds "
-            f"{folds.detectable:.1f} points")
-    hashes = sorted(set(pairs["config_hash_a"]) | set(pairs["config_hash_b"]))
-    return _claim(paper_name, claim, profile, verdict, text + left + extra,
-                  estimate=folds.estimate, ci_low=folds.low, ci_high=folds.high, p=folds.p,
-                  n_pairs=len(pairs), n_images=images.n if images is not None else int(pairs["n_test_a"].sum()),
-                  image_estimate=images.estimate if images is not None else np.nan,
-                  image_ci_low=images.low if images is not None else np.nan,
-                  image_ci_high=images.high if images is not None else np.nan,
-                  image_p=images.p if images is not None else np.nan,
-                  detectable=folds.detectable, one_image=ev["one_image"],
-                  test=folds.test + (" + " + images.test if images is not None else ""),
-                  rows_used=compare.pairs_text(pairs, within),
-                  config_hashes=" ".join(h or "no-hash" for h in hashes))
+def _pooled_claim(paper_name: str, claim: str, profile: str, result: evidence.Pooled, side_a: str,
+                  side_b: str) -> dict:
+    """A claims row of a pooled comparison: the primary (intention-to-treat) estimate decides
+    (:func:`medlib.stats.decide_margin`); the sensitivity estimate and its verdict sit beside it."""
+    p, sens = result.primary, result.sensitivity
+    valid = result.units[result.units["invalid"] == ""]
+    return _claim(paper_name, claim, profile, stats.decide_margin(p.low, p.high), _pooled_text(result, side_a, side_b),
+                  estimate=p.estimate, ci_low=p.low, ci_high=p.high, p=p.p, n_pairs=int(valid["folds"].sum()),
+                  n_datasets=p.k, tau=p.tau, pred_low=p.pred_low, pred_high=p.pred_high, margin=stats.MARGIN,
+                  analysis=evidence.PRIMARY, method=meta.METHOD,
+                  sens_estimate=sens.estimate, sens_low=sens.low, sens_high=sens.high, sens_n_datasets=sens.k,
+                  sens_verdict=stats.decide_margin(sens.low, sens.high),
+                  test="folds: Nadeau-Bengio corrected t per dataset; " + meta.METHOD,
+                  rows_used="; ".join(f"{r['dataset']} {r[result.member]} folds {r['folds']}"
+                                      for _, r in valid.iterrows()),
+                  config_hashes=" ".join(sorted({h for x in valid["config_hashes"] for h in x.split()})))
 
 
-def scratch_vs_off_the_shelf(by_profile: dict) -> dict:
-    """Apostolopoulos s3.2: training from scratch beats frozen ImageNet features for the deep
-    networks (Table 7 vs 5, Figure 3). Decided from the pooled paired evidence of every deep
-    network and dataset with both strategies above their floors (see the module rules)."""
-    claim = ("training from scratch beats off-the-shelf ImageNet features for the deep networks "
-             "(Xception, ResNet, InceptionV3, DenseNet121; Table 7 vs 5, Fig. 3)")
-    within = ("dataset", "network")
+def strategy_comparison(df: pd.DataFrame, a: str, b: str, networks) -> evidence.Pooled | None:
+    """``b - a`` (strategies) for ``networks``, pooled across the datasets of ``df`` (primary readings)."""
+    sub = _plain_datasets(df[df["network"].isin(networks)])
+    return evidence.pooled(sub, "strategy", a, b, fixed={"head": compare.PAPER_HEAD}) if len(sub) else None
+
+
+def central_evidence(by_profile: dict) -> tuple[str | None, evidence.Pooled | None]:
+    """``(profile, pooled comparison)`` of the central claim at the highest profile that has a valid
+    pair (what :func:`scratch_vs_off_the_shelf` decides from; notebooks 02 and 06 plot it)."""
+    from .profiles import WITH_WEIGHTS
+
     for profile in PROFILE_ORDER:
         df = by_profile.get(profile, {}).get("transfer")
         if df is None or not len(df):
             continue
-        deep = df[df["network"].isin(DEEP_NETWORKS)]
-        ev = paired_evidence(deep, profile, "strategy", "off_the_shelf", "scratch", within, {"head": "dense"})
-        if len(ev["pairs"]):
-            return _paired_claim("Apostolopoulos 2022", claim, profile, ev, within)
+        result = strategy_comparison(df, "off_the_shelf", "scratch", WITH_WEIGHTS)
+        if result is not None and (result.units["invalid"] == "").any():
+            return profile, result
+    return None, None
+
+
+def scratch_vs_off_the_shelf(by_profile: dict) -> dict:
+    """Apostolopoulos s3.2: training from scratch beats frozen ImageNet features (Table 7 vs 5,
+    Fig. 3). Tested with the networks that have offline ImageNet weights (Xception,
+    MobileNetV2) on every dataset where both arms ran: paired folds per dataset and network,
+    pooled across datasets (:mod:`medlib.evidence`), intention to treat primary."""
+    profile, result = central_evidence(by_profile)
+    if result is not None:
+        datasets = ", ".join(result.datasets_primary["dataset"])
+        claim = ("training from scratch beats off-the-shelf ImageNet features (Table 7 vs 5, Fig. 3); "
+                 f"tested: {', '.join(sorted(set(result.units['network'])))} (the networks with offline "
+                 f"ImageNet weights) on {result.primary.k} datasets ({datasets})")
+        return _pooled_claim("Apostolopoulos 2022", claim, profile, result, "off_the_shelf", "scratch")
     profile, df = _highest(by_profile, "transfer")
-    return _claim("Apostolopoulos 2022", claim, profile, "not tested here",
-                  "no deep network with ImageNet weights (offline: Xception) was trained from scratch "
-                  "on the same folds and input size as its off-the-shelf run, both above their floors")
+    return _claim("Apostolopoulos 2022", "training from scratch beats off-the-shelf ImageNet features "
+                  "(Table 7 vs 5, Fig. 3)", profile, "not tested here",
+                  "no network with offline ImageNet weights (Xception, MobileNetV2) was trained from scratch "
+                  "on 3 or more of the same folds, at the same input size, as its off-the-shelf run")
 
 
 def vgg19_off_the_shelf(by_profile: dict) -> dict:
     claim = "VGG19 does better off-the-shelf than from scratch (Fig. 3)"
-    within = ("dataset", "network")
     for profile in PROFILE_ORDER:
         df = by_profile.get(profile, {}).get("transfer")
         if df is None or not len(df):
             continue
-        ev = paired_evidence(df[df["network"] == "vgg19"], profile, "strategy", "off_the_shelf", "scratch",
-                             within, {"head": "dense"})
-        if len(ev["pairs"]):
-            return _paired_claim("Apostolopoulos 2022", claim, profile, ev, within, direction=-1)
+        result = strategy_comparison(df, "scratch", "off_the_shelf", ("vgg19",))
+        if result is not None and (result.units["invalid"] == "").any():
+            return _pooled_claim("Apostolopoulos 2022", claim, profile, result, "scratch", "off_the_shelf")
     return _claim("Apostolopoulos 2022", claim, _highest(by_profile, "transfer")[0], "not tested here",
                   "needs VGG19's ImageNet weights, not available offline")
 
 
+MOST_SUITABLE = ("ff_vgg19", "xception")
+
+
+def network_units(df: pd.DataFrame, candidate: str, other: str, datasets=None) -> pd.DataFrame:
+    """``candidate - other`` from scratch per dataset (paired folds, Nadeau-Bengio corrected),
+    each unit with its verdict against the margin (:func:`medlib.stats.decide_margin`)."""
+    scratch = _plain_datasets(df[(df["strategy"] == "scratch")])
+    if datasets is not None:
+        scratch = scratch[scratch["dataset"].isin(datasets)]
+    _, table = evidence.units(scratch, "network", other, candidate, ("dataset", "strategy"),
+                              {"head": compare.PAPER_HEAD})
+    if not len(table):
+        return table
+    table = table[table["invalid"] == ""].copy()
+    table["candidate"], table["other"] = candidate, other
+    table["verdict"] = [stats.decide_margin(lo, hi) for lo, hi in zip(table["low"], table["high"])]
+    return table
+
+
+def _suitable_verdict(verdicts) -> str:
+    """"No other network better": holds where every comparison holds or is equivalent, does not
+    hold where any is reversed (another network wholly better), inconclusive otherwise."""
+    verdicts = list(verdicts)
+    if not verdicts:
+        return "not tested here"
+    if stats.REVERSED in verdicts:
+        return stats.FAILS
+    if all(v.startswith(stats.HOLDS) or v == stats.EQUIVALENT for v in verdicts):
+        return stats.HOLDS
+    return stats.INCONCLUSIVE
+
+
 def most_suitable(by_profile: dict) -> dict:
     """s3.2/Discussion: FF-VGG19 and Xception are the most suitable networks trained from
-    scratch. Tested as non-inferiority on paired folds: for each dataset, each of the two
-    against every other network above its floor, ``candidate - other > -TIE_POINTS``. Holds
-    where every comparison holds, does not hold where any comparison excludes it (another
-    network is better by more than the margin), inconclusive otherwise."""
-    claim = ("FF-VGG19 and Xception are the most suitable networks from scratch: no other network "
-             f"better by more than {TIE_POINTS:g} points on any dataset (Tables 7-8, Fig. 4)")
-    within = ("dataset", "strategy")
+    scratch. Each candidate against every other network, per dataset, on paired folds with the
+    Nadeau-Bengio corrected interval, decided against the +-2 point margin. Intention to treat
+    (primary): a network at its floor is that network's outcome; the sensitivity analysis
+    leaves out comparisons with a side at its floor. The row's numbers are the weakest
+    comparison's (lowest interval bound), named in ``rows_used``."""
     for profile in PROFILE_ORDER:
         df = by_profile.get(profile, {}).get("transfer")
         if df is None or not len(df):
             continue
         scratch = df[(df["strategy"] == "scratch") & (df["status"] == "ok")]
-        if not {"ff_vgg19", "xception"} <= set(scratch["network"]):
+        if not set(MOST_SUITABLE) <= set(scratch["network"]):
             continue
-        others = sorted(set(scratch["network"]) - {"ff_vgg19", "xception"})
-        results = []
-        for cand in ("ff_vgg19", "xception"):
-            for other in others + [n for n in ("ff_vgg19", "xception") if n != cand]:
-                ev = paired_evidence(scratch, profile, "network", other, cand, within,
-                                     {"head": "dense"})
-                if len(ev["pairs"]):
-                    row = _paired_claim("Apostolopoulos 2022", claim, profile, ev, within, size=-TIE_POINTS)
-                    results.append((cand, other, row))
-        if not results:
+        units = [network_units(scratch, cand, other)
+                 for cand in MOST_SUITABLE for other in sorted(set(scratch["network"]) - {cand})]
+        units = [u for u in units if len(u)]
+        if not units:
             continue
-        verdicts = [r["verdict"] for _, _, r in results]
-        verdict = (stats.FAILS if stats.FAILS in verdicts else
-                   stats.HOLDS if all(v == stats.HOLDS for v in verdicts) else stats.INCONCLUSIVE)
-        binding = min(results, key=lambda t: t[2]["ci_low"] if np.isfinite(t[2]["ci_low"]) else -np.inf)[2]
-        parts = [f"{c} - {o}: {r['verdict']} ({r['evidence'].split(';')[0]})" for c, o, r in results]
-        out = dict(binding)
-        out.update(verdict=verdict, evidence=f"{len(results)} paired comparisons; " + "; ".join(parts),
-                   rows_used="; ".join(f"{c} vs {o}: {r['rows_used']}" for c, o, r in results),
-                   config_hashes=" ".join(sorted({h for _, _, r in results for h in r["config_hashes"].split()})))
-        return out
-    return _claim("Apostolopoulos 2022", claim, _highest(by_profile, "transfer")[0], "not tested here",
+        table = pd.concat(units, ignore_index=True)
+        sens = table[table["at_floor"] == ""]
+        weakest = table.loc[table["low"].fillna(-np.inf).idxmin()]
+        datasets = ", ".join(sorted(set(table["dataset"])))
+        untested = [c for c in MOST_SUITABLE if c not in set(table["candidate"])]
+        claim = ("FF-VGG19 and Xception are the most suitable networks from scratch: no other network better "
+                 f"(Tables 7-8, Fig. 4); tested against {len(set(table['other']) - set(MOST_SUITABLE))} other "
+                 f"networks on {datasets}, per dataset, margin +-{stats.MARGIN:g} points")
+        parts = [f"{r.candidate} - {r.other} on {r.dataset}: {r.estimate:+.1f} [{r.low:+.1f}, {r.high:+.1f}] "
+                 f"{r.verdict}" + (f" ({r.at_floor} at its floor)" if r.at_floor else "")
+                 for r in table.itertuples()]
+        counts = table["verdict"].str.split(" ").str[0].value_counts().to_dict()
+        sens_verdict = _suitable_verdict(sens["verdict"])
+        verdict = _suitable_verdict(table["verdict"])
+        if untested and verdict == stats.HOLDS:  # a candidate without a comparison is not shown suitable
+            verdict = sens_verdict = stats.INCONCLUSIVE
+        note = (f"not compared (fewer than {stats.MIN_FOLD_PAIRS} paired folds): {', '.join(untested)}; "
+                if untested else "")
+        return _claim("Apostolopoulos 2022", claim, profile, verdict,
+                      note + f"{len(table)} paired comparisons (intention to treat), verdicts {counts}: "
+                      + "; ".join(parts)
+                      + f". Sensitivity (comparisons with a side at its floor left out, {len(sens)} remain): "
+                      f"{sens_verdict}.",
+                      estimate=weakest["estimate"], ci_low=weakest["low"], ci_high=weakest["high"],
+                      n_pairs=int(table["folds"].sum()), n_datasets=table["dataset"].nunique(),
+                      margin=stats.MARGIN, analysis=evidence.PRIMARY, sens_verdict=sens_verdict,
+                      method="per dataset: Nadeau-Bengio corrected t on paired folds",
+                      test="folds: Nadeau-Bengio corrected t (weakest comparison's numbers)",
+                      rows_used=f"weakest: {weakest['candidate']} - {weakest['other']} on {weakest['dataset']}; "
+                      + "; ".join(f"{r.candidate} vs {r.other}: {r.dataset} folds {r.folds}" for r in table.itertuples()),
+                      config_hashes=" ".join(sorted({h for x in table["config_hashes"] for h in x.split()})))
+    return _claim("Apostolopoulos 2022", "FF-VGG19 and Xception are the most suitable networks from scratch "
+                  "(Tables 7-8, Fig. 4)", _highest(by_profile, "transfer")[0], "not tested here",
                   "FF-VGG19 and Xception were not both trained from scratch in the profiles run "
                   "(the extended profile does)")
 
@@ -561,15 +604,27 @@ def dataset_verdicts(df: pd.DataFrame, dataset: str, in_paper: bool) -> list[str
         for r in floor.itertuples():
             out.append(f"{dataset}, {strategy}: {r.network} at its floor ({r.accuracy:.1f}% vs "
                        f"{r.majority:.1f}%): {r.diagnosis or 'no diagnosis'}")
-        if in_paper and "ff_vgg19" in set(g["network"]):
-            ff = g.set_index("network").loc["ff_vgg19"]
-            if ff["at_floor"] or not len(above):
-                out.append(f"FF-VGG19 best or tied on {dataset} ({strategy}): not tested, FF-VGG19 at its floor")
-            else:
-                gap = above["accuracy"].max() - ff["accuracy"]
-                out.append(f"FF-VGG19 best or tied on {dataset} ({strategy}): "
-                           f"{'holds' if gap <= TIE_POINTS else 'does not hold'} (FF-VGG19 {ff['accuracy']:.1f}%, "
-                           f"best {above['accuracy'].max():.1f}%)")
+    if not in_paper:
+        return out
+    # the claims' own rule, restricted to this dataset (paired folds, corrected interval, +-2 margin,
+    # intention to treat): never a second, unpaired rule
+    scratch = df[(df["strategy"] == "scratch") & (df["status"] == "ok") & (df["dataset"] == dataset)]
+    if "ff_vgg19" in set(scratch["network"]):
+        units = [network_units(scratch, "ff_vgg19", o) for o in sorted(set(scratch["network"]) - {"ff_vgg19"})]
+        units = pd.concat([u for u in units if len(u)] or [pd.DataFrame(columns=["verdict", "at_floor"])])
+        counts = units["verdict"].str.split(" ").str[0].value_counts().to_dict()
+        out.append(f"FF-VGG19 no worse than any other network on {dataset} (scratch, intention to treat): "
+                   f"{_suitable_verdict(units['verdict'])} over {len(units)} paired comparisons {counts}"
+                   + ("; FF-VGG19 at its floor" if units["at_floor"].str.contains("ff_vgg19").any() else ""))
+    from .profiles import WITH_WEIGHTS
+
+    result = strategy_comparison(df[df["dataset"] == dataset], "off_the_shelf", "scratch", WITH_WEIGHTS)
+    if result is not None:
+        for _, r in result.units[result.units["invalid"] == ""].iterrows():
+            out.append(f"scratch - off-the-shelf on {dataset}, {r['network']}: {r['estimate']:+.1f} points "
+                       f"[{r['low']:+.1f}, {r['high']:+.1f}] over {r['folds']} paired folds: "
+                       f"{stats.decide_margin(r['low'], r['high'])}"
+                       + (f" ({r['at_floor']} at its floor)" if r["at_floor"] else ""))
     return out
 
 

@@ -170,6 +170,26 @@ def decide(intervals, size: float = 0.0, direction: int = +1) -> str:
     return INCONCLUSIVE
 
 
+MARGIN = 2.0  # the paper's run-to-run spread ("repeats vary by about 2 points"): smaller gaps are ties
+EQUIVALENT, REVERSED = "equivalent", "reversed"
+
+
+def decide_margin(low: float, high: float, margin: float = MARGIN) -> str:
+    """The verdict of a comparison ``b - a`` from its interval, against the paper's own margin
+    (issue 36): **holds** where the interval lies wholly above 0, saying whether also above
+    ``+margin``; **reversed** where wholly below 0; **equivalent** where it lies within
+    ``+-margin``; otherwise **inconclusive**. An undefined interval is inconclusive."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return INCONCLUSIVE
+    if low > 0:
+        return f"{HOLDS} (above +{margin:g})" if low > margin else f"{HOLDS} (not shown above +{margin:g})"
+    if high < 0:
+        return REVERSED
+    if -margin < low and high < margin:
+        return EQUIVALENT
+    return INCONCLUSIVE
+
+
 def decide_all(verdicts) -> str:
     """A conjunction of claims ("smaller mean *and* spread"): holds where every part holds,
     does not hold where any part does not, inconclusive otherwise."""
@@ -224,5 +244,5 @@ def stratified_bootstrap(frame, stratum: str, statistic, n_boot: int = 2000, alp
 
 
 __all__ = ["stratified_bootstrap", "Interval", "fold_interval", "corrected_fold_interval", "image_interval", "detectable_effect", "one_image", "decide",
-           "decide_all",
+           "decide_all", "decide_margin", "MARGIN", "EQUIVALENT", "REVERSED",
            "decide_band", "mean_interval", "HOLDS", "FAILS", "INCONCLUSIVE", "ALPHA", "POWER"]

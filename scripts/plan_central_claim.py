@@ -81,7 +81,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--measure", action="store_true", help="measure training throughput on this CPU")
     args = ap.parse_args()
-    df = pd.read_csv("results/extended/transfer_vs_scratch.csv")
+    from medlib import tables
+
+    df = tables.load("transfer", "extended")
     result = evidence.pooled(df[df["network"].isin(WITH_WEIGHTS)], "strategy", "off_the_shelf", "scratch",
                              fixed={"head": "dense"})
     comp = evidence.observed_components(df, result)

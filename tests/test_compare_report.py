@@ -65,8 +65,7 @@ def test_strategies_are_compared_on_the_folds_both_ran():
     assert change.loc["xception", "off_the_shelf"] == pytest.approx(40.0)  # fold 0 only, not 41
     assert change.loc["xception", "ours"] == pytest.approx(20.0)
     claim = report.scratch_vs_off_the_shelf({"extended": {"transfer": df}})
-    assert claim["n_pairs"] == 1 and claim["rows_used"].startswith("cells2 xception folds 0 ")
-    assert claim["verdict"] == "inconclusive"  # one fold pair never decides
+    assert claim["verdict"] == "not tested here"  # one fold pair never decides
 
 
 def test_networks_are_ranked_on_the_folds_all_ran():
@@ -78,8 +77,9 @@ def test_networks_are_ranked_on_the_folds_all_ran():
     common = compare.networks_on_common_folds(df, "scratch")
     assert set(common["fold"]) == {0} and set(common["network"]) == {"xception", "mobilenetv2", "ff_vgg19"}
     claim = report.most_suitable({"extended": {"transfer": df}})
-    assert claim["verdict"] == "inconclusive", claim  # one shared fold: no interval
-    assert "ff_vgg19 vs xception: cells2 scratch folds 0 " in claim["rows_used"]
+    # FF-VGG19's one shared fold gives no comparison; Xception's without spread gives no interval
+    assert claim["verdict"] == "inconclusive", claim
+    assert claim["evidence"].startswith("not compared (fewer than 3 paired folds): ff_vgg19")
 
 
 def test_not_run_is_empty_when_everything_ran():  # a user's dataset: no reason column values
@@ -95,7 +95,10 @@ def test_floor_rows_decide_nothing():
     best = compare.best_beside_paper(df, "scratch")
     assert best.loc[("cells2", "ours"), "network"] == "none above its floor"
     claim = report.scratch_vs_off_the_shelf({"quick": {"transfer": df}})
-    assert claim["verdict"] == "not tested here"
+    # intention to treat: runs at their floor are outcomes, so the primary analysis keeps them;
+    # the sensitivity analysis, which leaves them out, has nothing left
+    assert "at its floor" in claim["evidence"] and claim["sens_n_datasets"] == 0
+    assert claim["sens_verdict"] == "inconclusive"
     numbers = report.number_table({"transfer": df})
     x = numbers[(numbers.source == "Table 7") & (numbers.network == "xception")].iloc[0]
     assert x["verdict"].startswith("not tested")
@@ -108,11 +111,11 @@ def test_report_verdicts_follow_the_fixed_tolerances():
     assert x["verdict"] == "reproduced"  # 61.0 vs 59.66
     claims = report.claims({"quick": res})
     assert list(claims.columns) == report.CLAIM_COLUMNS
-    first = claims.iloc[0]  # xception +20 points on every fold, the only deep network here
-    assert first["estimate"] == pytest.approx(20.0) and first["n_pairs"] == 3 and first["profile"] == "quick"
-    # both intervals are needed: without the per-image predictions there is no verdict
-    assert first["verdict"] == "inconclusive" and "predictions not on this machine" in first["evidence"]
-    assert claims.iloc[1]["verdict"] == "not tested here"
+    first = claims[claims["claim"].str.startswith("training from scratch")].iloc[0]
+    # xception +20 and mobilenetv2 -1 on every fold of one dataset: no interval across datasets
+    assert first["n_pairs"] == 6 and first["n_datasets"] <= 1 and first["profile"] == "quick"
+    assert first["verdict"] == "inconclusive"
+    assert claims[claims["claim"].str.startswith("VGG19")].iloc[0]["verdict"] == "not tested here"
     clf = pd.DataFrame({"network": ["m"], "accuracy": [99.0], "majority": [22.0]})
 
     def roi(crm):
@@ -141,60 +144,78 @@ def test_smoke_results_are_never_loaded_as_evidence(tmp_path, monkeypatch):
     assert list(report.load_all(report.PROFILE_ORDER)) == ["quick", "smoke"]  # when asked for
 
 
-def _write_predictions(root, df, correct):
-    """Out-of-fold predictions for every ok row: ``correct(row)`` -> per-image hits (10 images)."""
-    import json
-
-    from medlib.experiments.transfer import FoldJob
-
-    for r in df[df["status"] == "ok"].to_dict("records"):
-        hits = correct(r)
-        y = [0] * len(hits)
-        proba = [[0.9, 0.1] if h else [0.1, 0.9] for h in hits]
-        path = FoldJob(r["dataset"], r["network"], r["strategy"], r["fold"], "extended").predictions_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"test_index": list(range(10 * r["fold"], 10 * r["fold"] + 10)),
-                                    "y_true": y, "proba": proba}))
-
-
-def _paired_rows(gains):
+def _paired_rows(gains, dataset="cov_ct", network="xception", base=50.0, majority=30.0, n_test=10):
     rows = []
     for fold, gain in enumerate(gains):
-        base = 50.0 + max(0.0, -gain)  # every side well above the 30 % floor
-        for strategy, acc in (("off_the_shelf", base), ("scratch", base + gain)):
-            rows.append({"dataset": "cov_ct", "network": "xception", "strategy": strategy, "head": "dense",
-                         "fold": fold, "status": "ok", "accuracy": acc, "majority": 30.0, "diagnosis": "",
-                         "n_test": 10, "input_size": "112x112", "config_hash": f"h-{strategy}"})
+        low = base + max(0.0, -gain)
+        for strategy, acc in (("off_the_shelf", low), ("scratch", low + gain)):
+            rows.append({"dataset": dataset, "network": network, "strategy": strategy, "head": "dense",
+                         "fold": fold, "status": "ok", "accuracy": acc, "majority": majority, "diagnosis": "",
+                         "n_test": n_test, "n_train": 8 * n_test, "n_val": n_test, "input_size": "112x112",
+                         "config_hash": f"h-{dataset}-{strategy}"})
     return pd.DataFrame(rows)
 
 
+def _datasets(gains_by_dataset, **kw):
+    return pd.concat([_paired_rows(g, dataset=f"d{i}", **kw) for i, g in enumerate(gains_by_dataset)],
+                     ignore_index=True)
+
+
+def _central(df):
+    return report.scratch_vs_off_the_shelf({"extended": {"transfer": df}})
+
+
 @pytest.mark.parametrize("gains,verdict", [
-    ([30, 30, 40, 30, 30, 40, 30, 30], "holds"),                   # a clear win on every fold
-    ([-30, -30, -40, -30, -30, -40, -30, -30], "does not hold"),   # a clear loss
-    ([10, -10, 0, 10, -10, 0, 10, -10], "inconclusive"),           # a tie
-    ([40], "inconclusive"),                                         # a single pair
+    ([[20, 24, 18, 22, 21]] * 6, "holds (above +2)"),                  # a clear win on every dataset
+    ([[-20, -24, -18, -22, -21]] * 6, "reversed"),                      # a clear loss
+    ([[0.5, -0.4, 0.3, -0.2, 0.1]] * 6, "equivalent"),                   # a tie inside +-2
+    ([[20, -15, 18, -20, 10], [-10, 15, -20, 12, 5]] * 3, "inconclusive"),  # folds disagree
+    ([[20, 24, 18, 22, 21]], "inconclusive"),                           # one dataset: no interval across datasets
 ])
-def test_central_claim_from_paired_folds_and_images(tmp_path, monkeypatch, gains, verdict):
-    monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path))
-    df = _paired_rows(gains)
-
-    def correct(r):  # 10 images a fold; a side's accuracy in whole images
-        k = int(round(r["accuracy"] / 10))
-        return [i < k for i in range(10)]
-
-    _write_predictions(tmp_path / "extended", df, correct)
-    claim = report.scratch_vs_off_the_shelf({"extended": {"transfer": df}})
+def test_central_claim_pools_datasets_and_decides_against_the_margin(gains, verdict):
+    claim = _central(_datasets(gains))
     assert claim["verdict"] == verdict, claim["evidence"]
-    assert claim["n_pairs"] == len(gains) and claim["n_images"] == 10 * len(gains)
-    assert claim["one_image"] == pytest.approx(10.0) and "one test image = 10.0 points" in claim["evidence"]
-    assert claim["config_hashes"] == "h-off_the_shelf h-scratch"
-    if verdict in ("holds", "does not hold"):  # no verdict that its own interval contradicts
-        sign = 1 if verdict == "holds" else -1
-        assert sign * claim["ci_low"] > 0 and sign * claim["ci_high"] > 0
-        assert sign * claim["image_ci_low"] > 0 and sign * claim["image_ci_high"] > 0
+    assert claim["n_datasets"] == len(gains) and claim["analysis"].startswith("intention to treat")
+    assert "REML" in claim["method"] and "Hartung-Knapp" in claim["method"]
+    if verdict.startswith("holds"):
+        assert claim["ci_low"] > 2 and claim["pred_low"] <= claim["ci_low"] and claim["p"] < 0.05
+
+
+def test_clustered_images_whose_folds_disagree_cannot_hold():
+    """1000 test images a fold: pooled over images the +4-point mean looks certain (a McNemar or
+    image bootstrap would call it), but the folds (one fitted model each) disagree, and so do the
+    datasets: the unit of inference is the training run, so the claim is not decided."""
+    gains = [[30, -25, 28, -22, 9], [-20, 26, -24, 30, 8], [25, -28, 22, -20, 21]] * 2
+    claim = _central(_datasets(gains, n_test=1000))
+    assert claim["estimate"] > 2 and claim["verdict"] == "inconclusive", claim["evidence"]
+
+
+def test_an_at_floor_block_changes_the_primary_verdict_but_not_the_sensitivity_one():
+    """Five datasets where scratch wins clearly; on a sixth, scratch sits at its floor and loses by
+    45 points. Intention to treat counts that loss: the pooled effect is no longer shown; leaving
+    the at-floor unit out (the sensitivity analysis) gives what the five alone give."""
+    good = _datasets([[20, 24, 18, 22, 21]] * 5)
+    alone = _central(good)
+    bad = _paired_rows([-45, -44, -46, -45, -45], dataset="d9", base=50.0, majority=52.0)
+    bad.loc[bad.strategy == "off_the_shelf", "accuracy"] = [95.0, 94.0, 96.0, 95.0, 95.0]
+    bad.loc[bad.strategy == "scratch", "accuracy"] = 50.0
+    claim = _central(pd.concat([good, bad], ignore_index=True))
+    assert alone["verdict"] == "holds (above +2)"
+    assert claim["verdict"] != alone["verdict"] and claim["n_datasets"] == 6
+    assert claim["sens_verdict"] == alone["verdict"] and claim["sens_n_datasets"] == 5
+    assert claim["sens_estimate"] == pytest.approx(alone["estimate"])
+
+
+def test_a_second_reading_is_never_pooled_as_another_dataset():
+    df = _datasets([[20, 24, 18, 22, 21]] * 3)
+    twin = _paired_rows([20, 24, 18, 22, 21], dataset="cov_ct_noise255")
+    claim = _central(pd.concat([df, twin], ignore_index=True))
+    assert claim["n_datasets"] == 3 and "cov_ct_noise255" not in claim["rows_used"]
 
 
 def test_pairs_of_different_input_size_or_mixed_hashes_are_not_compared():
+    from medlib import evidence
+
     df = _paired_rows([30, 30, 40])
     other = df[df.strategy == "off_the_shelf"].assign(input_size="224x224")
     moved = pd.concat([df[df.strategy == "scratch"], other])
@@ -202,9 +223,8 @@ def test_pairs_of_different_input_size_or_mixed_hashes_are_not_compared():
     assert not change.comparable.any() and "input sizes differ" in change.note.iloc[0]
     mixed = df.copy()
     mixed.loc[mixed.index[-1], "config_hash"] = "another"
-    ev = report.paired_evidence(mixed, "extended", "strategy", "off_the_shelf", "scratch",
-                                ("dataset", "network"), {})
-    assert not len(ev["pairs"]) and "more than one configuration hash" in ev["left_out"][0]
+    _, units = evidence.units(mixed, "strategy", "off_the_shelf", "scratch")
+    assert units["invalid"].iloc[0] == "folds of more than one configuration hash"
 
 
 def test_seed_replicates_are_averaged_into_their_fold(tmp_path, monkeypatch):

@@ -204,3 +204,47 @@ def roc_curves(curves: list[dict], max_panels: int = 8):
         ax.set_axis_off()
     fig.tight_layout()
     return fig
+
+
+def forest(rows: pd.DataFrame, title: str, margin: float = 2.0, xlabel: str = "scratch - off-the-shelf (accuracy points)"):
+    """Forest plot of a pooled comparison (``medlib.evidence.Pooled.forest()``): every unit
+    (dataset and network) and every dataset with its corrected 95 % interval, the pooled
+    estimates with their Hartung-Knapp interval (diamond) and prediction interval (thin line),
+    the +-``margin`` band of ties and zero. Units at their floor are hollow; invalid ones are
+    left out (named in the claim's evidence)."""
+    rows = rows[rows.get("invalid", pd.Series("", index=rows.index)).fillna("") == ""].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 0.42 * len(rows) + 1.6))
+    y = np.arange(len(rows))[::-1]
+    ax.axvspan(-margin, margin, color="0.9", zorder=0, label=f"+-{margin:g}: ties (the paper's repeat spread)")
+    ax.axvline(0, color="0.4", lw=0.8)
+    for yi, r in zip(y, rows.itertuples()):
+        colour = {"unit": "tab:blue", "dataset": "tab:green", "pooled": "black"}[r.level]
+        if np.isfinite(r.low) and np.isfinite(r.high):
+            ax.plot([r.low, r.high], [yi, yi], color=colour, lw=1.5 if r.level != "pooled" else 2.5)
+        if r.level == "pooled":
+            if np.isfinite(getattr(r, "pred_low", np.nan)):
+                ax.plot([r.pred_low, r.pred_high], [yi - 0.25, yi - 0.25], color="0.3", lw=0.8)
+            ax.plot(r.estimate, yi, marker="D", color=colour, ms=8)
+        else:
+            floor = getattr(r, "at_floor", "")
+            hollow = isinstance(floor, str) and bool(floor)
+            ax.plot(r.estimate, yi, marker="o", color=colour, mfc="white" if hollow else colour, ms=6)
+    labels = [r.label + (f" (k={int(r.k)}, tau {r.tau:.1f})" if r.level == "pooled" else "")
+              + (" [at floor]" if isinstance(getattr(r, "at_floor", ""), str) and r.at_floor else "")
+              for r in rows.itertuples()]
+    ax.set_yticks(y, labels)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.2 / (0.42 * len(rows) + 1.6)), fontsize=8,
+              frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def forest_figure(result, profile: str, folder=None):
+    """Save the central claim's forest plot (:func:`forest` of ``result.forest()``) under its one file
+    name, ``forest_scratch_vs_off_the_shelf_<profile>.png``; returns the path."""
+    from . import save
+
+    fig = forest(result.forest(), f"Scratch vs off-the-shelf ({profile}): per dataset and network, pooled")
+    return save(fig, f"forest_scratch_vs_off_the_shelf_{profile}", folder)
