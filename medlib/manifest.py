@@ -19,6 +19,7 @@ import hashlib
 import html
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -141,11 +142,22 @@ def manifest(profile: str) -> dict:
             else root.name}
 
 
+DIRTY_WARNING = ("written from a tree with uncommitted changes under medlib/: the commit named is not the "
+                 "code that wrote these tables; commit, then rerun `python -m medlib collect` (or `make reproduce`)")
+
+
 def write_manifest(profile: str) -> Path:
+    """Write ``results/<profile>/manifest.json``. A manifest written from uncommitted code names a
+    commit that did not produce its tables: it is marked (``provenance_warning``) and the warning is
+    printed, so it is never committed unnoticed (``tests/test_tables.py`` checks the mark)."""
     out = config.results_dir(profile) / tables.MANIFEST
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(json.dumps(manifest(profile), indent=1, sort_keys=False) + "\n")
+    record = manifest(profile)
+    if str(record.get("commit", "")).endswith("+dirty"):
+        record = {"provenance_warning": DIRTY_WARNING, **record}
+        print(f"WARNING [{profile} manifest] {DIRTY_WARNING}", file=sys.stderr)
+    tmp.write_text(json.dumps(record, indent=1, sort_keys=False) + "\n")
     os.replace(tmp, out)
     return out
 

@@ -122,3 +122,15 @@ def test_collect_without_fold_files_leaves_the_tables_alone(tmp_path, monkeypatc
     assert main(["collect", "--profile", "quick"]) == 1
     assert table.read_text() == "dataset,accuracy\ncov_ct,80.0\n"
     assert "nothing to collect" in capsys.readouterr().err
+
+
+def test_a_manifest_from_uncommitted_code_is_marked(tmp_path, monkeypatch, capsys):
+    from medlib.experiments import provenance
+
+    _fake_profile(tmp_path, monkeypatch)
+    monkeypatch.setattr(provenance, "commit", lambda: "0123abcd4567+dirty")
+    m = json.loads(manifest.write_manifest("quick").read_text())
+    assert m["provenance_warning"] == manifest.DIRTY_WARNING and list(m)[0] == "provenance_warning"
+    assert "uncommitted changes" in capsys.readouterr().err
+    monkeypatch.setattr(provenance, "commit", lambda: "0123abcd4567")
+    assert "provenance_warning" not in json.loads(manifest.write_manifest("quick").read_text())

@@ -1,0 +1,125 @@
+"""The claims registry: every testable claim of the two papers (and our own findings), as values.
+
+One :class:`Claim` per claim, like :data:`medlib.tables.TABLES`: its key, the paper and the
+paper's words, the rule that decides it (in words), the function that applies the rule
+(a dotted name in :mod:`medlib.report`, resolved when it runs, so this module imports
+nothing above it), the tables it needs and the notebook that shows it. A claim that cannot be
+tested here carries ``untested``: why, and whether that is a limit of this world (data,
+weights, GPU) or a choice (not run yet, or not measurable as stated).
+
+:func:`medlib.report.claims` iterates :data:`CLAIMS` in order; tests select rows by ``key``;
+the README's verdict table and notebook 06's coverage table are generated from the rows.
+Adding a claim is adding one entry here and, if it is tested, one function in ``report``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+APOSTOLOPOULOS, KIM, OURS = "Apostolopoulos 2022", "Kim 2019", "ours"
+WORLD, CHOICE = "world limit", "choice"
+
+
+@dataclass(frozen=True)
+class Claim:
+    key: str
+    paper: str
+    sentence: str  # the paper's words (or ours), with where they are
+    rule: str      # how the verdict is decided
+    decide: str | None = None  # medlib.report function: by_profile -> claims row
+    tables: tuple[str, ...] = ()
+    notebook: str = "06"
+    untested: tuple[str, str] | None = None  # (WORLD or CHOICE, why) where no function decides it
+
+
+_PAIRED = ("paired folds per dataset with the Nadeau-Bengio corrected interval, pooled across datasets "
+           "by REML + Hartung-Knapp; holds / equivalent (+-2) / reversed / inconclusive; intention to "
+           "treat primary, at-floor units left out as the sensitivity analysis")
+
+_CLAIMS = (
+    Claim("scratch_beats_off_the_shelf", APOSTOLOPOULOS,
+          "'Training the CNNs from scratch yielded better results in most cases' (s3.2; Table 7 vs 5, Fig. 3)",
+          _PAIRED, "scratch_vs_off_the_shelf", ("transfer",), "02"),
+    Claim("vgg19_off_the_shelf", APOSTOLOPOULOS,
+          "VGG19 does better off-the-shelf than from scratch (Fig. 3)", _PAIRED, "vgg19_off_the_shelf",
+          ("transfer",), "02"),
+    Claim("most_suitable", APOSTOLOPOULOS,
+          "'FF-VGG19 and Xception stood out ... achieving high classification accuracies in every dataset' "
+          "(s3.2; Tables 7-8, Fig. 4)",
+          "each of FF-VGG19 and Xception against every other network from scratch, per dataset (paired "
+          "folds, corrected interval, +-2 margin): holds where none is reversed and all hold or are "
+          "equivalent; intention to treat primary", "most_suitable", ("transfer",), "02"),
+    Claim("ffvgg19_strategy_neutral", APOSTOLOPOULOS,
+          "'training from scratch and transfer learning had no important impact on [FF-VGG19's] performance' (s3.2)",
+          "FF-VGG19 off-the-shelf vs from scratch, equivalent within +-2",
+          untested=(WORLD, "needs VGG19's ImageNet weights (FF-VGG19 is built on VGG19), not available offline")),
+    Claim("vgg19_mobilenet_small_datasets", APOSTOLOPOULOS,
+          "'Preferable CNNs for small datasets include VGG19 and MobileNet' (s3.2 concluding remarks)",
+          "on the smallest dataset here (Cells2), VGG19 and MobileNetV2 from scratch against every other "
+          "network (paired folds, corrected interval, +-2 margin): holds where none is reversed and all "
+          "hold or are equivalent", "vgg19_mobilenet_small", ("transfer",), "02"),
+    Claim("small_datasets_fail", APOSTOLOPOULOS,
+          "'CNNs failed to perform optimally in small datasets' (s3.2 concluding remarks)",
+          "on the smallest dataset here (Cells2), each network from scratch: failed where its interval of "
+          "accuracy lies within 5 points of its floor; the claim holds where most networks fail and does "
+          "not hold where most learned (interval wholly above floor + 5)", "small_datasets_fail",
+          ("transfer",), "02"),
+    Claim("repeat_spread", APOSTOLOPOULOS,
+          "'Each experiment was conducted three times ... A variation of +-2% was observed' (s3.1)",
+          "the run-to-run SD of a whole experiment's accuracy (mean over folds), from blocks run with two "
+          "training seeds on the same folds, with a chi-square 95 % interval: holds where it lies wholly "
+          "within 2 points, does not hold where wholly above", "repeat_spread", ("transfer",), "02"),
+    Claim("cross_device_drop", APOSTOLOPOULOS,
+          "'about 10 % lower' accuracy on another device's images (s3.3, Tables 10-11)",
+          "accuracy drop with a 95 % interval within 10 +- 5 points, source and target above their floors",
+          "cross_device_drop", ("cross", "cross_folds"), "03"),
+    Claim("feature_maps_biomarkers", APOSTOLOPOULOS,
+          "'The deep layers of the networks indeed revealed those important features' (Conclusions; Figs 5-8)",
+          "no measurable criterion in the paper; notebook 04-05 show the maps and sanity checks",
+          untested=(CHOICE, "qualitative: the paper states no criterion a number could decide")),
+    Claim("crm_roi_smaller", KIM,
+          "'Table 3 also showed over 30% reduction of the ROI size, on average, by the proposed CRM'",
+          "bootstrap interval (images within classes) of CRM's ROI reduction against the smaller of CAM's "
+          "and Grad-CAM's lies wholly above 30 %", "crm_roi_smaller", ("modality", "modality_roi"), "05"),
+    Claim("crm_mean_smaller", KIM,
+          "'A distribution of the CRM score was found to have substantially smaller mean ... than those from "
+          "CAM and Grad-CAM' (Fig. 6)",
+          "bootstrap over classes of (smaller of CAM's and Grad-CAM's mean score) - CRM's: holds where wholly "
+          "above 0", "crm_mean_smaller", ("modality", "modality_scores"), "05"),
+    Claim("crm_spread_smaller", KIM,
+          "'... and standard deviation (STD) values than those from CAM and Grad-CAM scores' (Fig. 6)",
+          "bootstrap over classes of (smaller of CAM's and Grad-CAM's score SD) - CRM's: holds where wholly "
+          "above 0", "crm_spread_smaller", ("modality", "modality_scores"), "05"),
+    Claim("cam_equals_gradcam", KIM,
+          "'the heatmaps resulting from the CAM and Grad-CAM processes were virtually the same' (Fig. 5, Table 3)",
+          "bootstrap interval (images within classes) of Grad-CAM's minus CAM's ROI (% of the image) lies "
+          "within +-2 points: holds; wholly outside: does not hold", "cam_equals_gradcam",
+          ("modality", "modality_roi_images"), "05"),
+    Claim("crm_other_models", KIM,
+          "'Such superior localization ability of our CRM is further validated by applying it to other types "
+          "of DL models' (Figs 7-8: Inception-v3 and Xception cut near 14x14)",
+          "CRM vs CAM/Grad-CAM ROI on Xception cut near 14x14, as crm_roi_smaller",
+          untested=(CHOICE, "not run yet: Xception's modality classifier at an intermediate cut is queued "
+                            "(issue 37, item 4)")),
+    Claim("paper_below_chance", OURS,
+          "the paper's off-the-shelf COV_CT accuracies below the majority rate (Table 5) are not what frozen "
+          "ImageNet features give", "ours: frozen features of the same networks beat the floor by far",
+          "paper_below_chance", ("transfer",), "02"),
+    Claim("paper_cells2_floor", OURS,
+          "no Cells2 accuracy in the paper (Tables 5 and 7) beats always answering the majority class",
+          "the paper's best Cells2 number against its own Table 1 counts' majority rate (+5)",
+          "paper_cells2_floor", (), "06"),
+)
+
+CLAIMS: Mapping[str, Claim] = MappingProxyType({c.key: c for c in _CLAIMS})  # read-only
+
+
+def get_claim(key: str) -> Claim:
+    try:
+        return CLAIMS[key]
+    except KeyError:
+        raise KeyError(f"unknown claim {key!r}; known: {', '.join(CLAIMS)}") from None
+
+
+__all__ = ["Claim", "CLAIMS", "get_claim", "WORLD", "CHOICE", "APOSTOLOPOULOS", "KIM", "OURS"]

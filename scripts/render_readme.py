@@ -1,0 +1,115 @@
+"""Regenerate the README's tables from committed results, never by hand (``tests/test_readme.py``
+fails when the README and this script disagree).
+
+* verdicts: every claim of ``results/extended/claims.csv`` and ``results/quick/claims.csv``, each
+  from the strongest profile that tested it (extended before quick);
+* coverage: every claim of the registry (``medlib.claims``), its verdict or why it is not tested;
+* departures: ``medlib.departures``.
+
+Each table sits between ``<!-- name:begin -->`` and ``<!-- name:end -->`` markers.
+
+    .venv/bin/python scripts/render_readme.py          # rewrite README.md
+    .venv/bin/python scripts/render_readme.py --check  # exit 1 if README.md is out of date
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFILES = ("extended", "quick")  # strongest first
+
+
+def strongest_claims(root: Path = ROOT) -> pd.DataFrame:
+    """One row per claim key: the first profile's row (in :data:`PROFILES`) that tested it, else the
+    first profile's row."""
+    frames = [pd.read_csv(root / "results" / p / "claims.csv") for p in PROFILES
+              if (root / "results" / p / "claims.csv").exists()]
+    rows = []
+    for key in dict.fromkeys(k for f in frames for k in f["key"]):
+        candidates = [f[f["key"] == key].iloc[0] for f in frames if key in set(f["key"])]
+        tested = [r for r in candidates if not str(r["verdict"]).startswith("not tested")]
+        rows.append((tested or candidates)[0])
+    return pd.DataFrame(rows).reset_index(drop=True)
+
+
+def _num(x, fmt="{:+.1f}") -> str:
+    return fmt.format(x) if isinstance(x, (int, float, np.floating)) and np.isfinite(x) else ""
+
+
+def _cell(text) -> str:
+    return str(text).replace("|", "/").replace("\n", " ") if isinstance(text, str) else ""
+
+
+def verdict_table(claims: pd.DataFrame) -> str:
+    lines = ["| claim | verdict | estimate [95% CI] | across datasets | sensitivity (at-floor runs out) | profile |",
+             "|---|---|---|---|---|---|"]
+    for r in claims.itertuples():
+        est = (f"{_num(r.estimate, '{:.1f}')} [{_num(r.ci_low, '{:.1f}')}, {_num(r.ci_high, '{:.1f}')}]"
+               if _num(r.ci_low) else _num(r.estimate, "{:.1f}"))
+        across = (f"{int(r.n_datasets)} datasets, tau {_num(r.tau, '{:.1f}')}, prediction "
+                  f"[{_num(r.pred_low)}, {_num(r.pred_high)}]" if _num(r.pred_low) else
+                  (f"{int(r.n_datasets)} dataset(s)" if _num(r.n_datasets, "{:.0f}") else ""))
+        sens = (f"{_cell(r.sens_verdict)} {_num(r.sens_estimate)} [{_num(r.sens_low)}, {_num(r.sens_high)}]"
+                if _num(r.sens_low) else _cell(r.sens_verdict))
+        lines.append(f"| {_cell(r.claim)} | **{_cell(r.verdict)}** | {est} | {across} | {sens} | {r.profile} |")
+    return "\n".join(lines)
+
+
+def coverage_table(claims: pd.DataFrame) -> str:
+    from medlib.report import coverage
+
+    cov = coverage(claims)
+    lines = ["| paper | claim (key) | verdict | gap | why not tested |", "|---|---|---|---|---|"]
+    for r in cov.itertuples():
+        why = _cell(r.why_not_tested)
+        lines.append(f"| {r.paper} | `{r.key}` | {_cell(r.verdict)} | {_cell(r.gap)} | "
+                     f"{why[:220] + ('...' if len(why) > 220 else '')} |")
+    return "\n".join(lines)
+
+
+def departures_table() -> str:
+    from medlib.departures import DEPARTURES
+
+    lines = ["| topic | the paper | this study | why | can move |", "|---|---|---|---|---|"]
+    lines += [f"| {d.topic} | {_cell(d.paper)} | {_cell(d.ours)} | {_cell(d.why)} | {_cell(d.moves)} |"
+              for d in DEPARTURES]
+    return "\n".join(lines)
+
+
+def render(text: str, root: Path = ROOT) -> str:
+    claims = strongest_claims(root)
+    blocks = {"verdicts": verdict_table(claims), "coverage": coverage_table(claims),
+              "departures": departures_table()}
+    for name, table in blocks.items():
+        pattern = re.compile(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)", re.S)
+        if not pattern.search(text):
+            raise ValueError(f"README.md has no <!-- {name}:begin --> ... <!-- {name}:end --> block")
+        text = pattern.sub(lambda m: m.group(1) + table + "\n" + m.group(2), text)
+    return text
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--check", action="store_true")
+    args = ap.parse_args()
+    readme = ROOT / "README.md"
+    old = readme.read_text()
+    new = render(old)
+    if args.check:
+        if new != old:
+            print("README.md is out of date: run scripts/render_readme.py", file=sys.stderr)
+            return 1
+        return 0
+    readme.write_text(new)
+    print(f"wrote {readme.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""The claims registry: every claim a value with a rule, decided by one function or marked untested
+with why; rows selected by key; the rules of the new rows on constructed data."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from medlib import report
+from medlib.claims import CHOICE, CLAIMS, WORLD, get_claim
+
+
+def test_every_claim_is_decided_by_a_report_function_or_says_why_not():
+    for c in CLAIMS.values():
+        assert (c.decide is None) != (c.untested is None), c.key
+        if c.decide:
+            assert callable(getattr(report, c.decide)), c.key
+        else:
+            assert c.untested[0] in (WORLD, CHOICE) and c.untested[1]
+        assert c.rule and c.sentence
+    with pytest.raises(KeyError, match="unknown claim"):
+        get_claim("nope")
+    with pytest.raises(TypeError):
+        CLAIMS["x"] = None
+
+
+def test_claims_table_has_one_row_per_registered_claim_in_order():
+    table = report.claims({})
+    assert list(table["key"]) == list(CLAIMS)
+    untested = table.set_index("key").loc["ffvgg19_strategy_neutral"]
+    assert untested["verdict"] == f"not tested ({WORLD})" and "ImageNet weights" in untested["evidence"]
+    cov = report.coverage(table)
+    assert set(cov["gap"]) >= {WORLD, CHOICE} and len(cov) == len(CLAIMS)
+
+
+def _scratch(accs_by_network, dataset="cells2", majority=60.0, replicate=0):
+    rows = []
+    for net, accs in accs_by_network.items():
+        for fold, acc in enumerate(accs):
+            rows.append({"dataset": dataset, "network": net, "strategy": "scratch", "head": "dense", "fold": fold,
+                         "status": "ok", "accuracy": acc, "majority": majority, "diagnosis": "", "n_test": 14,
+                         "n_train": 105, "n_val": 18, "input_size": "100x100", "config_hash": f"h-{net}",
+                         "replicate": replicate})
+    return pd.DataFrame(rows)
+
+
+def test_repeat_spread_reads_the_sd_of_a_mean_over_folds_from_seed_pairs():
+    base = {f"net{i}": [80.0, 82.0, 84.0, 86.0, 88.0] for i in range(6)}
+    shift = [0.5, -0.4, 0.3, -0.6, 0.2, -0.1]  # seed 1's mean moves by under a point
+    again = {n: list(np.add(a, s)) for (n, a), s in zip(base.items(), shift)}
+    df = pd.concat([_scratch(base), _scratch(again, replicate=1)], ignore_index=True)
+    row = report.repeat_spread({"extended": {"transfer": df}})
+    assert row["verdict"] == "holds" and row["ci_high"] <= 2.0
+    far = {n: list(np.add(a, 20 * s)) for (n, a), s in zip(base.items(), shift)}
+    df = pd.concat([_scratch(base), _scratch(far, replicate=1)], ignore_index=True)
+    row = report.repeat_spread({"extended": {"transfer": df}})
+    assert row["verdict"] == "does not hold" and row["ci_low"] > 2.0
+    assert row["estimate"] == pytest.approx(np.sqrt(np.sum(np.square(20 * np.array(shift))) / 12))
+
+
+def test_small_datasets_fail_only_where_most_networks_sit_at_their_floor():
+    learned = _scratch({"a": [90, 92, 88, 91, 93], "b": [85, 88, 86, 87, 90], "c": [61, 59, 60, 62, 58]})
+    assert report.small_datasets_fail({"extended": {"transfer": learned}})["verdict"] == "does not hold"
+    failed = _scratch({"a": [60, 61, 59, 60, 62], "b": [58, 61, 60, 59, 60], "c": [90, 92, 88, 91, 93]})
+    assert report.small_datasets_fail({"extended": {"transfer": failed}})["verdict"] == "holds"
+
+
+def test_vgg19_and_mobilenet_preferable_fails_where_another_network_is_wholly_better():
+    df = _scratch({"vgg19": [70, 72, 69, 71, 70], "mobilenetv2": [71, 70, 72, 70, 69],
+                   "xception": [90, 93, 91, 92, 90]})
+    row = report.vgg19_mobilenet_small({"extended": {"transfer": df}})
+    assert row["verdict"] == "does not hold" and "reversed" in row["evidence"]
+
+
+def test_cam_equals_gradcam_is_an_equivalence_within_two_points():
+    def roi(gap):
+        return pd.DataFrame([{"network": "m", "image": i, "class": c, "method": meth,
+                              "roi_ratio": 50.0 + (i % 5) + (gap if meth == "gradcam" else 0.0)}
+                             for c in ("CT", "MR") for i in range(20) for meth in ("cam", "gradcam")])
+    clf = pd.DataFrame({"network": ["m"], "accuracy": [99.0], "majority": [50.0]})
+    same = report.cam_equals_gradcam({"quick": {"modality": clf, "modality_roi_images": roi(0.3)}})
+    apart = report.cam_equals_gradcam({"quick": {"modality": clf, "modality_roi_images": roi(6.0)}})
+    assert same["verdict"] == "holds" and apart["verdict"] == "does not hold"
