@@ -28,8 +28,10 @@ PROFILES = ("extended", "quick")  # strongest first
 def strongest_claims(root: Path = ROOT) -> pd.DataFrame:
     """One row per claim key: the first profile's row (in :data:`PROFILES`) that tested it, else the
     first profile's row."""
-    frames = [pd.read_csv(root / "results" / p / "claims.csv") for p in PROFILES
-              if (root / "results" / p / "claims.csv").exists()]
+    from medlib import tables
+
+    paths = [root / "results" / p / tables.TABLES["claims"].file for p in PROFILES]
+    frames = [pd.read_csv(p) for p in paths if p.exists()]
     rows = []
     for key in dict.fromkeys(k for f in frames for k in f["key"]):
         candidates = [f[f["key"] == key].iloc[0] for f in frames if key in set(f["key"])]
