@@ -1,7 +1,7 @@
 """Regenerate the README's tables from committed results, never by hand (``tests/test_readme.py``
 fails when the README and this script disagree).
 
-* verdicts: every claim of ``results/extended/claims.csv`` and ``results/quick/claims.csv``, each
+* verdicts: every claim of the ``claims`` tables of ``extended`` and ``quick``, each
   from the strongest profile that tested it (extended before quick);
 * coverage: every claim of the registry (``medlib.claims``), its verdict or why it is not tested;
 * departures: ``medlib.departures``.
