@@ -735,7 +735,7 @@ def coverage(claims_df: pd.DataFrame) -> pd.DataFrame:
         c = CLAIMS[row["key"]]
         if c.untested:
             return c.untested[0]
-        return "" if not str(row["verdict"]).startswith("not tested") else "see evidence"
+        return c.gap if str(row["verdict"]).startswith("not tested") else ""
     out = claims_df[["key", "paper", "claim", "verdict", "profile"]].copy()
     out["gap"] = out.apply(gap, axis=1)
     out["why_not_tested"] = [CLAIMS[k].untested[1] if CLAIMS[k].untested else

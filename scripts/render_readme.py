@@ -36,7 +36,8 @@ def strongest_claims(root: Path = ROOT) -> pd.DataFrame:
     for key in dict.fromkeys(k for f in frames for k in f["key"]):
         candidates = [f[f["key"] == key].iloc[0] for f in frames if key in set(f["key"])]
         tested = [r for r in candidates if not str(r["verdict"]).startswith("not tested")]
-        rows.append((tested or candidates)[0])
+        placed = [r for r in candidates if r["profile"] != "-"]  # a profile looked, and says why not
+        rows.append((tested or placed or candidates)[0])
     return pd.DataFrame(rows).reset_index(drop=True)
 
 
@@ -52,8 +53,9 @@ def verdict_table(claims: pd.DataFrame) -> str:
     lines = ["| claim | verdict | estimate [95% CI] | across datasets | sensitivity (at-floor runs out) | profile |",
              "|---|---|---|---|---|---|"]
     for r in claims.itertuples():
-        est = (f"{_num(r.estimate, '{:.1f}')} [{_num(r.ci_low, '{:.1f}')}, {_num(r.ci_high, '{:.1f}')}]"
-               if _num(r.ci_low) else _num(r.estimate, "{:.1f}"))
+        fmt = "{:.3f}" if _num(r.estimate) and abs(r.estimate) < 1 else "{:.1f}"  # map scores are in [0, 1]
+        est = (f"{_num(r.estimate, fmt)} [{_num(r.ci_low, fmt)}, {_num(r.ci_high, fmt)}]"
+               if _num(r.ci_low) else _num(r.estimate, fmt))
         across = (f"{int(r.n_datasets)} datasets, tau {_num(r.tau, '{:.1f}')}, prediction "
                   f"[{_num(r.pred_low)}, {_num(r.pred_high)}]" if _num(r.pred_low) else
                   (f"{int(r.n_datasets)} dataset(s)" if _num(r.n_datasets, "{:.0f}") else ""))

@@ -207,9 +207,23 @@ def plan_table(profile: str | Profile, datasets=None) -> pd.DataFrame:
     return pd.DataFrame([{
         "dataset": b.dataset, "strategy": b.strategy, "networks": ", ".join(b.networks),
         "folds": b.folds or profile.cv_folds, "size": b.size or profile.spec(b.dataset).image_size,
-        "epochs (cap)": b.epochs, "patience": b.patience, "lr": b.learning_rate, "batch": b.batch_size,
+        "epochs (cap)": b.epochs, "patience": b.patience, "lr": _rates(b), "batch": b.batch_size,
+        "seeds": b.replicates, "precision": _per_network(b, b.precision_for, "float32"),
         "views": b.views, "heads": ", ".join(b.heads) if b.strategy == "off_the_shelf" else "dense",
         "why": b.note} for b in profile.blocks if not datasets or b.dataset in datasets])
+
+
+def _per_network(block: Block, value, default) -> str:
+    """``value(network)`` of every network of ``block``: one value where they share it, else per network."""
+    values = {n: value(n) for n in block.networks}
+    if len(set(values.values())) == 1:
+        return f"{next(iter(values.values())):g}" if isinstance(default, float) else str(next(iter(values.values())))
+    return ", ".join(f"{n} {v:g}" if isinstance(v, float) else f"{n} {v}" for n, v in values.items())
+
+
+def _rates(block: Block) -> str:
+    """The learning rate each network of ``block`` trains at (the plain VGGs have their own)."""
+    return _per_network(block, block.lr_for, 1e-3)
 
 
 def select_shard(jobs: list, shard: str | None) -> list:
