@@ -344,6 +344,12 @@ PROFILES = MappingProxyType({
             Block("cells2", "scratch", OTHER_SCRATCH, **_SCRATCH_CELLS2),
             Block("cov_ct", "scratch", OTHER_SCRATCH, **_SCRATCH_COVCT_EXT),
             *CLAIM_BLOCKS,
+            # issue 37: Cells2 as the paper's counts read it, whole smears at 100 px (same images and
+            # folds as the crops); float32, so it runs on any CPU (the question, which task gives the
+            # paper's numbers, is far larger than a precision effect)
+            Block("cells2_smears", "scratch", CENTRAL_SCRATCH, **{**_SCRATCH_CELLS2, "precisions": {},
+                  "note": "whole smears resized to 100x100 (the paper's Cells2 reading), Cells2's recipe, "
+                          "float32"}),
             # issue 37: the paper's noise read on 0-255 pixels (medlib.data.READINGS, its adoption
             # rule written before the run), for the plain VGGs the first reading left at their
             # floor and Xception as the control; same folds, precision and budget, so each fold

@@ -146,11 +146,14 @@ def _claim(paper_name: str, claim: str, profile, verdict: str, evidence: str, **
 
 
 def _plain_datasets(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows of datasets in their primary reading: a second reading (``medlib.data.READINGS``) is a
-    sensitivity analysis of its base dataset, never another dataset in a pooled claim."""
-    from .data.registry import READINGS
+    """Rows of datasets in their primary reading: a second reading of a dataset (a
+    ``medlib.data.READINGS`` key, or a registry dataset with ``reading_of``, such as Cells2's
+    whole smears) shares its base's images, so it is a sensitivity analysis of that dataset,
+    never another dataset in a pooled claim."""
+    from .data.registry import DATASETS, READINGS
 
-    return df[~df["dataset"].isin(list(READINGS))]
+    second = set(READINGS) | {k for k, s in DATASETS.items() if s.reading_of}
+    return df[~df["dataset"].isin(sorted(second))]
 
 
 def _pooled_text(result: evidence.Pooled, side_a: str, side_b: str) -> str:

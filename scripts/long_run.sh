@@ -25,8 +25,11 @@ $RUN --datasets cov_ct cells2 $CLAIM --strategies off_the_shelf --networks xcept
 $RUN --datasets cov_ct $CLAIM --strategies scratch --networks mobilenetv2
 $RUN --datasets $CLAIM --strategies scratch --networks xception --replicates 0
 $RUN --datasets cov_ct $CLAIM --strategies scratch --networks xception
-# issue 37: the second reading of COV_CT's noise (bfloat16, as the folds it pairs with: an AVX512-BF16 CPU)
+# issue 37: the second reading of COV_CT's noise (bfloat16, as the folds it pairs with: an AVX512-BF16 CPU),
+# then Cells2's whole smears (float32, any CPU)
 $RUN --datasets cov_ct_noise255
+$RUN --datasets cells2_smears --replicates 0
+$RUN --datasets cells2_smears
 $RUN --datasets cells2 --networks ff_vgg19 xception mobilenetv2 --replicates 0
 $RUN --datasets cov_ct --strategies off_the_shelf
 $RUN --datasets cov_ct --strategies scratch --networks mobilenetv2

@@ -67,3 +67,18 @@ def test_adoption_rule_is_undecided_when_ffvgg19_stays_at_its_floor():
     out = report.adopt_reading(_table([52, 50, 48, 55, 50], [50, 49, 47, 49, 53],
                                       [77, 79, 60, 70, 85], [77, 79, 52, 72, 88]), READINGS["cov_ct_noise255"])
     assert out["decision"] == report.UNDECIDED
+
+
+def test_cells2_whole_smears_are_the_same_images_and_folds_as_the_crops():
+    import pytest
+
+    from medlib.data import is_available
+    from medlib.data.dataset import build_index
+    from medlib.experiments.splits import make_splits
+
+    if not is_available("cells2"):
+        pytest.skip("BCCD not on this machine")
+    crops, whole = build_index(get_spec("cells2")), build_index(get_spec("cells2_smears"))
+    assert list(crops["group"]) == list(whole["group"]) and list(crops["label"]) == list(whole["label"])
+    assert crops["x0"].notna().all() and whole["x0"].isna().all()
+    assert get_spec("cells2_smears").reading_of == "cells2"

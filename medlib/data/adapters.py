@@ -237,7 +237,9 @@ def bccd_cells2(root: Path, spec: DatasetSpec) -> pd.DataFrame:
       "EOSINOPHIL,EOSINOPHIL") and empty ones are dropped, because the label
       cannot be tied to one box;
     * the crop is the image's WBC box; with several WBC boxes, the largest;
-    * an image with no WBC box or no JPEG is skipped and reported.
+    * an image with no WBC box or no JPEG is skipped and reported;
+    * ``adapter_options={"whole": True}`` keeps the whole smear instead (the same images, so the
+      same groups and folds): Cells2 as the paper's image-level counts and 100x100 resize read.
     """
     labels = pd.read_csv(root / "labels.csv", dtype={"Category": str})
     wanted = {c.upper(): c for c in spec.classes}
@@ -257,6 +259,8 @@ def bccd_cells2(root: Path, spec: DatasetSpec) -> pd.DataFrame:
             skipped.append((stem, "no WBC box"))
             continue
         x0, y0, x1, y1 = max(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+        if spec.adapter_options.get("whole"):  # the whole smear, as the paper's image-level labels read
+            x0 = y0 = x1 = y1 = np.nan
         rows.append({"path": jpg, "label": wanted[types[0]], "group": stem,
                      "x0": x0, "y0": y0, "x1": x1, "y1": y1, "n_wbc_boxes": len(boxes)})
     df = _frame(rows)

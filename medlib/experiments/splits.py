@@ -139,15 +139,25 @@ def assert_no_leak(splits: pd.DataFrame, train, val, test) -> None:
                                      f"e.g. {sorted(map(str, shared))[:3]}")
 
 
+def saved_splits(ds: Dataset, path: Path) -> pd.DataFrame | None:
+    """The splits saved at ``path`` if they describe ``ds``'s images (same relative paths and
+    members, in the same order), else None."""
+    if not path.exists():
+        return None
+    saved = pd.read_csv(path, keep_default_na=False, dtype={"file": str, "group": str})
+    if len(saved) == len(ds) and "file" in saved \
+            and (saved["file"].to_numpy() == image_keys(ds.index).to_numpy()).all() \
+            and (saved["member"].to_numpy() == ds.index["member"].to_numpy()).all():
+        return saved
+    return None
+
+
 def load_or_make_splits(ds: Dataset, folds: int | str, seed: int, path: Path) -> pd.DataFrame:
-    """Reuse saved splits when they describe the same images (same relative paths and members,
-    in the same order), else make and save them."""
-    if path.exists():
-        saved = pd.read_csv(path, keep_default_na=False, dtype={"file": str, "group": str})
-        if len(saved) == len(ds) and "file" in saved \
-                and (saved["file"].to_numpy() == image_keys(ds.index).to_numpy()).all() \
-                and (saved["member"].to_numpy() == ds.index["member"].to_numpy()).all():
-            return saved
+    """Reuse saved splits when they describe the same images (:func:`saved_splits`), else make
+    and save them."""
+    saved = saved_splits(ds, path)
+    if saved is not None:
+        return saved
     splits = make_splits(ds, folds, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     splits.to_csv(path, index=False)

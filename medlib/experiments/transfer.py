@@ -41,7 +41,7 @@ from ..profiles import Block, Profile, get_profile, split_key
 from ..progress import progress_bar
 from . import engine, provenance, training
 from .engine import Context, fit_predict
-from .splits import assert_no_leak, fold_indices, load_or_make_splits
+from .splits import assert_no_leak, fold_indices, load_or_make_splits, saved_splits
 from .tasks import task_dataset, task_of
 
 
@@ -126,8 +126,21 @@ def splits_path(profile: Profile, dataset: str, block: Block, seed: int) -> Path
 
 
 def block_splits(profile: Profile, ds: Dataset, block: Block, seed: int) -> pd.DataFrame:
+    """The block's saved splits (made and saved the first time). A second reading of a dataset
+    (``spec.reading_of``: the same files read another way) takes its base's splits, so each of
+    its folds pairs with the base's fold of the same index; its images must be the base's."""
     folds = "official" if block.folds == "official" else profile.cv_folds
-    return load_or_make_splits(ds, folds, seed, splits_path(profile, ds.spec.key, block, seed))
+    base = ds.spec.reading_of
+    if not base:
+        return load_or_make_splits(ds, folds, seed, splits_path(profile, ds.spec.key, block, seed))
+    path = splits_path(profile, base, block, seed)
+    if not path.exists():
+        load_or_make_splits(block_dataset(base, block, seed, profile), folds, seed, path)
+    splits = saved_splits(ds, path)
+    if splits is None:
+        raise ValueError(f"{ds.spec.key} is a second reading of {base} but its images are not {base}'s "
+                         f"(in {path}): it must read the same files, in the same order")
+    return splits
 
 
 def run_fold(job: FoldJob, ds: Dataset | None = None, ctx: Context | None = None,
