@@ -109,6 +109,36 @@ def cmd_collect(args) -> int:
     return 0
 
 
+def cmd_cross(args) -> int:
+    """Notebook 03's cross-device pairs without the notebook (a long run's step): every cross block
+    of the profile whose precision this CPU computes natively, tables saved as notebook 03 does."""
+    from dataclasses import replace
+
+    from . import tables
+    from .experiments import cross_device as xd
+    from .experiments.provenance import native_bfloat16
+    from .profiles import get_profile
+
+    profile = get_profile(args.profile)
+    blocks = []
+    for b in profile.cross:
+        nets = tuple(n for n in b.networks if b.strategy != "scratch" or native_bfloat16()
+                     or b.precision_for(n) == "float32")
+        if len(nets) < len(b.networks):
+            print(f"[cross] {b.strategy} {', '.join(sorted(set(b.networks) - set(nets)))}: bfloat16 without "
+                  "AVX512-BF16 on this CPU, left for a machine that has it")
+        if nets:
+            blocks.append(replace(b, networks=nets))
+    if not blocks:
+        return 0
+    cross, folds, absent = xd.run_pairs(replace(profile, cross=tuple(blocks)), seed=args.seed,
+                                        progress=not args.quiet)
+    if len(cross):
+        print(f"[cross] {len(cross)} cross-domain rows -> {tables.save(cross, 'cross', args.profile)}")
+        tables.save(folds, "cross_folds", args.profile)
+    return 0
+
+
 def main(argv=None) -> int:
     from .profiles import PROFILES
 
@@ -142,6 +172,11 @@ def main(argv=None) -> int:
     run.add_argument("--list", action="store_true", help="print the selected jobs and their state")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
+    crs = sub.add_parser("cross", help="run the profile's cross-device pairs (notebook 03's runs) and save the tables")
+    crs.add_argument("--profile", required=True, choices=list(PROFILES))
+    crs.add_argument("--seed", type=int, default=20221)
+    crs.add_argument("--quiet", action="store_true")
+    crs.set_defaults(func=cmd_cross)
     col = sub.add_parser("collect", help="write the tidy tables from the fold files")
     col.add_argument("--profile", required=True, choices=list(PROFILES))
     col.set_defaults(func=cmd_collect)

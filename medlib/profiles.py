@@ -359,6 +359,17 @@ PROFILES = MappingProxyType({
                      "0-255 pixels (sigma 0.1/255 on [0, 1]: practically no noise), shifts kept; "
                      "a labelled second reading, paired with cov_ct's folds"}),
         ),
+        # issue 37: cross-device as the paper ran it (s3.3: FF-VGG19 and Xception from scratch), beside
+        # the off-the-shelf heads of quick; 250 images a class of each site (balanced: accuracy equals
+        # balanced accuracy; from results/bench/precision.csv about 1.7 h for FF-VGG19 and 1 h for
+        # Xception on an AVX512-BF16 CPU, estimated, not yet measured), 112 px and
+        # COV_CT's scratch recipe and precision. `python -m medlib cross --profile extended` runs them.
+        cross=(_ots("covid_ct", folds=5, class_weight="balanced", size=(112, 112), per_class=250,
+                    note="off-the-shelf beside scratch, same images and size"),
+               Block("covid_ct", "scratch", ("ff_vgg19", "xception"), size=(112, 112), folds=5, epochs=30,
+                     patience=None, per_class=250, learning_rates=PLAIN_VGG_LR,
+                     precisions=BFLOAT16_COVCT_STARTED,
+                     note="the paper's cross-device networks from scratch (s3.3), COV_CT's recipe")),
         featuremap_models=(("cov_ct", "ff_vgg19", "scratch"), ("cells2", "ff_vgg19", "scratch"),
                            ("cov_ct", "mobilenetv2", "scratch"))),
     "full": Profile(

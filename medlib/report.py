@@ -334,100 +334,142 @@ def most_suitable(by_profile: dict) -> dict:
                   "(the extended profile does)")
 
 
-def drop_interval(cross_acc: float, n_cross: int, own_acc: float, n_own: int) -> stats.Interval:
-    """Accuracy drop (in-domain minus cross-domain, points) with a 95 % normal interval: two
-    independent test sets (the target's own out-of-fold images; the whole target under the
-    source's model), each a binomial proportion."""
+SLIGHT_DROP = 5.0  # "slightly affect": a drop under 5 points, half the paper's "about 10 %"
+CROSS_PAIR = "COV_CT <-> MosMed stands in for the paper's pairs (LIDC-IDRI/PET-CT, skin sets: not available here)"
+
+
+def _folds_interval(rows: pd.DataFrame, metric: str) -> tuple[float, float]:
+    """(mean, se) of ``metric`` over a dataset's CV folds, the se Nadeau-Bengio corrected."""
+    v = rows[metric].dropna().to_numpy(float)
+    if len(v) < 2:
+        return (float(v.mean()) if len(v) else np.nan), np.nan
+    ratio = float((rows["n_test"] / (rows["n_train"] + rows["n_val"])).mean()) if "n_val" in rows else 0.0
+    return float(v.mean()), float(np.sqrt((1 / len(v) + ratio) * v.var(ddof=1)))
+
+
+def _auc_se(auc: float, n_pos: float, n_neg: float) -> float:
+    """Hanley & McNeil (1982) standard error of an AUC (points) on ``n_pos`` and ``n_neg`` images."""
+    a = auc / 100
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    return 100 * float(np.sqrt((a * (1 - a) + (n_pos - 1) * (q1 - a * a) + (n_neg - 1) * (q2 - a * a))
+                               / (n_pos * n_neg)))
+
+
+def cross_device_evidence(cross: pd.DataFrame, folds: pd.DataFrame) -> pd.DataFrame:
+    """Per cross-device row (source -> target, network, strategy, head): the source's own AUC
+    interval over its CV folds (the gate: a source must rank, its interval above 50), and the
+    drops (the target's in-domain mean over its folds minus the cross-domain score) in AUC and
+    balanced accuracy with 95 % normal intervals: the in-domain side's variance over folds
+    (Nadeau-Bengio corrected), the cross side's from its test images (Hanley-McNeil for AUC,
+    binomial sensitivity and specificity for balanced accuracy), the two independent."""
     from scipy import stats as st
 
-    p1, p2 = cross_acc / 100, own_acc / 100
-    if not (n_cross and n_own) or not np.isfinite(p1 + p2):
-        return stats.Interval(np.nan, np.nan, np.nan, np.nan, 0, "independent proportions")
-    drop = 100 * (p2 - p1)
-    se = 100 * np.sqrt(p1 * (1 - p1) / n_cross + p2 * (1 - p2) / n_own)
+    from .experiments.cross_device import drop_table
+    from .profiles import cross_device_key
+
+    table = drop_table(cross, folds)
+    if not len(table):
+        return table
+    ok = folds[folds["status"] == "ok"]
     z = st.norm.ppf(1 - stats.ALPHA / 2)
-    p = float(2 * st.norm.sf(abs(drop) / se)) if se > 0 else np.nan
-    return stats.Interval(drop, drop - z * se, drop + z * se, p, int(n_cross + n_own),
-                          "independent proportions (normal)", float(2.8 * se))
+    t = table.merge(cross[["sources", "target", "network", "strategy", "head", "task"]].rename(
+        columns={"sources": "source"}), on=["source", "target", "network", "strategy", "head"], how="left")
+    rows = []
+    for r in t.to_dict("records"):
+        same = (ok["network"] == r["network"]) & (ok["strategy"] == r["strategy"]) & (ok["head"] == r["head"])
+        own = ok[same & (ok["dataset"] == cross_device_key(r["target"], r["task"]))]
+        src = ok[same & ok["dataset"].isin([cross_device_key(x, r["task"]) for x in r["source"].split("+")])]
+        src_auc, src_se = _folds_interval(src, "auc")
+        sens, spec, acc = r["cross_sensitivity"], r["cross_specificity"], r["cross_accuracy"]
+        share = (acc - spec) / (sens - spec) if abs(sens - spec) > 1e-9 else np.nan  # positive share of the target
+        n_pos, n_neg = r["n_test"] * share, r["n_test"] * (1 - share)
+        out = dict(r, source_auc=src_auc, source_auc_low=src_auc - st.t.ppf(0.975, max(len(src) - 1, 1)) * src_se,
+                   ranks=bool(src_auc - st.t.ppf(0.975, max(len(src) - 1, 1)) * src_se > 50))
+        for metric, cross_se in (("auc", _auc_se(r["cross_auc"], n_pos, n_neg)),
+                                 ("balanced_accuracy", 50 * np.sqrt(sens / 100 * (1 - sens / 100) / n_pos
+                                                                      + spec / 100 * (1 - spec / 100) / n_neg))):
+            mean, se = _folds_interval(own, metric)
+            drop = mean - r[f"cross_{metric}"]
+            half = z * np.sqrt(se ** 2 + cross_se ** 2)
+            out.update({f"{metric}_drop": drop, f"{metric}_drop_low": drop - half, f"{metric}_drop_high": drop + half})
+        rows.append(out)
+    return pd.DataFrame(rows)
 
 
-def _oracle_bound(profile: str, dataset: str, cross: pd.DataFrame, r) -> str:
-    """', and no threshold on its out-of-fold scores beats the floor (best X%)' where the
-    in-domain folds' predictions are on this machine: why class weighting cannot lift it."""
-    import json
+def _cross_rows(by_profile: dict):
+    """(profile, evidence) at the highest profile with cross-device tables."""
+    for profile in PROFILE_ORDER:
+        res = by_profile.get(profile, {})
+        if "cross" in res and "cross_folds" in res and len(res["cross"]):
+            ev = cross_device_evidence(res["cross"], res["cross_folds"])
+            if len(ev):
+                return profile, ev
+    return None, None
 
-    from .experiments.transfer import FoldJob
-    from .metrics import best_threshold_accuracy
-    from .profiles import cross_device_key, get_profile
 
-    task = cross[(cross["target"] == dataset)]["task"].iloc[0] if "task" in cross else None
-    if task is None:
-        return ""
-    key = cross_device_key(dataset, task)
-    try:
-        folds = get_profile(profile).block(key, r.strategy, r.network).fold_ids(get_profile(profile).cv_folds)
-    except KeyError:
-        return ""
-    y, score = [], []
-    for k in folds:
-        path = FoldJob(key, r.network, r.strategy, k, profile, head=r.head).predictions_path()
-        if not path.exists():
-            return ""
-        p = json.loads(path.read_text())
-        y += p["y_true"]
-        score += [row[1] for row in p["proba"]]
-    best = best_threshold_accuracy(np.asarray(y) == 1, score)
-    return (f"; even the best threshold on its out-of-fold scores, chosen on the test labels, reaches "
-            f"{best:.1f}% (floor + {FLOOR_MARGIN:g} = {r.in_domain_majority + FLOOR_MARGIN:.1f}%)")
+def _cross_text(ev: pd.DataFrame) -> str:
+    return "; ".join(
+        f"{r.source}->{r.target} {r.network} {r.strategy} ({r.head}): source AUC {r.source_auc:.1f} "
+        f"(lower bound {r.source_auc_low:.1f}{'' if r.ranks else ': does not rank, not tested'}); drop in AUC "
+        f"{r.auc_drop:.1f} [{r.auc_drop_low:.1f}, {r.auc_drop_high:.1f}], in balanced accuracy "
+        f"{r.balanced_accuracy_drop:.1f} [{r.balanced_accuracy_drop_low:.1f}, {r.balanced_accuracy_drop_high:.1f}] "
+        f"(cross AUC {r.cross_auc:.1f}, ACC {r.cross_accuracy:.1f}, SEN {r.cross_sensitivity:.1f}, "
+        f"SPE {r.cross_specificity:.1f}, F1 {r.cross_f1:.1f})" for r in ev.itertuples()) + f". {CROSS_PAIR}."
+
+
+def _drop_intervals(ev: pd.DataFrame) -> list[stats.Interval]:
+    return [stats.Interval(getattr(r, f"{m}_drop"), getattr(r, f"{m}_drop_low"), getattr(r, f"{m}_drop_high"),
+                           np.nan, int(r.n_test), f"{m} drop")
+            for r in ev.itertuples() for m in ("auc", "balanced_accuracy")]
 
 
 def cross_device_drop(by_profile: dict) -> dict:
-    """s3.3: a network tested on another device's dataset loses about 10 points of accuracy.
-    Measured only where the source model beats its own in-domain floor and the target's
-    in-domain model beats its floor; the drop carries a 95 % interval, and the claim holds where
-    every interval lies within 10 +- 5 points, does not hold where every one lies outside."""
-    claim = f"a network tested on another device's dataset loses about {DROP_CLAIMED:g} points (s3.3)"
-    from .experiments.cross_device import drop_table
+    """s3.3: 'A decrease of ~10% in accuracy was observed for the remaining experimental cases'.
+    Decided on the AUC and balanced-accuracy drops (accuracy moves with the two sites' class
+    mixes, 47 % vs 77 % COVID-19 here), for sources whose own AUC interval lies above 50: holds
+    where every drop interval lies within 10 +- 5, does not hold where every one lies outside."""
+    claim = (f"a network tested on another device's dataset loses about {DROP_CLAIMED:g} points (s3.3); "
+             "tested on AUC and balanced accuracy, COV_CT <-> MosMed")
+    profile, ev = _cross_rows(by_profile)
+    if ev is None:
+        return _claim("Apostolopoulos 2022", claim, None, "not tested here", "no cross-device run")
+    gated = ev[ev["ranks"]]
+    if not len(gated):
+        return _claim("Apostolopoulos 2022", claim, profile, "not tested here",
+                      "no source model ranks its own images (AUC interval above 50): " + _cross_text(ev))
+    intervals = _drop_intervals(gated)
+    first = gated.iloc[0]
+    return _claim("Apostolopoulos 2022", claim, profile, stats.decide_band(intervals, DROP_CLAIMED, DROP_TOLERANCE),
+                  _cross_text(ev), estimate=first["balanced_accuracy_drop"],
+                  ci_low=first["balanced_accuracy_drop_low"], ci_high=first["balanced_accuracy_drop_high"],
+                  n_pairs=len(gated), test="normal interval: in-domain folds (corrected) + cross images",
+                  rows_used="; ".join(f"{r.source}->{r.target} {r.network} {r.strategy} {r.head}"
+                                      for r in gated.itertuples()))
 
-    for profile in PROFILE_ORDER:
-        res = by_profile.get(profile, {})
-        if "cross" not in res or "cross_folds" not in res:
-            continue
-        t = drop_table(res["cross"], res["cross_folds"])
-        if not len(t):
-            continue
-        parts, intervals, used = [], [], []
-        for r in t.itertuples():
-            name = f"{r.source}->{r.target} {r.network} {r.strategy} ({r.head})"
-            src_floor = getattr(r, "source_in_domain_majority", np.nan)
-            if at_floor(r.source_in_domain_accuracy, src_floor):
-                parts.append(f"{name}: not tested, the source model is at its own floor "
-                             f"({r.source_in_domain_accuracy:.1f}% vs {src_floor:.1f}%)")
-                continue
-            if at_floor(r.in_domain_accuracy, r.in_domain_majority):
-                bound = _oracle_bound(profile, r.target, res["cross"], r)
-                parts.append(f"{name}: not tested, the target's in-domain model is at its floor "
-                             f"({r.in_domain_accuracy:.1f}% vs {r.in_domain_majority:.1f}%, balanced accuracy "
-                             f"{r.in_domain_balanced_accuracy:.1f}%, AUC {r.in_domain_auc:.1f})" + bound)
-                continue
-            iv = drop_interval(r.cross_accuracy, r.n_test, r.in_domain_accuracy,
-                               getattr(r, "in_domain_n_test", np.nan))
-            intervals.append(iv)
-            used.append(name)
-            parts.append(f"{name}: accuracy {r.in_domain_accuracy:.1f}% -> {r.cross_accuracy:.1f}% "
-                         f"(drop {iv.estimate:.1f} [95% CI {iv.low:.1f}, {iv.high:.1f}]; balanced accuracy "
-                         f"drop {-r.drop_balanced_accuracy:.1f}, AUC drop {-r.drop_auc:.1f}; target floor "
-                         f"{r.target_majority:.1f}%)")
-        text = "; ".join(parts) + " (COV_CT <-> MosMed; the paper's pairs' data is not available)"
-        if not intervals:
-            return _claim("Apostolopoulos 2022", claim, profile, "not tested here", text)
-        verdict = stats.decide_band(intervals, DROP_CLAIMED, DROP_TOLERANCE)
-        first = intervals[0]
-        return _claim("Apostolopoulos 2022", claim, profile, verdict, text, estimate=first.estimate,
-                      ci_low=first.low, ci_high=first.high, p=first.p, n_pairs=len(intervals),
-                      n_images=sum(iv.n for iv in intervals), detectable=first.detectable,
-                      test=first.test, rows_used="; ".join(used))
-    return _claim("Apostolopoulos 2022", claim, None, "not tested here", "no cross-device run")
+
+def cross_device_slight(by_profile: dict) -> dict:
+    """Abstract: 'in some cases, device acquisition variations slightly affect the performance'.
+    For sources that rank their own images (AUC interval above 50): holds where some case has
+    both its AUC and balanced-accuracy drop intervals wholly below :data:`SLIGHT_DROP` points,
+    does not hold where every case has both wholly above, inconclusive otherwise."""
+    claim = (f"in some cases device variation only slightly affects performance (Abstract): a drop under "
+             f"{SLIGHT_DROP:g} points in AUC and balanced accuracy, COV_CT <-> MosMed")
+    profile, ev = _cross_rows(by_profile)
+    if ev is None:
+        return _claim("Apostolopoulos 2022", claim, None, "not tested here", "no cross-device run")
+    gated = ev[ev["ranks"]]
+    if not len(gated):
+        return _claim("Apostolopoulos 2022", claim, profile, "not tested here",
+                      "no source model ranks its own images (AUC interval above 50): " + _cross_text(ev))
+    slight = (gated["auc_drop_high"] < SLIGHT_DROP) & (gated["balanced_accuracy_drop_high"] < SLIGHT_DROP)
+    large = (gated["auc_drop_low"] > SLIGHT_DROP) & (gated["balanced_accuracy_drop_low"] > SLIGHT_DROP)
+    verdict = stats.HOLDS if slight.any() else stats.FAILS if large.all() else stats.INCONCLUSIVE
+    best = gated.loc[gated["auc_drop_high"].idxmin()]
+    return _claim("Apostolopoulos 2022", claim, profile, verdict, _cross_text(ev), estimate=best["auc_drop"],
+                  ci_low=best["auc_drop_low"], ci_high=best["auc_drop_high"], n_pairs=len(gated),
+                  test="normal interval: in-domain folds (corrected) + cross images (Hanley-McNeil)",
+                  rows_used=f"smallest AUC drop: {best['source']}->{best['target']} {best['network']} "
+                            f"{best['strategy']} {best['head']}")
 
 
 def _modality_table(by_profile: dict, table: str, claim: str):
