@@ -33,6 +33,8 @@ class Claim:
     untested: tuple[str, str] | None = None  # (WORLD or CHOICE, why) where no function decides it
     # what it is when its function finds nothing to decide from (the row's evidence says why)
     gap: str = CHOICE
+    # the figure that shows it: a file stem under figures/ (``<stem>_<profile>`` is tried first)
+    figure: str = ""
 
 
 _PAIRED = ("paired folds per dataset with the Nadeau-Bengio corrected interval, pooled across datasets "
@@ -42,7 +44,7 @@ _PAIRED = ("paired folds per dataset with the Nadeau-Bengio corrected interval, 
 _CLAIMS = (
     Claim("scratch_beats_off_the_shelf", APOSTOLOPOULOS,
           "'Training the CNNs from scratch yielded better results in most cases' (s3.2; Table 7 vs 5, Fig. 3)",
-          _PAIRED, "scratch_vs_off_the_shelf", ("transfer",), "02"),
+          _PAIRED, "scratch_vs_off_the_shelf", ("transfer",), "02", figure="forest_scratch_vs_off_the_shelf"),
     Claim("vgg19_off_the_shelf", APOSTOLOPOULOS,
           "VGG19 does better off-the-shelf than from scratch (Fig. 3)", _PAIRED, "vgg19_off_the_shelf",
           ("transfer",), "02", gap=WORLD),
@@ -51,7 +53,8 @@ _CLAIMS = (
           "(s3.2; Tables 7-8, Fig. 4)",
           "each of FF-VGG19 and Xception against every other network from scratch, per dataset (paired "
           "folds, corrected interval, +-2 margin): holds where none is reversed and all hold or are "
-          "equivalent; intention to treat primary", "most_suitable", ("transfer",), "02"),
+          "equivalent; intention to treat primary", "most_suitable", ("transfer",), "02",
+          figure="02_fig4_accuracy_by_network"),
     Claim("ffvgg19_strategy_neutral", APOSTOLOPOULOS,
           "'training from scratch and transfer learning had no important impact on [FF-VGG19's] performance' (s3.2)",
           "FF-VGG19 off-the-shelf vs from scratch, equivalent within +-2",
@@ -60,13 +63,13 @@ _CLAIMS = (
           "'Preferable CNNs for small datasets include VGG19 and MobileNet' (s3.2 concluding remarks)",
           "on the smallest dataset here (Cells2), VGG19 and MobileNetV2 from scratch against every other "
           "network (paired folds, corrected interval, +-2 margin): holds where none is reversed and all "
-          "hold or are equivalent", "vgg19_mobilenet_small", ("transfer",), "02"),
+          "hold or are equivalent", "vgg19_mobilenet_small", ("transfer",), "02", figure="02_fig4_accuracy_by_network"),
     Claim("small_datasets_fail", APOSTOLOPOULOS,
           "'CNNs failed to perform optimally in small datasets' (s3.2 concluding remarks)",
           "on the smallest dataset here (Cells2), each network from scratch: failed where its interval of "
           "accuracy lies within 5 points of its floor; the claim holds where most networks fail and does "
           "not hold where most learned (interval wholly above floor + 5)", "small_datasets_fail",
-          ("transfer",), "02"),
+          ("transfer",), "02", figure="02_fig4_accuracy_by_network"),
     Claim("repeat_spread", APOSTOLOPOULOS,
           "'Each experiment was conducted three times ... A variation of +-2% was observed' (s3.1)",
           "the run-to-run SD of a whole experiment's accuracy (mean over folds), from blocks run with two "
@@ -77,12 +80,12 @@ _CLAIMS = (
           "AUC and balanced-accuracy drops (target in-domain minus cross-domain) with 95 % intervals, for "
           "sources whose own AUC interval lies above 50: holds where every interval lies within 10 +- 5, "
           "does not hold where every one lies outside; COV_CT <-> MosMed stands in for the paper's pairs",
-          "cross_device_drop", ("cross", "cross_folds"), "03"),
+          "cross_device_drop", ("cross", "cross_folds"), "03", figure="03_cross_device_drop"),
     Claim("cross_device_slight", APOSTOLOPOULOS,
           "'in some cases, device acquisition variations slightly affect the performance of DL models' (Abstract)",
           "for sources whose own AUC interval lies above 50: holds where some case's AUC and balanced-accuracy "
           "drop intervals both lie wholly below 5 points, does not hold where every case's lie wholly above",
-          "cross_device_slight", ("cross", "cross_folds"), "03"),
+          "cross_device_slight", ("cross", "cross_folds"), "03", figure="03_roc_in_vs_cross"),
     Claim("feature_maps_biomarkers", APOSTOLOPOULOS,
           "'The deep layers of the networks indeed revealed those important features' (Conclusions; Figs 5-8)",
           "no measurable criterion in the paper; notebook 04-05 show the maps and sanity checks",
@@ -90,21 +93,24 @@ _CLAIMS = (
     Claim("crm_roi_smaller", KIM,
           "'Table 3 also showed over 30% reduction of the ROI size, on average, by the proposed CRM'",
           "bootstrap interval (images within classes) of CRM's ROI reduction against the smaller of CAM's "
-          "and Grad-CAM's lies wholly above 30 %", "crm_roi_smaller", ("modality", "modality_roi"), "05"),
+          "and Grad-CAM's lies wholly above 30 %", "crm_roi_smaller", ("modality", "modality_roi"), "05",
+          figure="05_modality_table3_mobilenetv2"),
     Claim("crm_mean_smaller", KIM,
           "'A distribution of the CRM score was found to have substantially smaller mean ... than those from "
           "CAM and Grad-CAM' (Fig. 6)",
           "bootstrap over classes of (smaller of CAM's and Grad-CAM's mean score) - CRM's: holds where wholly "
-          "above 0", "crm_mean_smaller", ("modality", "modality_scores"), "05"),
+          "above 0", "crm_mean_smaller", ("modality", "modality_scores"), "05",
+          figure="05_modality_score_distributions_mobilenetv2"),
     Claim("crm_spread_smaller", KIM,
           "'... and standard deviation (STD) values than those from CAM and Grad-CAM scores' (Fig. 6)",
           "bootstrap over classes of (smaller of CAM's and Grad-CAM's score SD) - CRM's: holds where wholly "
-          "above 0", "crm_spread_smaller", ("modality", "modality_scores"), "05"),
+          "above 0", "crm_spread_smaller", ("modality", "modality_scores"), "05",
+          figure="05_modality_score_distributions_mobilenetv2"),
     Claim("cam_equals_gradcam", KIM,
           "'the heatmaps resulting from the CAM and Grad-CAM processes were virtually the same' (Fig. 5, Table 3)",
           "bootstrap interval (images within classes) of Grad-CAM's minus CAM's ROI (% of the image) lies "
           "within +-2 points: holds; wholly outside: does not hold", "cam_equals_gradcam",
-          ("modality", "modality_roi_images"), "05"),
+          ("modality", "modality_roi_images"), "05", figure="05_modality_overlays_mobilenetv2"),
     Claim("crm_other_models", KIM,
           "'Such superior localization ability of our CRM is further validated by applying it to other types "
           "of DL models' (Figs 7-8: Inception-v3 and Xception cut near 14x14)",

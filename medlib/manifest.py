@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import config, tables
@@ -167,20 +168,95 @@ def _link(target: Path, start: Path, text: str | None = None) -> str:
     return f'<a href="{html.escape(href)}">{html.escape(text or target.name)}</a>'
 
 
+def _figure_for(stem: str, decided_at: str, profile: str) -> Path | None:
+    """The PNG that shows a claim: ``<stem>_<profile it was decided at>`` first, then ``<stem>``, in
+    this run's figures, the committed figures/ and the deciding profile's."""
+    if not stem:
+        return None
+    folders = dict.fromkeys([config.figures_dir(profile), config.figures_dir(), config.figures_dir(decided_at)])
+    for name in (f"{stem}_{decided_at}", stem):
+        for folder in folders:
+            if (folder / f"{name}.png").exists():
+                return folder / f"{name}.png"
+    return None
+
+
+def _num(x, fmt="{:+.1f}") -> str:
+    return fmt.format(x) if isinstance(x, (int, float)) and np.isfinite(x) else ""
+
+
+def _finding(row, own: dict, profile: str, out_dir: Path) -> str:
+    """One claim as a results paragraph: verdict and interval from the strongest evidence, this run's
+    verdict beside it, the rule, the figure, the notebook that makes it, the evidence folded."""
+    from .claims import CLAIMS, Claim
+
+    c = CLAIMS.get(row["key"]) or Claim(str(row["key"]), str(row["paper"]), str(row["claim"]), "")
+    interval = (f" {_num(row['estimate'], '{:.3g}')} [95% CI {_num(row['ci_low'], '{:.3g}')}, "
+                f"{_num(row['ci_high'], '{:.3g}')}]" if _num(row["ci_low"]) else "")
+    across = (f"; {int(row['n_datasets'])} datasets, tau {_num(row['tau'], '{:.1f}')}, prediction interval "
+              f"[{_num(row['pred_low'])}, {_num(row['pred_high'])}]" if _num(row["pred_low"]) else "")
+    sens = (f"<br>Sensitivity (at-floor runs left out): <b>{html.escape(str(row['sens_verdict']))}</b>"
+            + (f" {_num(row['sens_estimate'])} [{_num(row['sens_low'])}, {_num(row['sens_high'])}]"
+               if _num(row["sens_low"]) else "") if isinstance(row["sens_verdict"], str) and row["sens_verdict"] else "")
+    mine = own.get(row["key"])
+    beside = (f"<br>This run ({html.escape(profile)}): {html.escape(str(mine))}" if mine is not None
+              and row["profile"] != profile else "")
+    notebooks = sorted(out_dir.glob(f"{c.notebook}_*.html"))
+    where = (f"<br>Made in {_link(notebooks[0], out_dir, notebooks[0].stem)}" if notebooks
+             else f"<br>Made in notebook {c.notebook}")
+    fig = _figure_for(c.figure, str(row["profile"]), profile)
+    img = (f'<br><img src="{html.escape(Path(os.path.relpath(fig, out_dir)).as_posix())}" alt="{html.escape(fig.stem)}"'
+           f' style="max-width:70%">' if fig is not None else "")
+    return (f'<section id="{html.escape(c.key)}"><h3>{html.escape(str(row["claim"]))}</h3>'
+            f'<p><span class="verdict">{html.escape(str(row["verdict"]))}</span>{interval}{across} '
+            f'(decided at <code>{html.escape(str(row["profile"]))}</code>){sens}{beside}'
+            f'<br><small>{html.escape(c.paper)}: {html.escape(c.sentence)}<br>Rule: {html.escape(c.rule)}</small>'
+            f'{where}{img}</p><details><summary>evidence</summary><p>{html.escape(str(row["evidence"]))}</p>'
+            '</details></section>')
+
+
 def index_page(profile: str, out_dir: Path) -> str:
-    """The HTML of ``build/<profile>/index.html`` (links relative to ``out_dir``)."""
+    """The HTML of ``build/<profile>/index.html``, read like a results section: what was found
+    (every claim from the strongest evidence on this machine or committed, this run's verdict
+    beside it, its interval, figure and notebook), then the notebooks, tables and provenance
+    (links relative to ``out_dir``)."""
+    from . import report
+
     results, figures = config.results_dir(profile), config.figures_dir(profile)
-    parts = [f"<h1>medlib: profile {html.escape(profile)}</h1>",
-             "<p>Start here: the notebooks as run, then every figure, table and claim they produced, "
-             "and the manifest that says what produced each table.</p>", "<h2>Notebooks</h2><ul>"]
+    own_path = tables.path("claims", profile)
+    own_table = pd.read_csv(own_path) if own_path.exists() else pd.DataFrame()
+    own = dict(zip(own_table["key"], own_table["verdict"])) if "key" in own_table else {}
+    warning = ""
+    try:
+        by_profile = report.load_all()
+        if profile not in by_profile:
+            by_profile[profile] = report.load(profile)
+        strongest = report.claims(by_profile)
+    except (KeyError, ValueError) as exc:  # a table missing columns: say so, show this run's claims
+        warning = (f"<p><b>The claims could not be derived from the result tables here ({html.escape(type(exc).__name__)}: "
+                   f"{html.escape(str(exc))}); this run's claims table is shown as written.</b></p>")
+        strongest = own_table.reindex(columns=report.CLAIM_COLUMNS) if len(own_table) else \
+            pd.DataFrame(columns=report.CLAIM_COLUMNS)
+        strongest["key"] = strongest["key"].fillna("")
+    tested = strongest[~strongest["verdict"].str.startswith("not tested")]
+    untested = strongest[strongest["verdict"].str.startswith("not tested")]
+    parts = [f"<h1>medlib: what was found</h1>",
+             f"<p>This page belongs to a run of profile <code>{html.escape(profile)}</code>. Each claim is "
+             "decided from the strongest evidence on this machine or committed (the profile is named), "
+             "by a rule written before the run; this run's own verdict sits beside it where they differ. "
+             "Intervals are 95 %; comparisons are paired folds, pooled across datasets, intention to treat "
+             "primary.</p>",
+             f"<h2>Findings ({len(tested)} claims decided)</h2>"]
+    parts.insert(2, warning)
+    parts += [_finding(r, own, profile, out_dir) for _, r in tested.iterrows()]
+    parts.append(f"<h2>Not tested here ({len(untested)})</h2><ul>")
+    parts += [f"<li><b>{html.escape(str(r['claim']))}</b>: {html.escape(str(r['verdict']))}; "
+              f"{html.escape(str(r['evidence'])[:400])}</li>" for _, r in untested.iterrows()]
+    parts.append("</ul><h2>Notebooks</h2><ul>")
     parts += [f"<li>{_link(p, out_dir, p.stem)}</li>" for p in sorted(out_dir.glob("[0-9][0-9]_*.html"))]
     parts.append("</ul>")
-    claims = tables.path("claims", profile)
-    if claims.exists():
-        c = pd.read_csv(claims)
-        parts.append(f"<h2>Claims ({_link(claims, out_dir)})</h2>")
-        parts.append(c[["paper", "claim", "verdict", "profile", "evidence"]].to_html(index=False, na_rep="",
-                                                                                    escape=True))
+    if own_path.exists():
+        parts.append(f"<h2>Claims of this run ({_link(own_path, out_dir)})</h2>")
     parts.append("<h2>Tables</h2><ul>")
     for key, t in tables.TABLES.items():
         p = tables.path(key, profile)
@@ -191,14 +267,16 @@ def index_page(profile: str, out_dir: Path) -> str:
     parts.append("</ul><h2>Provenance</h2><ul>")
     if manifest_path.exists():
         parts.append(f"<li>{_link(manifest_path, out_dir)}</li>")
-    parts.append("</ul><h2>Figures</h2>")
+    parts.append("</ul><h2>Every figure of this run</h2>")
     for p in sorted(figures.glob("*.png")):
         parts.append(f'<figure>{_link(p, out_dir)}<br><img src="{html.escape(Path(os.path.relpath(p, out_dir)).as_posix())}"'
-                     f' loading="lazy" style="max-width:48%"></figure>')
+                     f' loading="lazy" style="max-width:100%" alt="{html.escape(p.stem)}"></figure>')
     return ("<!doctype html><html><head><meta charset='utf-8'><title>medlib: " + html.escape(profile)
-            + "</title><style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
+            + "</title><style>body{font-family:sans-serif;max-width:1100px;margin:auto;line-height:1.4}"
             "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:3px}"
-            "figure{display:inline-block;vertical-align:top;margin:4px}</style></head><body>\n"
+            "section{border-top:1px solid #ddd;padding-top:4px}.verdict{font-weight:bold;font-size:110%}"
+            "figure{display:inline-block;vertical-align:top;margin:4px;max-width:32%}"
+            "figure img{max-width:100%}</style></head><body>\n"
             + "\n".join(parts) + "\n</body></html>\n")
 
 

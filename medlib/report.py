@@ -771,6 +771,26 @@ def claims(by_profile: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)[CLAIM_COLUMNS]
 
 
+def summary(claims_df: pd.DataFrame) -> str:
+    """What was found, as Markdown: one line per decided claim (verdict, interval, where decided),
+    then how many are not tested and why in one word (notebook 06 opens with it; the report page
+    and the README say the same)."""
+    def num(x):
+        return f"{x:.3g}" if isinstance(x, (int, float)) and np.isfinite(x) else ""
+    lines = []
+    for r in claims_df.itertuples():
+        if str(r.verdict).startswith("not tested"):
+            continue
+        iv = f" {num(r.estimate)} [{num(r.ci_low)}, {num(r.ci_high)}]" if num(r.ci_low) else ""
+        sens = (f"; without at-floor runs: {r.sens_verdict}" if isinstance(r.sens_verdict, str) and r.sens_verdict
+                and r.sens_verdict != r.verdict else "")
+        lines.append(f"* **{r.verdict}**{iv} ({r.profile}): {r.claim}{sens}")
+    untested = claims_df[claims_df["verdict"].astype(str).str.startswith("not tested")]
+    lines.append(f"* not tested: {len(untested)} claim(s) ({', '.join(untested['key'])}); the coverage table "
+                 "says why")
+    return "\n".join(lines)
+
+
 def coverage(claims_df: pd.DataFrame) -> pd.DataFrame:
     """Every testable claim of both papers (and ours) with its verdict or why it is not tested, the
     profile that decided it, and whether a gap is a limit of this world or a choice."""
