@@ -34,6 +34,7 @@ import pandas as pd
 from .metrics import CHANCE_AUC
 
 FLOOR_MARGIN = 5.0     # accuracy points above the majority rate that count as learning
+LEARNED_MARGIN = 10.0  # a classifier whose explanations are ranked beats its floor by 10 points
 COLLAPSE_SHARE = 95.0  # % of test predictions in one class that counts as a collapse
 # A fold at its floor that still ranks its classes: AUC (%) at least RANKING_AUC on at least
 # RANKING_MIN_TEST test images. At 60 images in two balanced classes, an AUC of 65 lies 2 standard
@@ -55,6 +56,11 @@ def prediction_shares(proba) -> np.ndarray:
     """Share (%) of predictions per class."""
     p = np.asarray(proba)
     return 100 * np.bincount(p.argmax(1), minlength=p.shape[1]) / len(p)
+
+
+def learned(accuracy: float, majority: float) -> bool:
+    """Is a classifier worth explaining: does it beat its floor by :data:`LEARNED_MARGIN`?"""
+    return bool(accuracy >= majority + LEARNED_MARGIN)
 
 
 def at_floor(accuracy, majority, margin: float = FLOOR_MARGIN) -> bool:

@@ -37,7 +37,8 @@ import numpy as np
 import pandas as pd
 
 from . import evidence, meta, paper, stats, tables
-from .diagnose import FLOOR_MARGIN, at_floor, diagnosis_causes
+from .stats import rank_methods  # noqa: F401 (re-exported: notebook 05 ranks methods with it)
+from .diagnose import FLOOR_MARGIN, LEARNED_MARGIN, at_floor, diagnosis_causes, learned  # noqa: F401 (re-exported)
 from .experiments import compare
 from .metrics import METRICS
 
@@ -893,7 +894,6 @@ def skipped(profile: str) -> list[str]:
 
 # ---- explanations: sanity checks, method rankings, a classifier worth explaining --------------
 SANITY_MAX_RHO = 0.3     # "near zero": rank correlation below 0.3 (weak by any convention)
-LEARNED_MARGIN = 10.0    # a classifier whose maps are ranked beats its floor by 10 points
 PASSES, FAILS_CHECK = "passes", "fails"
 
 
@@ -976,26 +976,5 @@ def adopt_reading(df: pd.DataFrame, reading, decisive: str = "ff_vgg19",
     return {"decision": decision, "networks": out, "rule": reading.adoption_rule}
 
 
-def learned(accuracy: float, majority: float) -> bool:
-    """Is a classifier worth explaining: does it beat its floor by :data:`LEARNED_MARGIN`?"""
-    return bool(accuracy >= majority + LEARNED_MARGIN)
 
 
-def rank_methods(rows: pd.DataFrame, measure: str, higher_is_better: bool = True,
-                 unit: str = "image") -> pd.DataFrame:
-    """Methods ranked by their mean ``measure`` over the same units (images), each with a
-    bootstrap interval, and each compared with the best by the paired difference over units:
-    ``tied`` where that interval includes zero (the difference is within noise), ``worse``
-    where it excludes it."""
-    wide = rows.pivot_table(index=unit, columns="method", values=measure).dropna()
-    sign = 1 if higher_is_better else -1
-    best = (sign * wide.mean()).idxmax()
-    out = []
-    for method in wide:
-        iv = stats.mean_interval(wide[method].to_numpy())
-        d = stats.mean_interval(sign * (wide[best] - wide[method]).to_numpy())
-        standing = "best" if method == best else "tied" if d.low <= 0 else "worse"
-        out.append({"measure": measure, "method": method, "mean": iv.estimate, "ci_low": iv.low,
-                    "ci_high": iv.high, "gap_to_best": d.estimate, "gap_ci_low": d.low,
-                    "gap_ci_high": d.high, "standing": standing, "n": iv.n})
-    return pd.DataFrame(out).sort_values("mean", ascending=not higher_is_better, ignore_index=True)

@@ -243,6 +243,28 @@ def stratified_bootstrap(frame, stratum: str, statistic, n_boot: int = 2000, alp
     return Interval(float(statistic(frame)), float(low), float(high), np.nan, len(frame), test)
 
 
-__all__ = ["stratified_bootstrap", "Interval", "fold_interval", "corrected_fold_interval", "image_interval", "detectable_effect", "one_image", "decide",
+def rank_methods(rows: "pd.DataFrame", measure: str, higher_is_better: bool = True,
+                 unit: str = "image") -> "pd.DataFrame":
+    """Methods ranked by their mean ``measure`` over the same units (images), each with a
+    bootstrap interval, and each compared with the best by the paired difference over units:
+    ``tied`` where that interval includes zero (the difference is within noise), ``worse``
+    where it excludes it."""
+    import pandas as pd
+
+    wide = rows.pivot_table(index=unit, columns="method", values=measure).dropna()
+    sign = 1 if higher_is_better else -1
+    best = (sign * wide.mean()).idxmax()
+    out = []
+    for method in wide:
+        iv = mean_interval(wide[method].to_numpy())
+        d = mean_interval(sign * (wide[best] - wide[method]).to_numpy())
+        standing = "best" if method == best else "tied" if d.low <= 0 else "worse"
+        out.append({"measure": measure, "method": method, "mean": iv.estimate, "ci_low": iv.low,
+                    "ci_high": iv.high, "gap_to_best": d.estimate, "gap_ci_low": d.low,
+                    "gap_ci_high": d.high, "standing": standing, "n": iv.n})
+    return pd.DataFrame(out).sort_values("mean", ascending=not higher_is_better, ignore_index=True)
+
+
+__all__ = ["rank_methods", "stratified_bootstrap", "Interval", "fold_interval", "corrected_fold_interval", "image_interval", "detectable_effect", "one_image", "decide",
            "decide_all", "decide_margin", "MARGIN", "EQUIVALENT", "REVERSED",
            "decide_band", "mean_interval", "HOLDS", "FAILS", "INCONCLUSIVE", "ALPHA", "POWER"]

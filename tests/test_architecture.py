@@ -103,3 +103,37 @@ def test_registries_are_read_only():
 
     for registry in (DATASETS, PROFILES, TASKS, tables.TABLES):
         assert isinstance(registry, MappingProxyType)
+
+
+# The package's layers, lowest first: a module imports only from its own unit or a lower layer, so
+# rules (stats, diagnose) never reach up into the code that reports them (report, manifest).
+LAYERS = (
+    {"config", "progress", "metrics", "stats", "paper", "claims", "departures"},
+    {"meta", "diagnose", "tables", "data", "models", "explain"},
+    {"features", "profiles"},
+    {"experiments"},
+    {"evidence", "viz"},
+    {"report"},
+    {"manifest"},
+    {"reproduce"},
+    {"__main__", "medlib"},
+)
+
+
+def _unit(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def test_imports_point_down_the_layers():
+    modules = _modules()
+    layer = {u: i for i, units in enumerate(LAYERS) for u in units}
+    units = {_unit(m) for m in modules}
+    assert units <= set(layer), f"units with no layer: {sorted(units - set(layer))}"
+    upward = []
+    for name, path in modules.items():
+        for dep in _imports(name, path, modules):
+            a, b = _unit(name), _unit(dep)
+            if a != b and layer[b] >= layer[a]:
+                upward.append(f"{name} -> {dep}")
+    assert not upward, "imports that point up (or sideways) a layer: " + "; ".join(upward)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from medlib import report
+from medlib import diagnose, report, stats
 from medlib.explain import sanity
 from medlib.explain import split_model
 
@@ -150,16 +150,16 @@ def test_rank_methods_ties_within_noise_and_separates_clear_gaps():
     base = rng.random(n)
     rows = pd.concat([pd.DataFrame({"image": range(n), "method": m, "score": base + shift + rng.normal(0, 0.01, n)})
                       for m, shift in (("a", 0.5), ("b", 0.499), ("c", 0.0))])
-    r = report.rank_methods(rows, "score").set_index("method")
+    r = stats.rank_methods(rows, "score").set_index("method")
     assert r.loc["a", "standing"] == "best" or r.loc["b", "standing"] == "best"
     assert {r.loc["a", "standing"], r.loc["b", "standing"]} == {"best", "tied"}
     assert r.loc["c", "standing"] == "worse" and r.loc["c", "gap_to_best"] == pytest.approx(0.5, abs=0.01)
-    low = report.rank_methods(rows, "score", higher_is_better=False).set_index("method")
+    low = stats.rank_methods(rows, "score", higher_is_better=False).set_index("method")
     assert low.loc["c", "standing"] == "best"
 
 
 def test_learned_margin_rule():
-    assert report.learned(69.8, 59.7) and not report.learned(69.6, 59.7)
+    assert diagnose.learned(69.8, 59.7) and not diagnose.learned(69.6, 59.7)
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])

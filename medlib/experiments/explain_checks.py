@@ -87,8 +87,8 @@ def faithfulness(predict, images, classes, maps: dict, steps: int = 16) -> pd.Da
 
 def faithfulness_summary(rows: pd.DataFrame) -> pd.DataFrame:
     """Per method and measure: mean AUC over images with its interval, and its standing
-    against the best (:func:`medlib.report.rank_methods`: tied where within noise)."""
-    from ..report import rank_methods
+    against the best (:func:`medlib.stats.rank_methods`: tied where within noise)."""
+    from ..stats import rank_methods
 
     return pd.concat([rank_methods(rows, "deletion_auc", higher_is_better=False),
                       rank_methods(rows, "insertion_auc", higher_is_better=True)], ignore_index=True)

@@ -267,7 +267,7 @@ class Smears:
 
     @property
     def headline(self) -> str:
-        from ..report import LEARNED_MARGIN
+        from ..diagnose import LEARNED_MARGIN
 
         a = self.accuracy
         return (f"{self.network} on whole smears, out of fold over {a['n_smears']} smears: accuracy "
@@ -310,8 +310,8 @@ class SmearMaps:
 def smear_explanations(smears: Smears, profile, methods, seed: int = config.DEFAULT_SEED) -> SmearMaps:
     """Smears with exactly one white-cell box, a stratified subset of the profile's size, each
     explained by the fold model that held it out; deletion/insertion and the ranking only when
-    the classifier beats its floor by :data:`medlib.report.LEARNED_MARGIN`."""
-    from ..report import LEARNED_MARGIN
+    the classifier beats its floor by :data:`medlib.diagnose.LEARNED_MARGIN`."""
+    from ..diagnose import LEARNED_MARGIN
 
     ds = smears.ds
     title = f"BCCD smears, {smears.network}"

@@ -28,8 +28,8 @@ RANKED_MEASURES = (("pointing", True), ("energy_in_box", True), ("roi_iou", True
 
 def ranking(rows: pd.DataFrame) -> pd.DataFrame:
     """Every ranked measure present in ``rows`` (:func:`measure`), methods ranked with intervals
-    and ties by :func:`medlib.report.rank_methods`."""
-    from ..report import rank_methods
+    and ties by :func:`medlib.stats.rank_methods`."""
+    from ..stats import rank_methods
 
     ok = rows[rows["status"] == "ok"]
     return pd.concat([rank_methods(ok.astype({c: float for c, _ in RANKED_MEASURES if c in ok}), m, hi)

@@ -83,9 +83,9 @@ def as_keras(probe, network: str, image_shape, n_classes: int):
 
 def out_of_fold(ds, fit: ProbeFit) -> dict:
     """Out-of-fold accuracy beside its floor, with a bootstrap interval over smears, and whether
-    the classifier is worth explaining (:func:`medlib.report.learned`)."""
+    the classifier is worth explaining (:func:`medlib.diagnose.learned`)."""
     from ..diagnose import majority_rate
-    from ..report import learned
+    from ..diagnose import learned
     from ..stats import mean_interval
 
     iv = mean_interval(100.0 * (fit.proba.argmax(1) == ds.targets))
