@@ -244,7 +244,41 @@ def forest(rows: pd.DataFrame, title: str, margin: float = 2.0, xlabel: str = "s
 def forest_figure(result, profile: str, folder=None):
     """Save the central claim's forest plot (:func:`forest` of ``result.forest()``) under its one file
     name, ``forest_scratch_vs_off_the_shelf_<profile>.png``; returns the path."""
-    from . import save
+    from . import save_figure
 
     fig = forest(result.forest(), f"Scratch vs off-the-shelf ({profile}): per dataset and network, pooled")
-    return save(fig, f"forest_scratch_vs_off_the_shelf_{profile}", folder)
+    return save_figure(fig, "forest_scratch_vs_off_the_shelf", folder, profile=profile)
+
+
+TABLE7_COLUMNS = ["dataset", "network", "ours", "accuracy_ci_low", "accuracy_ci_high", "folds", "one_image",
+                  "majority", "at_floor", "paper", "diagnosis"]
+
+
+def table7_by_profile(by_profile: dict, folder, skip: str | None = None, own: str | None = None):
+    """Table 7 (accuracy from scratch beside the paper) and Figures 4 and 3 of every profile's
+    committed results but ``skip`` (the run's own, drawn by notebook 02 itself): one
+    ``(profile, table, [figure paths])`` per profile with a transfer table. Notebooks 02 and 06
+    both call this, so both show the same table under the same file names (``own``: the run's
+    profile, whose figures carry no profile suffix, as notebook 02 names them)."""
+    from .. import paper
+    from ..experiments import compare
+    from . import profile_suffix, save_figure
+
+    out = []
+    for prof, found in by_profile.items():
+        if prof == skip or "transfer" not in found:
+            continue
+        t = found["transfer"]
+        table = compare.accuracy_beside_paper(t, "scratch")
+        if not len(table):
+            continue
+        paths = [save_figure(accuracy_by_network(compare.mean_metrics(t), paper.accuracy_table("scratch"),
+                                                 paper.accuracy_table("off_the_shelf"), rows=t),
+                             "fig4_accuracy_by_network", folder,
+                             profile_suffix=profile_suffix(None if prof == own else prof))]
+        change = compare.strategy_change(t)
+        if len(change) and (change["folds"] > 0).any():
+            paths.append(save_figure(strategy_change(change), "fig3_strategy_change", folder,
+                                     profile_suffix=profile_suffix(None if prof == own else prof)))
+        out.append((prof, table[TABLE7_COLUMNS], paths))
+    return out
