@@ -408,6 +408,20 @@ def _cross_rows(by_profile: dict):
     return None, None
 
 
+def _gated_cross(by_profile: dict, claim: str):
+    """``(profile, evidence, gated rows, None)``, or a "not tested" row as the last item where no
+    cross-device run exists or no source ranks its own images (its AUC interval above 50)."""
+    profile, ev = _cross_rows(by_profile)
+    if ev is None:
+        return None, None, None, _claim("Apostolopoulos 2022", claim, None, "not tested here", "no cross-device run")
+    gated = ev[ev["ranks"]]
+    if not len(gated):
+        return profile, ev, gated, _claim("Apostolopoulos 2022", claim, profile, "not tested here",
+                                          "no source model ranks its own images (AUC interval above 50): "
+                                          + _cross_text(ev))
+    return profile, ev, gated, None
+
+
 def _cross_text(ev: pd.DataFrame) -> str:
     return "; ".join(
         f"{r.source}->{r.target} {r.network} {r.strategy} ({r.head}): source AUC {r.source_auc:.1f} "
@@ -431,13 +445,9 @@ def cross_device_drop(by_profile: dict) -> dict:
     where every drop interval lies within 10 +- 5, does not hold where every one lies outside."""
     claim = (f"a network tested on another device's dataset loses about {DROP_CLAIMED:g} points (s3.3); "
              "tested on AUC and balanced accuracy, COV_CT <-> MosMed")
-    profile, ev = _cross_rows(by_profile)
-    if ev is None:
-        return _claim("Apostolopoulos 2022", claim, None, "not tested here", "no cross-device run")
-    gated = ev[ev["ranks"]]
-    if not len(gated):
-        return _claim("Apostolopoulos 2022", claim, profile, "not tested here",
-                      "no source model ranks its own images (AUC interval above 50): " + _cross_text(ev))
+    profile, ev, gated, untested = _gated_cross(by_profile, claim)
+    if untested:
+        return untested
     intervals = _drop_intervals(gated)
     first = gated.iloc[0]
     return _claim("Apostolopoulos 2022", claim, profile, stats.decide_band(intervals, DROP_CLAIMED, DROP_TOLERANCE),
@@ -455,13 +465,9 @@ def cross_device_slight(by_profile: dict) -> dict:
     does not hold where every case has both wholly above, inconclusive otherwise."""
     claim = (f"in some cases device variation only slightly affects performance (Abstract): a drop under "
              f"{SLIGHT_DROP:g} points in AUC and balanced accuracy, COV_CT <-> MosMed")
-    profile, ev = _cross_rows(by_profile)
-    if ev is None:
-        return _claim("Apostolopoulos 2022", claim, None, "not tested here", "no cross-device run")
-    gated = ev[ev["ranks"]]
-    if not len(gated):
-        return _claim("Apostolopoulos 2022", claim, profile, "not tested here",
-                      "no source model ranks its own images (AUC interval above 50): " + _cross_text(ev))
+    profile, ev, gated, untested = _gated_cross(by_profile, claim)
+    if untested:
+        return untested
     slight = (gated["auc_drop_high"] < SLIGHT_DROP) & (gated["balanced_accuracy_drop_high"] < SLIGHT_DROP)
     large = (gated["auc_drop_low"] > SLIGHT_DROP) & (gated["balanced_accuracy_drop_low"] > SLIGHT_DROP)
     verdict = stats.HOLDS if slight.any() else stats.FAILS if large.all() else stats.INCONCLUSIVE

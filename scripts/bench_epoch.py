@@ -98,8 +98,7 @@ def measure(network: str, ds, block, train, val, seed: int) -> dict:
 def main():
     from medlib import config
     from medlib.experiments import provenance
-    from medlib.experiments.splits import fold_indices
-    from medlib.experiments.transfer import block_dataset, block_splits
+    from medlib.experiments.transfer import FoldJob, fold_data
     from medlib.profiles import PROFILES
 
     ap = argparse.ArgumentParser()
@@ -114,11 +113,10 @@ def main():
     profile = PROFILES[args.profile]
     out = Path(args.out) if args.out else config.results_dir("bench") / f"epoch_{args.dataset}.csv"
     for net in args.networks:
-        block = profile.block(args.dataset, "scratch", net)
-        ds = block_dataset(args.dataset, block, args.seed, profile)
-        train, val, _ = fold_indices(block_splits(profile, ds, block, args.seed), args.fold, args.seed,
-                                     profile.val_fraction)
-        row = {"profile": args.profile, **measure(net, ds, block, train, val, args.seed + args.fold),
+        job = FoldJob(args.dataset, net, "scratch", args.fold, args.profile, args.seed)
+        data = fold_data(job)
+        row = {"profile": args.profile, **measure(net, data.ds, job.block(), data.train, data.val,
+                                                   args.seed + args.fold),
                "cpu_kind": provenance.cpu_kind()}  # a machine without AVX-512 is ~5x slower
         print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
         save(row, out)  # after each network: a later crash keeps what was measured

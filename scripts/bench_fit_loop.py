@@ -24,8 +24,7 @@ def main():
     from medlib.data import make_augmenter
     from medlib.experiments import training
     from medlib.experiments.engine import _compiled
-    from medlib.experiments.splits import fold_indices
-    from medlib.experiments.transfer import block_dataset, block_splits
+    from medlib.experiments.transfer import FoldJob, fold_data
     from medlib.models import build_model
     from medlib.profiles import PROFILES
 
@@ -38,9 +37,9 @@ def main():
     args = ap.parse_args()
     profile = PROFILES[args.profile]
     for net in args.networks:
-        block = profile.block(args.dataset, "scratch", net)
-        ds = block_dataset(args.dataset, block, args.seed, profile)
-        train, _, _ = fold_indices(block_splits(profile, ds, block, args.seed), 0, args.seed, profile.val_fraction)
+        job = FoldJob(args.dataset, net, "scratch", 0, args.profile, args.seed)
+        block, data = job.block(), fold_data(job)
+        ds, train = data.ds, data.train
         keras.backend.clear_session()
         keras.utils.set_random_seed(args.seed)
         with training.dtype_policy(block.precision_for(net)):

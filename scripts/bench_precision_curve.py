@@ -22,8 +22,7 @@ def main():
     import numpy as np
     import pandas as pd
 
-    from medlib.experiments.splits import fold_indices
-    from medlib.experiments.transfer import Context, FoldJob, block_dataset, block_splits, fit_predict
+    from medlib.experiments.transfer import Context, FoldJob, fit_predict, fold_data
     from medlib.profiles import get_profile
 
     ap = argparse.ArgumentParser()
@@ -36,9 +35,8 @@ def main():
     profile = get_profile(args.profile)
     job = FoldJob(args.dataset, args.network, "scratch", args.fold, args.profile)
     block = job.block()
-    ds = block_dataset(args.dataset, block, job.seed)
-    train, val, test = fold_indices(block_splits(profile, ds, block, job.seed), args.fold, job.seed,
-                                    profile.val_fraction)
+    data = fold_data(job)
+    ds, train, val, test = data.ds, data.train, data.val, data.test
     curves, summary = [], []
     for policy in ("float32", "mixed_bfloat16"):
         if block.precision_for(args.network) == policy and job.is_done():

@@ -29,8 +29,7 @@ def main():
     from medlib.data.registry import Augmentation
     from medlib.experiments import training
     from medlib.experiments.engine import Context, fit_predict
-    from medlib.experiments.splits import fold_indices
-    from medlib.experiments.transfer import FoldJob, block_dataset, block_splits
+    from medlib.experiments.transfer import FoldJob, fold_data
     from medlib.profiles import get_profile
 
     ap = argparse.ArgumentParser()
@@ -55,12 +54,12 @@ def main():
         block = replace(block, precisions={**block.precisions, args.network: args.precision})
     if args.per_class:
         block = replace(block, per_class=args.per_class)
-    ds = block_dataset(args.dataset, block, job.seed)
+    data = fold_data(job, block=block)
+    ds = data.ds
     aug = ds.spec.augmentation
     if aug.is_identity:
         raise SystemExit(f"{args.dataset} trains without augmentation: nothing to probe")
-    train, val, _ = fold_indices(block_splits(profile, ds, block, job.seed), args.fold, job.seed,
-                                 profile.val_fraction)
+    train, val = data.train, data.val
     ctx = Context()
     start = time.time()
     _, info = fit_predict(ctx, args.network, "scratch", "dense", block, ds, train, val, [],

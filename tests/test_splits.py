@@ -125,3 +125,25 @@ def test_a_subsample_never_shares_the_whole_datasets_splits_file():
     whole = splits_path(profile, "cov_ct", block, 20221)
     assert whole.name == "cov_ct_k10_seed20221.csv"
     assert splits_path(profile, "cov_ct", replace(block, per_class=12), 20221) != whole
+
+
+def test_fold_data_is_the_one_way_to_a_folds_images_and_checks_leaks(tmp_path, monkeypatch):
+    import numpy as np
+    import pytest
+
+    from medlib.data import is_available
+    from medlib.experiments import transfer
+
+    if not is_available("cells2"):
+        pytest.skip("BCCD not on this machine")
+    monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path))
+    data = transfer.fold_data(transfer.FoldJob("cells2", "mobilenetv2", "scratch", 1, "smoke"))
+    parts = [set(data.train), set(data.val), set(data.test)]
+    assert all(parts) and not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+    assert sorted(set().union(*parts)) == list(range(len(data.ds)))
+    leaky = data.splits.copy()
+    leaky.loc[int(data.test[0]), "group"] = leaky.loc[int(data.train[0]), "group"]
+    with pytest.raises(AssertionError, match="share"):
+        transfer.fold_data(transfer.FoldJob("cells2", "mobilenetv2", "scratch", 1, "smoke"), data.ds, leaky)
+    assert np.array_equal(data.ds.targets, transfer.fold_data(
+        transfer.FoldJob("cells2", "mobilenetv2", "scratch", 1, "smoke"), data.ds).ds.targets)

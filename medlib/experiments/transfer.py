@@ -143,6 +143,33 @@ def block_splits(profile: Profile, ds: Dataset, block: Block, seed: int) -> pd.D
     return splits
 
 
+@dataclass(frozen=True)
+class FoldData:
+    """A fold's images and its train / validation / test indices, checked for leaks."""
+
+    ds: Dataset
+    splits: pd.DataFrame
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+
+
+def fold_data(job: FoldJob, ds: Dataset | None = None, splits: pd.DataFrame | None = None,
+              block: Block | None = None) -> FoldData:
+    """The data of ``job``'s fold: its block's dataset (``ds`` where already loaded), the saved
+    splits, and the fold's indices, with :func:`~medlib.experiments.splits.assert_no_leak`
+    run on them. The one way a fold's data is had: :func:`run_fold` and the bench scripts use
+    it. ``block``: a variant of the job's block (a bench's other epoch budget or subsample)."""
+    profile = job.profile_plan()
+    block = block or profile.block(job.dataset, job.strategy, job.network)
+    ds = ds if ds is not None else block_dataset(job.dataset, block, job.seed, profile)
+    if splits is None:
+        splits = block_splits(profile, ds, block, job.seed)
+    train, val, test = fold_indices(splits, job.fold, job.seed, profile.val_fraction)
+    assert_no_leak(splits, train, val, test)
+    return FoldData(ds, splits, train, val, test)
+
+
 def run_fold(job: FoldJob, ds: Dataset | None = None, ctx: Context | None = None,
              splits: pd.DataFrame | None = None) -> dict:
     """Train and test one fold; write and return its result row (skips if already done).
@@ -154,12 +181,9 @@ def run_fold(job: FoldJob, ds: Dataset | None = None, ctx: Context | None = None
     done = engine.finished(out_path, stamp["config_hash"])
     if done is not None:
         return done
-    ds = ds if ds is not None else block_dataset(job.dataset, block, job.seed, profile)
+    data = fold_data(job, ds, splits, block)
+    ds, train, val, test = data.ds, data.train, data.val, data.test
     ctx = ctx or Context()
-    if splits is None:
-        splits = block_splits(profile, ds, block, job.seed)
-    train, val, test = fold_indices(splits, job.fold, job.seed, profile.val_fraction)
-    assert_no_leak(splits, train, val, test)
     y = ds.targets
     row = {**job.identity(), "n_train": len(train), "n_val": len(val), "n_test": len(test),
            "input_size": "x".join(map(str, ds.images.shape[1:3])),
@@ -407,4 +431,5 @@ def load_predictions(job: FoldJob) -> dict:
 
 
 __all__ = ["FoldJob", "Context", "run_fold", "run_jobs", "run_experiment", "plan", "select_shard",
-           "collect", "config_report", "learning_curves", "fit_predict", "block_dataset", "plan_table"]
+           "collect", "config_report", "learning_curves", "fit_predict", "block_dataset", "plan_table",
+           "fold_data", "FoldData"]
