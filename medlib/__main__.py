@@ -114,7 +114,7 @@ def cmd_cross(args) -> int:
     of the profile whose precision this CPU computes natively, tables saved as notebook 03 does."""
     from dataclasses import replace
 
-    from . import tables
+    from . import strategies, tables
     from .experiments import cross_device as xd
     from .experiments.provenance import native_bfloat16
     from .profiles import get_profile
@@ -122,8 +122,8 @@ def cmd_cross(args) -> int:
     profile = get_profile(args.profile)
     blocks = []
     for b in profile.cross:
-        nets = tuple(n for n in b.networks if b.strategy != "scratch" or native_bfloat16()
-                     or b.precision_for(n) == "float32")
+        nets = tuple(n for n in b.networks if not strategies.get(b.strategy).trains_backbone
+                     or native_bfloat16() or b.precision_for(n) == "float32")
         if len(nets) < len(b.networks):
             print(f"[cross] {b.strategy} {', '.join(sorted(set(b.networks) - set(nets)))}: bfloat16 without "
                   "AVX512-BF16 on this CPU, left for a machine that has it")

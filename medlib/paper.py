@@ -19,6 +19,7 @@ claimed sizes :mod:`medlib.report`'s, one place each.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 # Table column order of the paper
@@ -104,16 +105,27 @@ def _num(s: str):
 
 
 def accuracy_table(strategy: str) -> pd.DataFrame:
-    """Table 5 (``off_the_shelf``) or Table 7 (``scratch``): dataset x network accuracy (%)."""
-    text = {"off_the_shelf": _TABLE5, "scratch": _TABLE7}[strategy]
+    """Table 5 (``off_the_shelf``) or Table 7 (``scratch``): dataset x network accuracy (%); a
+    strategy the paper did not run (:data:`medlib.strategies.STRATEGIES`, no ``paper_table``)
+    gets the same grid, empty."""
+    from .strategies import get
+
+    text = {"Table 5": _TABLE5, "Table 7": _TABLE7}.get(get(strategy).paper_table)
+    if text is None:
+        return accuracy_table("scratch") * np.nan
     rows = [line.split() for line in text.strip().splitlines()]
     return pd.DataFrame([[float(v) for v in r[1:]] for r in rows], index=[r[0] for r in rows],
                         columns=list(NETWORK_COLUMNS)).rename_axis(index="dataset", columns="network")
 
 
 def best_network_table(strategy: str) -> pd.DataFrame:
-    """Table 6 (``off_the_shelf``) or Table 8 (``scratch``): best network per dataset, all metrics."""
-    text = {"off_the_shelf": _TABLE6, "scratch": _TABLE8}[strategy]
+    """Table 6 (``off_the_shelf``) or Table 8 (``scratch``): best network per dataset, all metrics
+    (empty for a strategy the paper did not run)."""
+    from .strategies import get
+
+    text = {"Table 5": _TABLE6, "Table 7": _TABLE8}.get(get(strategy).paper_table)
+    if text is None:
+        return best_network_table("scratch").iloc[:0]
     rows = [line.split() for line in text.strip().splitlines()]
     return pd.DataFrame([{"dataset": r[0], "network": r[1], **dict(zip(METRICS, map(_num, r[2:])))}
                          for r in rows]).set_index("dataset")

@@ -36,6 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from . import strategies
 from .models.zoo import PAPER_NETWORKS
 
 WITH_WEIGHTS = ("xception", "mobilenetv2")  # ImageNet weights offline (the mirror's weights/)
@@ -180,9 +181,9 @@ class Profile:
         the in-domain folds of a cross-device task) under ``strategy``."""
         task = split_key(dataset)[1]
         if task:
-            found = [b for b in self.cross if b.dataset == task and b.strategy == strategy]
+            found = [b for b in self.cross if b.dataset == task and strategies.is_(b, strategy)]
         else:
-            found = [b for b in self.blocks if b.dataset == dataset and b.strategy == strategy]
+            found = [b for b in self.blocks if b.dataset == dataset and strategies.is_(b, strategy)]
         if network is not None:
             found = [b for b in found if network in b.networks]
         if not found:
@@ -344,6 +345,13 @@ PROFILES = MappingProxyType({
             Block("cells2", "scratch", OTHER_SCRATCH, **_SCRATCH_CELLS2),
             Block("cov_ct", "scratch", OTHER_SCRATCH, **_SCRATCH_COVCT_EXT),
             *CLAIM_BLOCKS,
+            # issue 38: fine-tuning, the third arm (medlib.strategies), paired with the other two on the
+            # same folds and sizes; after the central claim's runs in the queue. Stage 2's budget: 20
+            # epochs, early stopping (patience 5) on the validation loss; float32 (any CPU)
+            Block("cov_ct", "fine_tune", WITH_WEIGHTS, size=(112, 112), folds=5, epochs=20, patience=5,
+                  note="ImageNet weights, head warm-up (10 epochs), top 20 % of layers opened at 1e-5"),
+            Block("cells2", "fine_tune", WITH_WEIGHTS, folds=5, epochs=20, patience=5, replicates=2,
+                  note="as COV_CT's, two training seeds per fold as Cells2's other arms"),
             # issue 37: Cells2 as the paper's counts read it, whole smears at 100 px (same images and
             # folds as the crops); float32, so it runs on any CPU (the question, which task gives the
             # paper's numbers, is far larger than a precision effect)

@@ -64,7 +64,7 @@ def _tree_mib() -> float:
 
 
 def pack(args) -> int:
-    from medlib import config
+    from medlib import config, strategies
     from medlib.data import get_spec, load_dataset
     from medlib.data.dataset import packed_path, write_npz
     from medlib.experiments.transfer import block_splits
@@ -89,7 +89,7 @@ def pack(args) -> int:
             block_splits(profile, ds, b, args.seed)  # the folds the machine will use, made here
             print(f"packed {b.dataset} at {size[0]}x{size[1]}: {len(ds)} images, "
                   f"{target.stat().st_size / 2**20:.1f} MiB")
-        if b.strategy == "off_the_shelf":
+        if strategies.get(b.strategy).frozen_backbone:
             for n in b.networks:
                 if args.networks and n not in args.networks:
                     continue
@@ -144,6 +144,7 @@ def execute(args) -> int:
 
     from medlib import config
     from medlib.experiments.transfer import plan, run_jobs, select_shard
+    from medlib.strategies import STRATEGIES
 
     jobs = select_shard(plan(args.profile, args.datasets, args.networks, args.strategies, args.seed), args.shard)
     if args.datasets:  # the order asked for (a stable sort keeps the plan's order within a dataset)
@@ -164,7 +165,8 @@ def execute(args) -> int:
         print(f"[device] {time.monotonic() - started:.0f} s on {keras.backend.backend()} "
               f"({jax.devices()[0].device_kind})")
     rows = [json.loads(j.result_path().read_text()) for j in fresh if j.is_done()]
-    ok = pd.DataFrame([r for r in rows if r.get("status") == "ok" and r.get("strategy") == "scratch"])
+    ok = pd.DataFrame([r for r in rows if r.get("status") == "ok"
+                       and STRATEGIES[r.get("strategy", "scratch")].trains_backbone])
     if len(ok):
         rate = ok.assign(images_per_s=ok["n_train"] * ok["epochs_run"] / ok["seconds"])
         rate.groupby(["dataset", "network", "input_size"])["images_per_s"].mean().round(1).to_csv(

@@ -30,6 +30,8 @@ $RUN --datasets cov_ct $CLAIM --strategies scratch --networks xception
 $RUN --datasets cov_ct_noise255
 $RUN --datasets cells2_smears --replicates 0
 $RUN --datasets cells2_smears
+# issue 38: fine-tuning, the third arm, on COV_CT and Cells2 (float32)
+$RUN --datasets cov_ct cells2 --strategies fine_tune
 # issue 37: cross-device from scratch (FF-VGG19, Xception; bfloat16 where native) beside off-the-shelf
 nice -n 10 .venv/bin/python -m medlib cross --profile extended --quiet
 $RUN --datasets cells2 --networks ff_vgg19 xception mobilenetv2 --replicates 0

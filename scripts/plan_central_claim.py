@@ -51,6 +51,7 @@ def measure_rates(sizes, networks, out: Path) -> pd.DataFrame:
 
 
 def plan_hours(rates: pd.DataFrame) -> pd.DataFrame:
+    from medlib import strategies
     from medlib.experiments.transfer import block_dataset
     from medlib.profiles import CLAIM_BLOCKS, get_profile
 
@@ -63,7 +64,7 @@ def plan_hours(rates: pd.DataFrame) -> pd.DataFrame:
         for net in b.networks:
             rate = float(rates[(rates["network"] == net) & (rates["size"] == b.size[0])]["float32_img_s"].iloc[0])
             runs = len(b.fold_ids(profile.cv_folds)) * b.replicates
-            if b.strategy == "scratch":
+            if strategies.get(b.strategy).trains_backbone:
                 seconds = runs * n_train * b.epochs / rate * OVERHEAD
             else:  # features once per view (the replicates' views differ), heads negligible
                 seconds = b.replicates * n * (1 + b.views) / (FORWARD_SPEEDUP * rate)
@@ -74,7 +75,7 @@ def plan_hours(rates: pd.DataFrame) -> pd.DataFrame:
 
 
 def main():
-    from medlib import evidence, meta
+    from medlib import evidence, meta, strategies
     from medlib.experiments.provenance import cpu_kind
     from medlib.profiles import WITH_WEIGHTS
 
@@ -104,7 +105,8 @@ def main():
     plan = plan_hours(rates)
     print(f"\nThe plan (extended's central-claim blocks; CPU hours on this CPU, {cpu_kind()}, from {out}):")
     print(plan.to_string(index=False))
-    print(f"total: {plan['cpu_hours'].sum():.1f} CPU hours (scratch {plan[plan.strategy == 'scratch'].cpu_hours.sum():.1f})")
+    trained = plan["strategy"].map(lambda k: strategies.get(k).trains_backbone)
+    print(f"total: {plan['cpu_hours'].sum():.1f} CPU hours (trained networks {plan[trained].cpu_hours.sum():.1f})")
 
 
 if __name__ == "__main__":

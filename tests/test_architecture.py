@@ -108,8 +108,8 @@ def test_registries_are_read_only():
 # The package's layers, lowest first: a module imports only from its own unit or a lower layer, so
 # rules (stats, diagnose) never reach up into the code that reports them (report, manifest).
 LAYERS = (
-    {"config", "progress", "metrics", "stats", "paper", "claims", "departures"},
-    {"meta", "diagnose", "tables", "data", "models", "explain"},
+    {"config", "progress", "metrics", "stats", "claims", "departures", "strategies"},
+    {"meta", "diagnose", "tables", "data", "models", "explain", "paper"},
     {"features", "profiles"},
     {"experiments"},
     {"evidence", "viz"},

@@ -14,7 +14,7 @@ def test_paper_tables_shapes_and_spot_values():
         best = paper.best_network_table(strategy)
         # Tables 6/8's best accuracy equals the row maximum of Tables 5/7 (except Table 8's 84.94 typo)
         for d, r in best.iterrows():
-            if not (strategy == "scratch" and d == "cov_x"):
+            if (strategy, d) != ("scratch", "cov_x"):
                 assert r["accuracy"] == pytest.approx(t.loc[d].max())
     assert paper.accuracy_table("scratch").loc["cells", "ff_vgg19"] == 91.61
     assert paper.cross_device_table().shape == (8, 8)
@@ -197,8 +197,8 @@ def test_an_at_floor_block_changes_the_primary_verdict_but_not_the_sensitivity_o
     good = _datasets([[20, 24, 18, 22, 21]] * 5)
     alone = _central(good)
     bad = _paired_rows([-45, -44, -46, -45, -45], dataset="d9", base=50.0, majority=52.0)
-    bad.loc[bad.strategy == "off_the_shelf", "accuracy"] = [95.0, 94.0, 96.0, 95.0, 95.0]
-    bad.loc[bad.strategy == "scratch", "accuracy"] = 50.0
+    bad.loc[bad.strategy.eq("off_the_shelf"), "accuracy"] = [95.0, 94.0, 96.0, 95.0, 95.0]
+    bad.loc[bad.strategy.eq("scratch"), "accuracy"] = 50.0
     claim = _central(pd.concat([good, bad], ignore_index=True))
     assert alone["verdict"] == "holds (above +2)"
     assert claim["verdict"] != alone["verdict"] and claim["n_datasets"] == 6
@@ -217,8 +217,8 @@ def test_pairs_of_different_input_size_or_mixed_hashes_are_not_compared():
     from medlib import evidence
 
     df = _paired_rows([30, 30, 40])
-    other = df[df.strategy == "off_the_shelf"].assign(input_size="224x224")
-    moved = pd.concat([df[df.strategy == "scratch"], other])
+    other = df[df.strategy.eq("off_the_shelf")].assign(input_size="224x224")
+    moved = pd.concat([df[df.strategy.eq("scratch")], other])
     change = compare.strategy_change(moved)
     assert not change.comparable.any() and "input sizes differ" in change.note.iloc[0]
     mixed = df.copy()
@@ -232,7 +232,7 @@ def test_seed_replicates_are_averaged_into_their_fold(tmp_path, monkeypatch):
     as the share of replicates that got it right (the per-image test stays paired by image)."""
     monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path))
     df = _paired_rows([30, 30, 40])
-    rep = df[df.strategy == "scratch"].assign(replicate=1, accuracy=lambda d: d.accuracy - 20)
+    rep = df[df.strategy.eq("scratch")].assign(replicate=1, accuracy=lambda d: d.accuracy - 20)
     df = pd.concat([df.assign(replicate=0), rep], ignore_index=True)
     pairs = compare.fold_pairs(df, "strategy", "off_the_shelf", "scratch", ("dataset", "network"))
     assert len(pairs) == 3 and (pairs["replicates_b"] == 2).all()

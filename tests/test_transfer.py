@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from medlib import profiles
+from medlib import profiles, strategies
 from medlib.diagnose import majority_rate
 from medlib.experiments import engine, provenance, transfer
 from medlib.experiments.transfer import FoldJob, collect, learning_curves, plan, run_experiment, select_shard
@@ -37,7 +37,7 @@ def smoke_all(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("MEDLIB_RESULTS_DIR", str(tmp_path_factory.mktemp("results")))
     smoke = profiles.get_profile("smoke")
-    blocks = [replace(b, networks=PAPER_NETWORKS) if b.strategy == "scratch" else b for b in smoke.blocks]
+    blocks = [replace(b, networks=PAPER_NETWORKS) if strategies.is_(b, "scratch") else b for b in smoke.blocks]
     mp.setattr(profiles, "PROFILES", MappingProxyType({**profiles.PROFILES, "smoke": smoke.with_blocks(blocks)}))
     df = run_experiment("smoke", progress=False)
     yield df
@@ -48,9 +48,9 @@ def smoke_all(tmp_path_factory):
 def test_every_network_and_strategy_runs_on_real_images(smoke_all):
     df = smoke_all
     assert set(df.network) == set(PAPER_NETWORKS)
-    scratch = df[df.strategy == "scratch"]
+    scratch = df[df.strategy.eq("scratch")]
     assert (scratch.status == "ok").all() and len(scratch) == 2 * len(PAPER_NETWORKS)
-    ots = df[df.strategy == "off_the_shelf"].set_index(["network", "head", "fold"])
+    ots = df[df.strategy.eq("off_the_shelf")].set_index(["network", "head", "fold"])
     for net in ("xception", "mobilenetv2"):
         assert (ots.loc[net].status == "ok").all()
         assert set(ots.loc[net].index.get_level_values("head")) == {"dense", "logreg"}

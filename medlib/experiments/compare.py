@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import paper
+from .. import paper, strategies
 from ..diagnose import FLOOR_MARGIN, at_floor, join_diagnoses
 from ..metrics import METRICS, paired_test
 
@@ -103,7 +103,7 @@ def accuracy_grid(df: pd.DataFrame, strategy: str) -> pd.DataFrame:
         cells[(r.dataset, r.network)] = f"{r.ours:.1f}{'†' if r.at_floor else ''}{ref}"
     ref = paper.accuracy_table(strategy)
     for r in not_run(df).itertuples():
-        if r.strategy == strategy:
+        if strategies.is_(r.strategy, strategy):
             p = ref.loc[r.dataset, r.network] if r.dataset in ref.index else np.nan
             cells[(r.dataset, r.network)] = "not run" + ("" if pd.isna(p) else f" ({p:.1f})")
     if not cells:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import config
+from .. import config, strategies
 from ..data import DATASETS, Dataset, get_spec
 from ..diagnose import diagnose_groups
 from ..models import WeightsUnavailable
@@ -96,7 +96,7 @@ def describe_blocks(profile: str | Profile) -> list[str]:
     """One line per cross block of the profile: task, networks, heads, folds, input, epochs."""
     profile = get_profile(profile)
     return [f"task {b.dataset}: {b.strategy} {', '.join(b.networks)}, heads "
-            f"{', '.join(b.heads if b.strategy == 'off_the_shelf' else ('dense',))}, "
+            f"{', '.join(strategies.heads(b))}, "
             f"{b.folds or profile.cv_folds}-fold in-domain CV, input {b.size or 'the registry size'}, "
             f"up to {b.epochs} epochs (patience {b.patience})" for b in profile.cross]
 
@@ -222,7 +222,7 @@ def run_pairs(profile: str | Profile, seed: int = config.DEFAULT_SEED, pairs=PAI
             absent.append({"pair": pair.name, "in_paper": pair.in_paper, "reason": why})
             continue
         for b in blocks:
-            heads = b.heads if b.strategy == "off_the_shelf" else ("dense",)
+            heads = strategies.heads(b)
             todo += [(pair, b, n, h) for n in b.networks for h in heads]
     ctx, done, current = Context(), set(), None
     for pair, block, network, head in progress_bar(todo, desc=f"cross-device [{profile.name}]",

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import config
+from .. import config, strategies
 from ..data import Dataset, make_augmenter
 from ..diagnose import fold_diagnosis, majority_rate
 from ..features import Extractor, feature_views
@@ -209,38 +209,90 @@ def fit_predict(ctx: Context, network: str, strategy: str, head: str, block: Blo
     probabilities of every ``(dataset, indices)`` in ``targets`` (the fold's test images, or
     a whole cross-device target), with the training summary (learning curve included).
 
-    ``seed`` drives shuffling, augmentation and dropout of this fold; the initial weights
+    The strategy's own training code (:data:`medlib.strategies.STRATEGIES`, its ``fit``) does the
+    work. ``seed`` drives shuffling, augmentation and dropout of this fold; the initial weights
     come from ``build_seed`` alone, so a fold gives the same result whether it runs first,
     after others, or alone after a crash."""
+    fit = globals()[strategies.get(strategy).fit]
+    return fit(ctx, network, strategy, head, block, ds, train, val, targets, seed, save_to, build_seed)
+
+
+def _fit_trained(ctx, model, network, block, ds, train, val, targets, seed, save_to, **fit):
+    """Train ``model`` (its whole graph as compiled) with the block's budget and the dataset's
+    augmentation, save it if asked, and predict ``targets``."""
     import keras
 
-    from ..models import build_head, build_model
+    # the fold's own random stream starts only now: a build (first fold of a process) seeds
+    # with build_seed, and a fold must not depend on whether its model was built or restored
+    keras.utils.set_random_seed(seed)
+    aug = ds.spec.augmentation
+    info = training.fit_scratch(model, ds.images, ds.targets, train, val, fit.pop("epochs", block.epochs),
+                                fit.pop("patience", block.patience), block.batch_size,
+                                None if aug.is_identity else make_augmenter(aug, seed), seed,
+                                desc=f"{ds.spec.key} {network} epochs", min_epochs=block.min_epochs, **fit)
+    if save_to is not None:
+        save_to.parent.mkdir(parents=True, exist_ok=True)
+        model.save_weights(save_to)
+    return [training.predict(model, t.images[i]) for t, i in targets], info
 
-    y = ds.targets
-    n_classes = ds.spec.n_classes
-    if strategy == "scratch":
-        shape = tuple(ds.images.shape[1:])
-        lr, precision = block.lr_for(network), block.precision_for(network)
 
-        def build():
+def fit_scratch_fold(ctx, network, strategy, head, block, ds, train, val, targets, seed, save_to, build_seed):
+    """From scratch: the whole network from random weights (built once per process, restored
+    per fold), under the block's precision and batch-norm pass."""
+    from ..models import build_model
+
+    shape = tuple(ds.images.shape[1:])
+    lr, precision = block.lr_for(network), block.precision_for(network)
+
+    def build():
+        with training.dtype_policy(precision):
+            return _compiled(build_model(network, shape, ds.spec.n_classes, strategy), lr)
+
+    model = ctx.fresh((strategy, network, shape, ds.spec.n_classes, lr, precision, build_seed), build)
+    return _fit_trained(ctx, model, network, block, ds, train, val, targets, seed, save_to,
+                        traced_bn=block.bn_pass_for(network) == "traced")
+
+
+def fit_fine_tune_fold(ctx, network, strategy, head, block, ds, train, val, targets, seed, save_to, build_seed):
+    """Fine-tuning (keras-io's transfer-learning recipe): the ImageNet backbone frozen while the
+    head warms up (``warmup_epochs`` at the block's learning rate), then its top layers
+    (``tune_fraction``) opened and the whole trained at ``tune_lr`` with the block's budget and
+    early stopping; batch-norm layers stay frozen, their ImageNet statistics kept (no
+    re-estimate). Two compiled models (frozen, opened) share one set of weights per fold."""
+    from ..models import build_model
+
+    s = strategies.get(strategy)
+    shape, n = tuple(ds.images.shape[1:]), ds.spec.n_classes
+    lr, precision = block.lr_for(network), block.precision_for(network)
+
+    def build(kind, rate):
+        def make():
             with training.dtype_policy(precision):
-                return _compiled(build_model(network, shape, n_classes, "scratch"), lr)
+                return _compiled(build_model(network, shape, n, kind, fine_tune_fraction=s.tune_fraction), rate)
+        return make
 
-        model = ctx.fresh(("scratch", network, shape, n_classes, lr, precision, build_seed), build)
-        # the fold's own random stream starts only now: a build (first fold of a process) seeds
-        # with build_seed, and a fold must not depend on whether its model was built or restored
-        keras.utils.set_random_seed(seed)
-        aug = ds.spec.augmentation
-        info = training.fit_scratch(model, ds.images, y, train, val, block.epochs, block.patience,
-                                    block.batch_size, None if aug.is_identity else make_augmenter(aug, seed),
-                                    seed, desc=f"{ds.spec.key} {network} epochs", min_epochs=block.min_epochs,
-                                    traced_bn=block.bn_pass_for(network) == "traced")
-        if save_to is not None:
-            save_to.parent.mkdir(parents=True, exist_ok=True)
-            model.save_weights(save_to)
-        return [training.predict(model, t.images[i]) for t, i in targets], info
-    if strategy != "off_the_shelf":
-        raise ValueError(f"strategy {strategy!r}; choose from scratch, off_the_shelf")
+    warm = ctx.fresh(("off_the_shelf", network, shape, n, lr, precision, build_seed), build("off_the_shelf", lr))
+    _, warm_info = _fit_trained(ctx, warm, network, block, ds, train, val, [], seed, None,
+                                epochs=s.warmup_epochs, patience=None, precise_bn=False)
+    tuned = ctx.fresh((strategy, network, shape, n, s.tune_lr, precision, build_seed), build(strategy, s.tune_lr))
+    for layer in tuned.layers:  # the warmed-up weights, layer by layer (both graphs name their layers alike)
+        if layer.weights:
+            layer.set_weights(warm.get_layer(layer.name).get_weights())
+    probs, info = _fit_trained(ctx, tuned, network, block, ds, train, val, targets, seed, save_to,
+                               precise_bn=False)
+    info["warmup_history"] = warm_info.get("history")
+    return probs, info
+
+
+def fit_off_the_shelf_fold(ctx, network, strategy, head, block, ds, train, val, targets, seed, save_to,
+                           build_seed):
+    """Off-the-shelf: the frozen backbone's features of every image (and of fixed augmented views)
+    computed once and cached; a head trained on them, the paper's dense head or a logistic probe."""
+    import keras
+
+    from ..models import build_head
+
+    y, n_classes = ds.targets, ds.spec.n_classes
     ext = ctx.extractor(network)
     views = feature_views(ds.spec.key, ds.images, ext, block.views, ds.spec.augmentation, seed,
                           progress=False)

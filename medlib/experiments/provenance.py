@@ -21,7 +21,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-from .. import config
+from .. import config, strategies
 
 # Bumped on purpose whenever training semantics change, so every fold trained the old
 # way is stale. History:
@@ -47,16 +47,17 @@ def fold_config(block, profile, network: str, strategy: str, head: str, seed: in
     input size the block resolves to when it names none (the registry's)."""
     from dataclasses import asdict
 
+    trains = strategies.get(strategy).trains_backbone  # its precision and batch-norm pass reach training
     settings = {k: v for k, v in asdict(block).items() if k not in _NOT_CONFIG
                 and not (k in _ADDED_LATER and v == _ADDED_LATER[k])}
     size = block.size or size
     settings["size"] = list(size) if size else None
     settings["learning_rate"] = block.lr_for(network)
     cfg = {"recipe": RECIPE_VERSION, "network": network, "strategy": strategy, "head": head,
-           "seed": seed, "precision": block.precision_for(network) if strategy == "scratch" else "float32",
+           "seed": seed, "precision": block.precision_for(network) if trains else "float32",
            "split": "official" if block.folds == "official" else f"k{profile.cv_folds}",
            "val_fraction": profile.val_fraction, **settings}
-    if strategy == "scratch" and block.bn_pass_for(network) != "eager":  # added later: only when set
+    if trains and block.bn_pass_for(network) != "eager":  # added later: only when set
         cfg["bn_pass"] = block.bn_pass_for(network)
     return cfg
 

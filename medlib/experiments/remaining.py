@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import config
+from .. import config, strategies
 from ..profiles import split_key
 from . import provenance
 
@@ -154,7 +154,7 @@ def estimate(jobs, bench_dir: Path | None = None, reference=None, cpu_kind: str 
     benches = {}
 
     def from_benchmark(job) -> float | None:
-        if job.strategy != "scratch":
+        if not strategies.get(job.strategy).trains_backbone:  # the benchmark times trained epochs
             return None
         block = job.block()
         size = (block.size or job.profile_plan().spec(split_key(job.dataset)[0]).image_size)[0]

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config
+from ..strategies import get as get_strategy, heads as strategy_heads
 from ..data import Dataset, get_spec, load_dataset
 from ..diagnose import convergence_diagnosis, diagnose_groups, majority_rate
 from ..models import WeightsUnavailable
@@ -178,6 +179,7 @@ def run_fold(job: FoldJob, ds: Dataset | None = None, ctx: Context | None = None
     profile = job.profile_plan()
     block = profile.block(job.dataset, job.strategy, job.network)
     stamp = provenance.stamp(job.config())
+    strategy = get_strategy(job.strategy)
     done = engine.finished(out_path, stamp["config_hash"])
     if done is not None:
         return done
@@ -187,12 +189,12 @@ def run_fold(job: FoldJob, ds: Dataset | None = None, ctx: Context | None = None
     y = ds.targets
     row = {**job.identity(), "n_train": len(train), "n_val": len(val), "n_test": len(test),
            "input_size": "x".join(map(str, ds.images.shape[1:3])),
-           "views": block.views if job.strategy == "off_the_shelf" else 0,
+           "views": block.views if strategy.frozen_backbone else 0,
            "majority": majority_rate(y[test]), "train_majority": majority_rate(y[train]), **stamp,
            **engine.versions()}
     start = time.time()
     save = (job.model_path() if block.save_models and job.fold == 0 and job.replicate == 0
-            and job.strategy == "scratch" else None)
+            and strategy.trains_backbone else None)
     try:
         (proba,), info = fit_predict(ctx, job.network, job.strategy, job.head, block, ds, train, val,
                                      [(ds, test)], job.training_seed(), save_to=save,
@@ -203,7 +205,7 @@ def run_fold(job: FoldJob, ds: Dataset | None = None, ctx: Context | None = None
     row = engine.scored(row, y[test], proba, ds.spec, start, info, train_accuracy=info.get("train_accuracy"),
                         train_majority=majority_rate(y[train]),
                         # a fixed budget (selection "last") says nothing of a plateau
-                        plateau=info.get("plateau") if job.strategy == "scratch"
+                        plateau=info.get("plateau") if strategy.trains_backbone
                         and info.get("selection") == "val_loss" else None,
                         epochs_run=info.get("epochs_run"))
     return engine.write_result(out_path, {**row, "history": history},
@@ -221,7 +223,7 @@ def plan(profile: str | Profile, datasets=None, networks=None, strategies=None,
     for b in profile.blocks:
         if (datasets and b.dataset not in datasets) or (strategies and b.strategy not in strategies):
             continue
-        heads = b.heads if b.strategy == "off_the_shelf" else ("dense",)
+        heads = strategy_heads(b)
         for r in range(b.replicates):
             for n in b.networks:
                 if networks and n not in networks:
@@ -246,7 +248,7 @@ def plan_table(profile: str | Profile, datasets=None) -> pd.DataFrame:
         "folds": b.folds or profile.cv_folds, "size": b.size or profile.spec(b.dataset).image_size,
         "epochs (cap)": b.epochs, "patience": b.patience, "lr": _rates(b), "batch": b.batch_size,
         "seeds": b.replicates, "precision": _per_network(b, b.precision_for, "float32"),
-        "views": b.views, "heads": ", ".join(b.heads) if b.strategy == "off_the_shelf" else "dense",
+        "views": b.views, "heads": ", ".join(strategy_heads(b)),
         "why": b.note} for b in profile.blocks if not datasets or b.dataset in datasets])
 
 

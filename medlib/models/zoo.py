@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import keras
 from keras import layers
 
+from ..strategies import STRATEGIES as REGISTERED, get as get_strategy
 from .ffvgg19 import FFVGG19Config
 from .preprocess_layer import ImagenetPreprocess
 from .weights import WeightsUnavailable, imagenet_weights
@@ -36,8 +37,8 @@ if keras.backend.backend() == "tensorflow":
 
     tf.get_logger().setLevel("ERROR")
 
-STRATEGIES = ("scratch", "off_the_shelf")  # what the experiments train (s2.4.1)
-MODEL_STRATEGIES = STRATEGIES + ("fine_tune",)  # what build_model builds (fine_tune: no experiment yet)
+STRATEGIES = tuple(REGISTERED)  # what the experiments train and build_model builds (medlib.strategies)
+MODEL_STRATEGIES = STRATEGIES
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def build_model(arch: str, input_shape: tuple[int, int, int], n_classes: int,
         raise ValueError(f"{arch} needs inputs of at least {spec.min_size}x{spec.min_size}, "
                          f"got {input_shape[:2]}")
     weights = None
-    if strategy != "scratch":
+    if get_strategy(strategy).needs_weights:
         weights = imagenet_weights(spec.app, allow_download=allow_download)  # may raise
     inp = keras.Input(input_shape, name="image")
     x = ImagenetPreprocess(spec.preprocess, name="imagenet_preprocess")(inp)
@@ -133,14 +134,14 @@ SCRATCH_BN_MOMENTUM = 0.9
 
 def _set_trainable(model, backbone, strategy: str, fine_tune_fraction: float) -> None:
     backbone_layers = [l for l in backbone.layers if l.weights]
-    if strategy == "scratch":
+    if not get_strategy(strategy).needs_weights:  # trained from random weights
         for layer in backbone.layers:
             if isinstance(layer, layers.BatchNormalization):
                 layer.momentum = SCRATCH_BN_MOMENTUM
         return
     for layer in backbone.layers:
         layer.trainable = False
-    if strategy == "fine_tune":
+    if get_strategy(strategy).tune_fraction:  # fine-tuning: the top layers open, batch norm frozen
         n_open = max(1, int(round(len(backbone_layers) * fine_tune_fraction)))
         for layer in backbone_layers[-n_open:]:
             if not isinstance(layer, layers.BatchNormalization):

@@ -14,9 +14,10 @@ import pandas as pd
 from ..experiments.compare import folds_text
 from ..metrics import CHANCE_AUC
 from ..models.zoo import PAPER_NETWORKS
+from ..strategies import STRATEGIES
 
-STRATEGY_COLOURS = {"scratch": "tab:orange", "off_the_shelf": "tab:blue"}
-PAPER_MARKERS = {"scratch": "v", "off_the_shelf": "^"}
+STRATEGY_COLOURS = {k: s.colour for k, s in STRATEGIES.items()}
+PAPER_MARKERS = {"Table 7": "v", "Table 5": "^"}  # the paper's tables, by the strategy that fills them
 
 
 def _networks(present) -> list[str]:
@@ -85,8 +86,14 @@ def accuracy_by_network(means: pd.DataFrame, paper_scratch: pd.DataFrame,
         d = means[means["dataset"] == dataset]
         x = np.arange(len(nets))
         swatches = []
-        for off, strategy, ref in ((-0.2, "off_the_shelf", paper_ots), (0.2, "scratch", paper_scratch)):
-            s = d[d["strategy"] == strategy].set_index("network").reindex(nets)
+        present = [k for k in STRATEGIES if k in set(d["strategy"])] or ["off_the_shelf", "scratch"]
+        width = 0.8 / len(present)
+        refs = {"Table 5": paper_ots, "Table 7": paper_scratch}
+        for j, strategy in enumerate(present):
+            off = (j - (len(present) - 1) / 2) * width
+            table = STRATEGIES[strategy].paper_table
+            ref = refs.get(table, pd.DataFrame())
+            s = d[d["strategy"].map(lambda v: v == strategy)].set_index("network").reindex(nets)
             colour = STRATEGY_COLOURS[strategy]
             for i, net in enumerate(nets):
                 if np.isnan(s.loc[net, "accuracy"]):
@@ -97,7 +104,7 @@ def accuracy_by_network(means: pd.DataFrame, paper_scratch: pd.DataFrame,
                 ci = s.loc[net, ["accuracy_ci_low", "accuracy_ci_high"]].to_numpy(float)
                 err = None if not np.isfinite(ci).all() else [[s.loc[net, "accuracy"] - ci[0]],
                                                               [ci[1] - s.loc[net, "accuracy"]]]
-                ax.bar(i + off, s.loc[net, "accuracy"], 0.38, yerr=err, color=colour,
+                ax.bar(i + off, s.loc[net, "accuracy"], width * 0.95, yerr=err, color=colour,
                        alpha=0.35 if floor else 0.9, hatch="///" if floor else None, error_kw={"lw": 0.8})
                 if "folds" in s:
                     top = ci[1] if np.isfinite(ci[1]) else s.loc[net, "accuracy"]
@@ -107,7 +114,7 @@ def accuracy_by_network(means: pd.DataFrame, paper_scratch: pd.DataFrame,
                 swatches.append(Patch(color=colour, alpha=0.9, label=f"ours, {strategy}"))
             if dataset in ref.index:
                 vals = ref.loc[dataset].reindex(nets).to_numpy(float)
-                ax.scatter(x + off, vals, marker=PAPER_MARKERS[strategy], s=40, color="black", zorder=3,
+                ax.scatter(x + off, vals, marker=PAPER_MARKERS[table], s=40, color="black", zorder=3,
                            label=f"paper, {strategy}")
         floor = d["majority"].mean()
         ax.axhline(floor, color="black", ls="--", lw=1, label=f"floor (majority class) {floor:.1f}%")
