@@ -7,6 +7,9 @@ five grouped folds notebook 05 uses. Prints and writes the profile's ``bccd_desi
 (design, accuracy out of fold, majority, margin over the floor, seconds: the probe's cross-fitting
 plus a sixth of the design's feature extraction, which its six probes share).
 
+A measurement of designs, not fold jobs: no fold files or configuration hash (each probe fits in
+a fraction of a second and the script reruns whole); every fold is leak-checked.
+
     python scripts/bccd_designs.py --profile quick
 """
 from __future__ import annotations
@@ -20,7 +23,7 @@ import pandas as pd
 from medlib import tables
 from medlib.data import load_dataset
 from medlib.diagnose import majority_rate
-from medlib.experiments.splits import fold_indices, make_splits
+from medlib.experiments.splits import assert_no_leak, fold_indices, make_splits
 from medlib.experiments.training import fit_probe
 from medlib.features import Extractor, augmented_chunks
 
@@ -47,6 +50,7 @@ def out_of_fold(x, y, splits, seed, val_fraction, class_weight):
     pred = np.full(len(y), -1)
     for k in sorted(set(splits["fold"])):
         train, val, test = fold_indices(splits, k, seed, val_fraction)
+        assert_no_leak(splits, train, val, test)
         clf, _ = fit_probe(x[train], y[train], x[val], y[val], class_weight=class_weight)
         pred[test] = clf.predict(x[test])
     return pred

@@ -92,10 +92,16 @@ def cross_fit(ds, network: str, splits, val_fraction: float = 0.15, folds=None,
               epochs: int = 200, patience: int = 10, batch_size: int = 32, lr: float = 1e-3,
               kernel: int = 3, seed: int = config.DEFAULT_SEED, progress: bool = True) -> CrossFit:
     """Train the CRM-shaped head on each fold's training part (early stopping on its
-    validation part) and predict the fold's test images."""
+    validation part) and predict the fold's test images.
+
+    Why this loop is not the engine's (no fold files, no configuration hash, no resume): the
+    head trains on cached feature maps in seconds a fold, inside notebook 05, which recomputes
+    the whole study every run and writes its tables with the manifest's provenance; a fold
+    file per head would cost more bookkeeping than the fold. Its folds are the saved splits
+    of :func:`medlib.experiments.splits.fold_indices`, each leak-checked here."""
     import keras
 
-    from .splits import fold_indices
+    from .splits import assert_no_leak, fold_indices
 
     maps = feature_views(ds.spec.key, ds.images, Extractor(network, "feature_map"), 0,
                          progress=progress, dtype=np.float16)[0]  # float16: half the memory
@@ -108,6 +114,7 @@ def cross_fit(ds, network: str, splits, val_fraction: float = 0.15, folds=None,
 
     for k in progress_bar(folds, desc=f"{ds.spec.key} {network} head folds", disable=not progress):
         train, val, test = fold_indices(splits, k, seed, val_fraction)
+        assert_no_leak(splits, train, val, test)
         keras.utils.set_random_seed(seed + k)
         head = build_crm_head(maps.shape[1:], ds.spec.n_classes, kernel=kernel)
         head.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",

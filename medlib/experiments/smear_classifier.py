@@ -35,9 +35,13 @@ class ProbeFit:
 
 def cross_fit(ds, network: str, splits, val_fraction: float = 0.15, class_weight: str | None = "balanced",
               seed: int = config.DEFAULT_SEED, progress: bool = True) -> ProbeFit:
-    """Out-of-fold probabilities of a probe on the backbone's pooled features, per fold."""
+    """Out-of-fold probabilities of a probe on the backbone's pooled features, per fold.
+
+    Not the engine's loop, for the same reason as :func:`medlib.experiments.crm_classifier.cross_fit`:
+    a logistic probe on cached features takes a fraction of a second a fold, notebook 05 refits it
+    every run, and its table carries the manifest's provenance."""
     from ..progress import progress_bar
-    from .splits import fold_indices
+    from .splits import assert_no_leak, fold_indices
 
     emb = feature_views(ds.spec.key, ds.images, Extractor(network, "embedding"), 0, progress=progress)[0]
     y = ds.targets
@@ -47,6 +51,7 @@ def cross_fit(ds, network: str, splits, val_fraction: float = 0.15, class_weight
     for k in progress_bar(sorted(set(splits["fold"])), desc=f"{ds.spec.key} {network} probe folds",
                           disable=not progress):
         train, val, test = fold_indices(splits, k, seed, val_fraction)
+        assert_no_leak(splits, train, val, test)
         clf, info = training.fit_probe(emb[train], y[train], emb[val], y[val], class_weight=class_weight)
         proba[test] = training._full_proba(clf, emb[test], ds.spec.n_classes)
         tested[test] = k
