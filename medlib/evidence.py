@@ -46,8 +46,12 @@ def test_train_ratio(df: pd.DataFrame, dataset: str) -> float:
 
 
 def _variance(diffs, ratio: float) -> float:
+    """The corrected variance of the mean of ``diffs``; NaN under 2 folds or without spread (folds
+    that all differ by the same amount carry no estimate of their variance: such a dataset is not
+    pooled, as :func:`medlib.stats.corrected_fold_interval` gives it no interval)."""
     d = np.asarray(diffs, float)
-    return float((1.0 / len(d) + ratio) * np.var(d, ddof=1)) if len(d) >= 2 else float("nan")
+    var = float((1.0 / len(d) + ratio) * np.var(d, ddof=1)) if len(d) >= 2 else float("nan")
+    return var if var > 0 else float("nan")
 
 
 def units(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "network"),

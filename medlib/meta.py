@@ -83,11 +83,12 @@ def reml_tau2(y, v, upper: float | None = None) -> float:
 
 def random_effects(y, v, alpha: float = ALPHA, floor: bool = True, margin: float = 0.0) -> Pooled:
     """Pool estimates ``y`` (one per unit) with within-unit variances ``v`` (see the module doc).
-    One unit gives its own estimate with no interval across units (NaN)."""
+    Units with no finite, positive variance are left out (``k`` counts those pooled). One unit
+    gives its own estimate with no interval across units (NaN)."""
     from scipy import stats
 
     y, v = np.asarray(y, float), np.asarray(v, float)
-    keep = np.isfinite(y) & np.isfinite(v)
+    keep = np.isfinite(y) & np.isfinite(v) & (v > 0)  # a unit without a variance cannot be weighed
     y, v = y[keep], v[keep]
     k = len(y)
     nan = float("nan")

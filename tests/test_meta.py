@@ -60,3 +60,8 @@ def test_a_design_detects_less_with_more_datasets_and_nothing_below_two():
 
 def test_seed_variance_pools_within_folds():
     assert meta.seed_variance([[70, 80], [60, 60], [50]]) == pytest.approx((50 + 0) / 2)
+
+
+def test_a_unit_without_a_variance_is_left_out_not_given_infinite_weight():
+    pooled = meta.random_effects([5.0, 6.0, 7.0, 100.0], [1.0, 1.0, 1.0, 0.0])
+    assert pooled.k == 3 and pooled.estimate == pytest.approx(6.0)
