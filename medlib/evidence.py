@@ -46,11 +46,13 @@ def test_train_ratio(df: pd.DataFrame, dataset: str) -> float:
 
 
 def _variance(diffs, ratio: float) -> float:
-    """The corrected variance of the mean of ``diffs``; NaN under 2 folds or without spread (folds
-    that all differ by the same amount carry no estimate of their variance: such a dataset is not
-    pooled, as :func:`medlib.stats.corrected_fold_interval` gives it no interval)."""
+    """The corrected variance of the mean of ``diffs``; NaN under :data:`medlib.stats.MIN_FOLD_PAIRS`
+    folds or without spread (folds that all differ by the same amount carry no estimate of their
+    variance): such a dataset is not pooled, as it gets no interval, and is named in ``left_out``."""
     d = np.asarray(diffs, float)
-    var = float((1.0 / len(d) + ratio) * np.var(d, ddof=1)) if len(d) >= 2 else float("nan")
+    if len(d) < stats.MIN_FOLD_PAIRS:
+        return float("nan")
+    var = float((1.0 / len(d) + ratio) * np.var(d, ddof=1))
     return var if var > 0 else float("nan")
 
 
@@ -139,6 +141,11 @@ def pooled(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "netw
     left_out = [f"{r['dataset']} {r[member]}: {r['invalid']}" for _, r in table[~valid].iterrows()]
     ds_primary = by_dataset(pairs, table, valid, member)
     ds_sens = by_dataset(pairs, table, valid & (table["at_floor"] == ""), member)
+    unpooled = ds_primary[~np.isfinite(ds_primary["variance"].astype(float))]
+    left_out += [f"{r.dataset}: {r.folds} shared folds without spread or under {stats.MIN_FOLD_PAIRS} "
+                 "(no variance: not pooled)" for r in unpooled.itertuples()]
+    ds_primary = ds_primary[np.isfinite(ds_primary["variance"].astype(float))].reset_index(drop=True)
+    ds_sens = ds_sens[np.isfinite(ds_sens["variance"].astype(float))].reset_index(drop=True)
     pool = lambda d: meta.random_effects(d["estimate"], d["variance"], margin=margin)  # noqa: E731
     return Pooled(table, left_out, pool(ds_primary), pool(ds_sens), ds_primary, ds_sens, pairs, member)
 
@@ -171,6 +178,9 @@ def observed_components(df: pd.DataFrame, result: Pooled, side: str = "strategy"
     * ``ratio``: the units' mean test/train ratio."""
     keys = set(map(tuple, result.units[["dataset", result.member]].to_numpy()))
     in_units = np.array([(d, m) in keys for d, m in zip(df["dataset"], df[result.member])], bool)
+    if len(result.pairs):  # the two arms compared, not every strategy those cells ran
+        in_units &= df[result.pairs["side"].iloc[0]].isin([result.pairs["side_a"].iloc[0],
+                                                          result.pairs["side_b"].iloc[0]]).to_numpy()
     heads = df["head"] if "head" in df else pd.Series("dense", index=df.index)
     rows = df[in_units & (df["status"] == "ok").to_numpy() & (heads == "dense").to_numpy()]
     runs = [g["accuracy"].to_numpy() for _, g in rows.groupby(["dataset", result.member, side, "fold"])]
@@ -182,7 +192,10 @@ def observed_components(df: pd.DataFrame, result: Pooled, side: str = "strategy"
         n_members = len(u)
         reps = (1.0 / u["replicates_a"].clip(lower=1) + 1.0 / u["replicates_b"].clip(lower=1)).mean()
         per_fold_var = r.variance / (1.0 / r.folds + float(u["ratio"].mean()))
-        parts.append(max(per_fold_var - seed * reps / n_members, 0.0))
+        if np.isfinite(per_fold_var):
+            parts.append(max(per_fold_var - seed * reps / n_members, 0.0))
     tau2 = result.primary.tau2 if np.isfinite(result.primary.tau2) else 0.0
+    members = float(result.units.groupby("dataset")[result.member].nunique().mean())
     return meta.Components(fold=float(np.mean(parts)) if parts else float("nan"), seed=float(seed),
-                           dataset=float(tau2), ratio=float(result.units["ratio"].mean()))
+                           dataset=float(tau2), ratio=float(result.units["ratio"].mean()),
+                           members=members)

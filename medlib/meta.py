@@ -119,16 +119,18 @@ class Components:
     ``fold``: between folds of one dataset (the per-fold difference of the two arms' true
     accuracies, without seed noise); ``seed``: one training run's accuracy about its fold's
     mean (each arm); ``dataset``: tau^2, between datasets' true differences; ``ratio``: the
-    splits' test/train ratio (Nadeau-Bengio)."""
+    splits' test/train ratio (Nadeau-Bengio); ``members``: the networks averaged per fold."""
 
     fold: float
     seed: float
     dataset: float
     ratio: float
+    members: float = 1.0  # networks averaged within a dataset's fold (each with its own seed noise)
 
     def dataset_variance(self, folds: int, seeds: int) -> float:
-        """Variance of one dataset's estimate from ``folds`` folds and ``seeds`` runs per arm."""
-        per_fold = self.fold + 2.0 * self.seed / seeds
+        """Variance of one dataset's estimate from ``folds`` folds and ``seeds`` runs per arm of
+        each of its ``members`` networks."""
+        per_fold = self.fold + 2.0 * self.seed / (seeds * self.members)
         return (1.0 / folds + self.ratio) * per_fold
 
 

@@ -293,8 +293,9 @@ def most_suitable(by_profile: dict) -> dict:
         scratch = df[(df["strategy"] == "scratch") & (df["status"] == "ok")]
         if not set(MOST_SUITABLE) <= set(scratch["network"]):
             continue
+        # each candidate against every network the claim does not name (the two are claimed alike)
         units = [network_units(scratch, cand, other)
-                 for cand in MOST_SUITABLE for other in sorted(set(scratch["network"]) - {cand})]
+                 for cand in MOST_SUITABLE for other in sorted(set(scratch["network"]) - set(MOST_SUITABLE))]
         units = [u for u in units if len(u)]
         if not units:
             continue
@@ -383,6 +384,8 @@ def cross_device_evidence(cross: pd.DataFrame, folds: pd.DataFrame) -> pd.DataFr
         src_auc, src_se = _folds_interval(src, "auc")
         sens, spec, acc = r["cross_sensitivity"], r["cross_specificity"], r["cross_accuracy"]
         share = (acc - spec) / (sens - spec) if abs(sens - spec) > 1e-9 else np.nan  # positive share of the target
+        if not 0 < share < 1:  # sensitivity = specificity: the split's sizes from the target's majority share,
+            share = r["target_majority"] / 100  # which of the two it is does not move either SE much
         n_pos, n_neg = r["n_test"] * share, r["n_test"] * (1 - share)
         out = dict(r, source_auc=src_auc, source_auc_low=src_auc - st.t.ppf(0.975, max(len(src) - 1, 1)) * src_se,
                    ranks=bool(src_auc - st.t.ppf(0.975, max(len(src) - 1, 1)) * src_se > 50))
@@ -681,10 +684,13 @@ def repeat_spread(by_profile: dict) -> dict:
         ok = df[(df["status"] == "ok") & (df["head"] == compare.PAPER_HEAD)]
         diffs, parts = [], []
         for key, g in ok.groupby(["dataset", "network", "strategy"]):
-            runs = g.pivot_table(index="fold", columns="replicate", values="accuracy").dropna()
-            if runs.shape[1] < 2 or len(runs) < stats.MIN_FOLD_PAIRS:
+            runs = g.pivot_table(index="fold", columns="replicate", values="accuracy")
+            if runs.shape[1] < 2:
                 continue
-            d = float(runs[0].mean() - runs[1].mean())
+            runs = runs[sorted(runs.columns)[:2]].dropna()  # the first two seeds, on the folds both ran
+            if len(runs) < stats.MIN_FOLD_PAIRS:
+                continue
+            d = float(runs.iloc[:, 0].mean() - runs.iloc[:, 1].mean())
             diffs.append(d)
             parts.append(f"{' '.join(key)} {d:+.1f} ({len(runs)} folds)")
         if len(diffs) < 2:

@@ -1,4 +1,5 @@
 """Paper tables transcribed once, and the derived comparisons / verdicts on hand-made fold rows."""
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -275,3 +276,16 @@ def test_an_accuracy_interval_stays_within_0_and_100():
     r = compare.mean_metrics(df).iloc[0]
     assert r["accuracy"] == pytest.approx(92.857, abs=1e-3)
     assert r["accuracy_ci_high"] == 100.0 and 75 < r["accuracy_ci_low"] < 92.857
+
+
+def test_a_dataset_without_spread_is_named_and_not_pooled_and_power_stays_defined():
+    from medlib import evidence
+
+    df = pd.concat([_datasets([[20, 24, 18, 22, 21]] * 3),
+                    _paired_rows([10, 10, 10, 10, 10], dataset="flat")], ignore_index=True)
+    claim = _central(df)
+    assert claim["n_datasets"] == 3 and "flat: 5 shared folds without spread" in claim["evidence"]
+    assert "flat" not in claim["claim"]
+    result = evidence.pooled(df, "strategy", "off_the_shelf", "scratch")
+    comp = evidence.observed_components(df, result)
+    assert np.isfinite(comp.fold) and comp.members == 1

@@ -65,3 +65,10 @@ def test_seed_variance_pools_within_folds():
 def test_a_unit_without_a_variance_is_left_out_not_given_infinite_weight():
     pooled = meta.random_effects([5.0, 6.0, 7.0, 100.0], [1.0, 1.0, 1.0, 0.0])
     assert pooled.k == 3 and pooled.estimate == pytest.approx(6.0)
+
+
+def test_power_counts_the_networks_averaged_per_fold():
+    one = meta.Components(fold=50.0, seed=50.0, dataset=0.0, ratio=0.1)
+    two = meta.Components(fold=50.0, seed=50.0, dataset=0.0, ratio=0.1, members=2)
+    assert two.dataset_variance(5, 2) < one.dataset_variance(5, 2)
+    assert two.dataset_variance(5, 2) == pytest.approx((0.2 + 0.1) * (50 + 2 * 50 / 4))

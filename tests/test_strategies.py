@@ -49,3 +49,23 @@ def test_a_fine_tuned_fold_runs_through_the_engine(tmp_path, monkeypatch):
     assert len(info["warmup_history"]) == strategies.get("fine_tune").warmup_epochs
     tuned = next(m for k, (m, _) in ctx._models.items() if k[0] == "fine_tune")
     assert 0 < len(tuned.trainable_variables) < len(tuned.variables) / 2  # the top layers only
+
+
+@pytest.mark.slow
+def test_fine_tuning_copies_warmed_up_weights_by_position_even_with_unnamed_layers():
+    """Xception has unnamed layers (its residual convolutions), numbered anew in each model built:
+    the warm-up model's weights go to the opened one by position."""
+    import keras
+    import numpy as np
+
+    from medlib.experiments.engine import copy_weights
+    from medlib.models import build_model
+
+    warm = build_model("xception", (72, 72, 3), 2, "off_the_shelf")
+    tuned = build_model("xception", (72, 72, 3), 2, "fine_tune")
+    assert {l.name for l in warm.layers} != {l.name for l in tuned.layers}  # names differ, layers do not
+    for v in warm.get_layer("logits").weights:
+        v.assign(np.full(v.shape, 0.5, "float32"))
+    copy_weights(warm, tuned)
+    assert all(np.array_equal(a, b) for a, b in zip(warm.get_weights(), tuned.get_weights()))
+    keras.backend.clear_session()

@@ -275,13 +275,22 @@ def fit_fine_tune_fold(ctx, network, strategy, head, block, ds, train, val, targ
     _, warm_info = _fit_trained(ctx, warm, network, block, ds, train, val, [], seed, None,
                                 epochs=s.warmup_epochs, patience=None, precise_bn=False)
     tuned = ctx.fresh((strategy, network, shape, n, s.tune_lr, precision, build_seed), build(strategy, s.tune_lr))
-    for layer in tuned.layers:  # the warmed-up weights, layer by layer (both graphs name their layers alike)
-        if layer.weights:
-            layer.set_weights(warm.get_layer(layer.name).get_weights())
+    copy_weights(warm, tuned)
     probs, info = _fit_trained(ctx, tuned, network, block, ds, train, val, targets, seed, save_to,
                                precise_bn=False)
     info["warmup_history"] = warm_info.get("history")
     return probs, info
+
+
+def copy_weights(src, dst) -> None:
+    """``src``'s weights into ``dst``, layer by layer in graph order: both are built by the same
+    function, so their layers correspond by position (names do not: Keras numbers unnamed
+    layers, such as Xception's residual convolutions, across the whole process)."""
+    if len(src.layers) != len(dst.layers):
+        raise ValueError(f"{src.name} and {dst.name} differ in their layers: cannot copy weights")
+    for a, b in zip(src.layers, dst.layers):
+        if a.weights:
+            b.set_weights(a.get_weights())
 
 
 def fit_off_the_shelf_fold(ctx, network, strategy, head, block, ds, train, val, targets, seed, save_to,
