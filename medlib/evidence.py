@@ -34,12 +34,12 @@ PRIMARY = "intention to treat (primary): every unit, runs at their floor counted
 SENSITIVITY = "sensitivity: units with an arm at its floor left out"
 
 
-def test_train_ratio(df: pd.DataFrame, dataset: str) -> float:
-    """The split's test/train ratio of ``dataset``'s fold rows: test images over the images the
-    learner had (training and validation), the n2/n1 of Nadeau & Bengio."""
+def test_train_ratio(df: pd.DataFrame, dataset: str | None = None) -> float:
+    """The split's test/train ratio of ``dataset``'s fold rows (None: all of ``df``'s): test images
+    over the images the learner had (training and validation), the n2/n1 of Nadeau & Bengio."""
     if not {"n_test", "n_train", "n_val"} <= set(df.columns):
         return float("nan")  # a table without split sizes: no corrected interval
-    rows = df[(df["dataset"] == dataset) & df["n_test"].notna()]
+    rows = df[((df["dataset"] == dataset) if dataset is not None else True) & df["n_test"].notna()]
     if not len(rows):
         return float("nan")
     return float((rows["n_test"] / (rows["n_train"] + rows["n_val"])).mean())
@@ -49,10 +49,9 @@ def _variance(diffs, ratio: float) -> float:
     """The corrected variance of the mean of ``diffs``; NaN under :data:`medlib.stats.MIN_FOLD_PAIRS`
     folds or without spread (folds that all differ by the same amount carry no estimate of their
     variance): such a dataset is not pooled, as it gets no interval, and is named in ``left_out``."""
-    d = np.asarray(diffs, float)
-    if len(d) < stats.MIN_FOLD_PAIRS:
+    if len(diffs) < stats.MIN_FOLD_PAIRS:
         return float("nan")
-    var = float((1.0 / len(d) + ratio) * np.var(d, ddof=1))
+    var = stats.corrected_variance(diffs, ratio)
     return var if var > 0 else float("nan")
 
 

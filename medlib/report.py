@@ -345,8 +345,8 @@ def _folds_interval(rows: pd.DataFrame, metric: str) -> tuple[float, float]:
     v = rows[metric].dropna().to_numpy(float)
     if len(v) < 2:
         return (float(v.mean()) if len(v) else np.nan), np.nan
-    ratio = float((rows["n_test"] / (rows["n_train"] + rows["n_val"])).mean()) if "n_val" in rows else 0.0
-    return float(v.mean()), float(np.sqrt((1 / len(v) + ratio) * v.var(ddof=1)))
+    ratio = evidence.test_train_ratio(rows)
+    return float(v.mean()), float(np.sqrt(stats.corrected_variance(v, ratio if np.isfinite(ratio) else 0.0)))
 
 
 def _auc_se(auc: float, n_pos: float, n_neg: float) -> float:

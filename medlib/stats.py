@@ -80,6 +80,13 @@ def fold_interval(diffs, alpha: float = ALPHA) -> Interval:
                     detectable_effect(sd, n))
 
 
+def corrected_variance(values, test_train_ratio: float) -> float:
+    """Nadeau-Bengio corrected variance of the mean of per-fold ``values``:
+    ``(1 / J + n_test / n_train) s^2`` (NaN under 2 folds)."""
+    v = np.asarray(values, float)
+    return float((1.0 / len(v) + test_train_ratio) * np.var(v, ddof=1)) if len(v) >= 2 else float("nan")
+
+
 def corrected_fold_interval(diffs, test_train_ratio: float, alpha: float = ALPHA,
                             margin: float = 0.0) -> Interval:
     """Mean of per-fold paired differences with the Nadeau-Bengio corrected resampled t interval
@@ -103,7 +110,7 @@ def corrected_fold_interval(diffs, test_train_ratio: float, alpha: float = ALPHA
     mean, sd = float(d.mean()), float(d.std(ddof=1))
     if sd == 0:
         return Interval(mean, np.nan, np.nan, np.nan, n, f"{test} (no spread: no interval)")
-    se = sd * np.sqrt(1.0 / n + test_train_ratio)
+    se = float(np.sqrt(corrected_variance(d, test_train_ratio)))
     half = stats.t.ppf(1 - alpha / 2, n - 1) * se
     p = float(stats.t.sf((mean - margin) / se, n - 1))
     return Interval(mean, mean - half, mean + half, p, n, test,
@@ -265,6 +272,7 @@ def rank_methods(rows: "pd.DataFrame", measure: str, higher_is_better: bool = Tr
     return pd.DataFrame(out).sort_values("mean", ascending=not higher_is_better, ignore_index=True)
 
 
-__all__ = ["rank_methods", "stratified_bootstrap", "Interval", "fold_interval", "corrected_fold_interval", "image_interval", "detectable_effect", "one_image", "decide",
+__all__ = ["rank_methods", "stratified_bootstrap", "Interval", "fold_interval", "corrected_fold_interval",
+           "corrected_variance", "image_interval", "detectable_effect", "one_image", "decide",
            "decide_all", "decide_margin", "MARGIN", "EQUIVALENT", "REVERSED",
            "decide_band", "mean_interval", "HOLDS", "FAILS", "INCONCLUSIVE", "ALPHA", "POWER"]

@@ -414,8 +414,12 @@ def config_report(profile: str | Profile) -> pd.DataFrame:
     return out.reset_index()
 
 
+CURVE_DECIMALS = {"loss": 4, "val_loss": 4, "accuracy": 2, "val_accuracy": 2}  # what a plot can show
+
+
 def learning_curves(profile: str | Profile, datasets=None) -> pd.DataFrame:
-    """Per-epoch training and validation loss/accuracy of every fold that has a curve."""
+    """Per-epoch training and validation loss/accuracy of every fold that has a curve (losses to
+    4 decimals, accuracies to 2: float noise beyond that only grows the committed table)."""
     rows = []
     for row in _fold_rows(profile, datasets):
         if not row.get("history"):
@@ -425,7 +429,7 @@ def learning_curves(profile: str | Profile, datasets=None) -> pd.DataFrame:
                         | {"replicate": row.get("replicate", 0)}
                         | {k: h.get(k) for k in training.HISTORY_KEYS}
                         | {"best_epoch": row.get("best_epoch")})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).round({k: v for k, v in CURVE_DECIMALS.items() if k in training.HISTORY_KEYS})
 
 
 def load_predictions(job: FoldJob) -> dict:
