@@ -8,8 +8,10 @@ keeps it under ``MEDLIB_CACHE_DIR/features/``, keyed by
 
 * dataset key and image size (part of the file name, for people),
 * network and weights file (which backbone),
-* output (``embedding``: the pooled vector the paper's head reads; or the last
-  feature map, for heads with spatial layers, e.g. the CRM paper's conv head),
+* output (``embedding``: the pooled vector the paper's head reads; the last
+  feature map, for heads with spatial layers, e.g. the CRM paper's conv head; or
+  ``input_of:<layer>``, the map entering a named layer: a backbone cut higher up, as
+  Kim et al. cut Xception for a finer map),
 * view (0: the images as they are; k >= 1: the k-th augmented copy, drawn with
   a fixed seed from the dataset's s2.2 augmentation),
 * a SHA-1 of the pixel array itself, so any change of images, order, crop or
@@ -86,6 +88,19 @@ def batch_for(shape, base: int = 16) -> int:
     return max(1, min(base, int(base * 224 * 224 / (shape[0] * shape[1]))))
 
 
+INPUT_OF = "input_of:"
+
+
+def output_tensor(model, output: str):
+    """The tensor of ``model`` an :class:`Extractor` output names: ``embedding``, ``feature_map``
+    (the layer in ``model.feature_layer``), ``input_of:<layer>`` (what enters that layer: a cut
+    at a tensor no layer is named after, such as Xception's unnamed residual sums) or a layer's
+    name (its output)."""
+    if output.startswith(INPUT_OF):
+        return model.get_layer(output[len(INPUT_OF):]).input
+    return model.get_layer(model.feature_layer if output == "feature_map" else output).output
+
+
 class Extractor:
     """A network's frozen ImageNet backbone, built once and reused for every view and dataset
     of the same input size (building costs seconds to a minute on a CPU)."""
@@ -107,9 +122,7 @@ class Extractor:
 
         if shape not in self._models:
             full = build_model(self.network, shape, 2, "off_the_shelf")
-            name = "embedding" if self.output == "embedding" else (
-                full.feature_layer if self.output == "feature_map" else self.output)
-            self._models[shape] = keras.Model(full.input, full.get_layer(name).output)
+            self._models[shape] = keras.Model(full.input, output_tensor(full, self.output))
         return self._models[shape]
 
     def __call__(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
@@ -151,5 +164,5 @@ def feature_views(dataset: str, images: np.ndarray, extractor: Extractor, views:
     return arrays[0][None] if len(arrays) == 1 else np.stack(arrays)  # one view: no copy
 
 
-__all__ = ["FeatureKey", "Extractor", "features", "feature_views", "augmented_view", "augmented_chunks",
-           "batch_for", "pixel_digest"]
+__all__ = ["FeatureKey", "Extractor", "INPUT_OF", "output_tensor", "features", "feature_views", "augmented_view",
+           "augmented_chunks", "batch_for", "pixel_digest"]

@@ -148,6 +148,8 @@ class Profile:
     explain_images: int | None = 40
     modality_size: tuple[int, int] = (224, 224)
     modality_per_class: int | None = 300
+    # networks cut at their last map, or cuts of medlib.experiments.crm_classifier.BACKBONES;
+    # the first one is Kim's Table 3 and Fig. 6 network (and the sanity checks'), the cuts are Figs 7-8
     modality_networks: tuple[str, ...] = ("mobilenetv2",)
     # notebook 05 Part D: checks of the methods (Adebayo et al. sanity checks, faithfulness) on
     # this many test images per modality class; the cascade goes block by block through the top
@@ -323,6 +325,8 @@ PROFILES = MappingProxyType({
             # COV_CT and Cells2 show, and the hour did not hold on a slower machine
         ),
         cross=(_ots("covid_ct", folds=5, class_weight="balanced"),),
+        # Kim's Figs 7-8 beside Table 3's network: Xception cut after its middle flow (14x14 at 224 px)
+        modality_networks=("mobilenetv2", "xception_add11"),
         # BCCD smears at the default, their native 640x480: at half size no smear classifier
         # measured beat its floor by 10 points (quick's ``bccd_designs`` table)
         featuremap_models=(("cov_ct", "mobilenetv2", "scratch"), ("cells2", "ff_vgg19", "scratch"))),
@@ -392,7 +396,8 @@ PROFILES = MappingProxyType({
         featuremap_models=(("cov_ct", "ff_vgg19", "scratch"), ("cells2", "ff_vgg19", "scratch")),
         explain_networks=("mobilenetv2", "xception"), explain_images=None,
         modality_size=(299, 299), modality_per_class=None,
-        modality_networks=("mobilenetv2", "xception"), sanity_per_class=20, sanity_top_blocks=None,
+        modality_networks=("mobilenetv2", "xception", "xception_add11"), sanity_per_class=20,
+        sanity_top_blocks=None,
         sanity_independent=True),
 })  # read-only: a profile for a user's data is a new value (add_datasets), never written back
 

@@ -79,3 +79,32 @@ def test_cam_equals_gradcam_is_an_equivalence_within_two_points():
     same = report.cam_equals_gradcam({"quick": {"modality": clf, "modality_roi_images": roi(0.3)}})
     apart = report.cam_equals_gradcam({"quick": {"modality": clf, "modality_roi_images": roi(6.0)}})
     assert same["verdict"] == "holds" and apart["verdict"] == "does not hold"
+
+
+def _roi_images(network, crm_scale, methods=("cam", "gradcam", "crm")):
+    """Per-image ROI rows of one network: CAM and Grad-CAM at 50-54 %, CRM at ``crm_scale`` of that."""
+    return pd.DataFrame([{"network": network, "image": i, "class": c, "method": meth,
+                          "roi_ratio": (50.0 + i % 5) * (crm_scale if meth == "crm" else 1.0)}
+                         for c in ("CT", "MR") for i in range(20) for meth in methods])
+
+
+def test_kims_cut_xception_is_its_own_claim_and_table3_claims_ignore_it():
+    # Table 3's network: CRM's ROI 40 % smaller; the cut Xception: CRM's ROI 10 % larger than CAM's
+    images = pd.concat([_roi_images("m", 0.6), _roi_images("xception_add11", 1.1)], ignore_index=True)
+    clf = pd.DataFrame({"network": ["m", "xception_add11"], "accuracy": [99.0, 97.0], "majority": [50.0, 50.0],
+                        "map": ["7x7x1280", "14x14x728"]})
+    by_profile = {"quick": {"modality": clf, "modality_roi_images": images}}
+    other = report.crm_other_models(by_profile)
+    assert other["verdict"] == "does not hold" and other["rows_used"] == "xception_add11"
+    assert "14x14x728" in other["evidence"] and other["estimate"] == pytest.approx(-10.0)
+    same = report.cam_equals_gradcam(by_profile)
+    assert same["rows_used"] == "m"  # the cut network is not Table 3's
+    smaller = _roi_images("xception_add11", 0.8)
+    row = report.crm_other_models({"quick": {"modality": clf, "modality_roi_images": smaller}})
+    assert row["verdict"] == "holds" and "not shown above Table 3's 30 %" in row["evidence"]
+
+
+def test_no_cut_network_run_is_said_so():
+    clf = pd.DataFrame({"network": ["m"], "accuracy": [99.0], "majority": [50.0]})
+    row = report.crm_other_models({"quick": {"modality": clf, "modality_roi_images": _roi_images("m", 0.6)}})
+    assert row["verdict"] == "not tested here" and "cut as Kim cut Xception" in row["evidence"]

@@ -60,3 +60,20 @@ def test_test_row_accuracy_floor_and_recall_per_class():
     assert row["recall ct"] == pytest.approx(100 * 2 / 3) and row["recall xray"] == 100.0
     assert row["recall us"] == 50.0 and row["n_test"] == 6
     assert np.isnan(held_out_row("m", [0, 0], [0, 1], ["a", "b"])["recall b"])  # no test image of the class
+
+
+def test_xception_cut_as_kim_cut_it_reads_the_middle_flows_last_sum(tmp_path, monkeypatch):
+    """Kim's Figs 7-8 cut Xception after "add_11" (Keras 2's name for the middle flow's last sum):
+    728 channels; the head on those cached maps equals the full classifier on pixels."""
+    monkeypatch.setenv("MEDLIB_CACHE_DIR", str(tmp_path))
+    from medlib.experiments.crm_classifier import backbone, build_crm_head, full_classifier
+    from medlib.features import features
+
+    ds = load_dataset("cells2", size=(71, 71), per_class=1, progress=False)
+    cut = backbone("xception_add11")
+    assert cut.network == "xception" and backbone("mobilenetv2").output == "feature_map"
+    maps = features("cells2", ds.images, cut.extractor())
+    assert maps.shape[1:] == (5, 5, 728)  # 71 px: 35, 33, 17, 9, 5 (14x14 at 224 px)
+    head = build_crm_head(maps.shape[1:], 3)
+    full = full_classifier("xception_add11", ds.images.shape[1:], head)
+    np.testing.assert_allclose(np.asarray(head(maps)), full.predict(ds.images / 255.0, verbose=0), atol=1e-4)

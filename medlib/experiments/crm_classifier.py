@@ -8,6 +8,10 @@ its last convolution and frozen, then the same head::
     backbone map (u x v x K) -> "crm_conv" (3x3, 512, ReLU) -> "embedding" (GAP)
                              -> "logits" (dense) -> "probs" (softmax)
 
+Kim et al. also cut two deeper networks higher up, for a finer map (Figs 7-8: Inception-v3
+after "mixed6", Xception after "add_11", "17 x 17" maps): :data:`BACKBONES` names such cuts,
+and a modality network is either a network (cut at its last map) or one of those keys.
+
 The head is linear in the ``crm_conv`` map after it, so CAM is defined there and
 CRM has its closed form; Grad-CAM is taken at the same layer. The backbone's maps
 are computed once per image (:mod:`medlib.features`, ``output="feature_map"``) and
@@ -21,14 +25,44 @@ gets a prediction (and an explanation) from a model that never saw it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
 from .. import config
-from ..features import Extractor, feature_views
+from ..features import INPUT_OF, Extractor, feature_views, output_tensor
 from . import training
 
 HEAD_LAYER = "crm_conv"
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """Where a modality classifier's frozen backbone is cut: ``network`` (a key of
+    :data:`medlib.models.ARCHITECTURES` with offline ImageNet weights) and the map the head
+    reads, ``"feature_map"`` (the last one) or ``"input_of:<layer>"``; ``why`` says whose cut."""
+
+    key: str
+    network: str
+    output: str = "feature_map"
+    why: str = ""
+
+    def extractor(self) -> Extractor:
+        return Extractor(self.network, self.output)
+
+
+# Kim et al. cut Xception after "add_11" (Keras 2 named the first sum add_1, so add_11 closes the
+# middle flow; Keras 3 calls it add_10): the 728-channel map entering block 13, 14x14 at 224 px
+# (19x19 at 299; Kim report 17x17), against the last map's 7x7 at 224 px
+BACKBONES = MappingProxyType({
+    "xception_add11": Backbone("xception_add11", "xception", INPUT_OF + "block13_sepconv1_act",
+                               "Kim et al.'s cut (Figs 7-8): after the middle flow's last residual sum"),
+})
+
+
+def backbone(key: str) -> Backbone:
+    """The cut named ``key`` in :data:`BACKBONES`, or network ``key`` cut at its last map."""
+    return BACKBONES.get(key) or Backbone(key, key)
 
 
 def build_crm_head(map_shape, n_classes: int, filters: int = 512, kernel: int = 3):
@@ -47,16 +81,17 @@ def build_crm_head(map_shape, n_classes: int, filters: int = 512, kernel: int = 
 
 
 def full_classifier(network: str, image_shape, head):
-    """Backbone (ImageNet, frozen) + a copy of a trained head, as one flat model of images in
-    [0, 1]. The head's layers are copied (same configuration and weights), not shared, so each
+    """Backbone (ImageNet, frozen; ``network`` a network or a :data:`BACKBONES` cut) + a copy of
+    a trained head, as one flat model of images in [0, 1]. The head's layers are copied (same configuration and weights), not shared, so each
     layer has one output in this model (explanations cut it by name) and changing this model
     (the sanity checks re-initialise it) leaves the head as it was."""
     import keras
 
     from ..models import build_model
 
-    base = build_model(network, tuple(image_shape), 2, "off_the_shelf")
-    x = base.get_layer(base.feature_layer).output
+    cut = backbone(network)
+    base = build_model(cut.network, tuple(image_shape), 2, "off_the_shelf")
+    x = output_tensor(base, cut.output)
     for layer in head.layers[1:]:
         copy = layer.__class__.from_config(layer.get_config())
         x = copy(x)
@@ -103,7 +138,7 @@ def cross_fit(ds, network: str, splits, val_fraction: float = 0.15, folds=None,
 
     from .splits import assert_no_leak, fold_indices
 
-    maps = feature_views(ds.spec.key, ds.images, Extractor(network, "feature_map"), 0,
+    maps = feature_views(ds.spec.key, ds.images, backbone(network).extractor(), 0,
                          progress=progress, dtype=np.float16)[0]  # float16: half the memory
     y = ds.targets
     folds = sorted(set(splits["fold"])) if folds is None else folds

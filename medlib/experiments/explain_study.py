@@ -93,7 +93,8 @@ class Modality:
 
 
 def modality_classifier(profile, seed: int = config.DEFAULT_SEED) -> Modality:
-    """Part B: one CRM-shaped head per network on the modality dataset, tested on fold 0."""
+    """Part B: one CRM-shaped head per network (or :data:`crm_classifier.BACKBONES` cut) on the
+    modality dataset, tested on fold 0; ``map`` is the backbone map the head reads (u x v x K)."""
     from ..data import load_dataset
     from .splits import make_splits
 
@@ -106,7 +107,7 @@ def modality_classifier(profile, seed: int = config.DEFAULT_SEED) -> Modality:
         test = np.flatnonzero(fit.fold == 0)
         pred = fit.proba[test].argmax(1)
         rows.append({**crm_classifier.held_out_row(network, mod.targets[test], pred, mod.spec.classes),
-                     **fit.summaries[0]})
+                     "map": "x".join(str(n) for n in fit.maps.shape[1:]), **fit.summaries[0]})
         classifiers[network] = (fit, test, pred)
     return Modality(mod, classifiers, pd.DataFrame(rows))
 
