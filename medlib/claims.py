@@ -115,9 +115,10 @@ _CLAIMS = (
           "'Such superior localization ability of our CRM is further validated by applying it to other types "
           "of DL models' (Figs 7-8: Inception-v3 and Xception cut near 17x17; 'reduction of the highlighted "
           "background')",
-          "on Xception cut after its middle flow (Kim's 'add_11', 14x14 at 224 px): bootstrap interval (images "
-          "within classes) of CRM's ROI reduction against CAM's lies wholly above 0 (whether above 30 % said); "
-          "wholly below: does not hold", "crm_other_models", ("modality", "modality_roi_images"), "05",
+          "on Xception cut after its middle flow (Kim's 'add_11', 14x14 at 224 px; frozen, where Kim fine-tuned; "
+          "Inception-v3 has no offline weights): bootstrap interval (images within classes) of CRM's ROI "
+          "reduction against CAM's lies wholly above 0 (where it lies against 30 % said); wholly below: does "
+          "not hold", "crm_other_models", ("modality", "modality_roi_images"), "05",
           figure="05_modality_overlays_xception_add11"),
     Claim("paper_below_chance", OURS,
           "the paper's off-the-shelf COV_CT accuracies below the majority rate (Table 5) are not what frozen "

@@ -40,13 +40,14 @@ class FeatureKey:
     size: tuple[int, int]
     network: str
     weights: str      # file name of the ImageNet weights ("imagenet": Keras's download)
-    output: str       # "embedding" or a feature-map layer name
+    output: str       # "embedding", "feature_map", "input_of:<layer>" or a layer name
     view: int         # 0: as is; k >= 1: k-th augmented view
     pixels: str       # SHA-1 of the uint8 image array (first 16 hex digits)
 
     def path(self) -> Path:
         h, w = self.size
-        folder = f"{self.network}_{h}x{w}_{Path(self.weights).stem}_{self.output}_{self.pixels}"
+        output = self.output.replace(":", "@")  # a folder name every file system takes
+        folder = f"{self.network}_{h}x{w}_{Path(self.weights).stem}_{output}_{self.pixels}"
         return config.cache_dir() / "features" / self.dataset / folder / f"view{self.view}.npy"
 
 

@@ -148,8 +148,8 @@ class Profile:
     explain_images: int | None = 40
     modality_size: tuple[int, int] = (224, 224)
     modality_per_class: int | None = 300
-    # networks cut at their last map, or cuts of medlib.experiments.crm_classifier.BACKBONES;
-    # the first one is Kim's Table 3 and Fig. 6 network (and the sanity checks'), the cuts are Figs 7-8
+    # networks cut at their last map (Kim's Table 3 and Fig. 6 claims, every one of them; the first
+    # is the sanity checks'), or cuts of medlib.experiments.crm_classifier.BACKBONES (Figs 7-8)
     modality_networks: tuple[str, ...] = ("mobilenetv2",)
     # notebook 05 Part D: checks of the methods (Adebayo et al. sanity checks, faithfulness) on
     # this many test images per modality class; the cascade goes block by block through the top

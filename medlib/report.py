@@ -486,20 +486,25 @@ def _modality_table(by_profile: dict, table: str, claim: str, cuts: bool = False
     """(profile, table, None) for a CRM-paper claim, or (.., .., the "not tested" claim) when no
     modality classifier ran or none beats its floor. ``cuts``: the rows of backbones cut higher up
     (:data:`medlib.experiments.crm_classifier.BACKBONES`, Kim's Figs 7-8) instead of those cut at
-    their last map (Table 3 and Fig. 6)."""
+    their last map (Table 3 and Fig. 6). The profile is the highest whose classifier table has
+    such rows; a classifier at its floor is never explained (no map rows), so it is named here."""
     from .experiments.crm_classifier import BACKBONES
 
     def rows(df):
         return df[df["network"].isin(list(BACKBONES)) == cuts] if df is not None and len(df) else df
 
-    profile, t = _highest(by_profile, table, lambda df: len(rows(df)) > 0)
-    if t is None:
+    profile, clf = _highest(by_profile, "modality", lambda df: len(rows(df)) > 0)
+    if clf is None:
         what = "no modality classifier cut as Kim cut Xception was run" if cuts else "no modality classifier run"
         return None, None, _claim("Kim 2019", claim, None, "not tested here", what)
-    t, clf = rows(t), rows(by_profile[profile].get("modality"))
-    if clf is None or not len(clf) or all(at_floor(a, m) for a, m in zip(clf["accuracy"], clf["majority"])):
-        return profile, None, _claim("Kim 2019", claim, profile, "not tested here",
-                                     "the modality classifier does not beat its floor")
+    clf = rows(clf)
+    learned = [n for n, a, m in zip(clf["network"], clf["accuracy"], clf["majority"]) if not at_floor(a, m)]
+    t = rows(by_profile[profile].get(table))
+    t = t[t["network"].isin(learned)] if t is not None and len(t) else None
+    if not learned or t is None or not len(t):
+        why = ("the modality classifier does not beat its floor" if not learned
+               else f"no {table} rows for {', '.join(learned)}")
+        return profile, None, _claim("Kim 2019", claim, profile, "not tested here", why)
     return profile, t, None
 
 
@@ -639,10 +644,14 @@ def crm_other_models(by_profile: dict) -> dict:
                      f"{row['majority']:.1f}%): CRM's ROI {iv.estimate:.1f}% smaller than CAM's "
                      f"[{iv.low:.1f}, {iv.high:.1f}] over {iv.n} images (CRM {wide['crm'].mean():.1f}%, "
                      f"CAM {wide['cam'].mean():.1f}% of the image); "
-                     f"{'above' if iv.low > CRM_MIN_REDUCTION else 'not shown above'} Table 3's 30 %")
+                     f"{_against(iv, CRM_MIN_REDUCTION)} Table 3's 30 %")
     return _kim_row(claim, profile, intervals, parts, images["network"],
-                    n_images=intervals[0].n if intervals else np.nan,
-                    detectable=intervals[0].detectable if intervals else np.nan)
+                    n_images=intervals[0].n if intervals else np.nan)
+
+
+def _against(iv, size: float) -> str:
+    """Where an interval lies against ``size``: "above", "below", or "not shown above or below"."""
+    return "above" if iv.low > size else "below" if iv.high < size else "not shown above or below"
 
 
 SMALL_DATASET = "cells2"  # the paper's smallest dataset (142 images), and ours

@@ -81,10 +81,13 @@ def test_cam_equals_gradcam_is_an_equivalence_within_two_points():
     assert same["verdict"] == "holds" and apart["verdict"] == "does not hold"
 
 
-def _roi_images(network, crm_scale, methods=("cam", "gradcam", "crm")):
-    """Per-image ROI rows of one network: CAM and Grad-CAM at 50-54 %, CRM at ``crm_scale`` of that."""
+def _roi_images(network, crm_scale, methods=("cam", "gradcam", "crm"), noise=2.0):
+    """Per-image ROI rows of one network: CAM and Grad-CAM at 50-54 %, CRM at ``crm_scale`` of that
+    with image-to-image noise (SD ``noise`` points), so the interval has a width."""
+    rng = np.random.default_rng(0)
     return pd.DataFrame([{"network": network, "image": i, "class": c, "method": meth,
-                          "roi_ratio": (50.0 + i % 5) * (crm_scale if meth == "crm" else 1.0)}
+                          "roi_ratio": (50.0 + i % 5) * crm_scale + rng.normal(0, noise) if meth == "crm"
+                          else 50.0 + i % 5}
                          for c in ("CT", "MR") for i in range(20) for meth in methods])
 
 
@@ -96,12 +99,21 @@ def test_kims_cut_xception_is_its_own_claim_and_table3_claims_ignore_it():
     by_profile = {"quick": {"modality": clf, "modality_roi_images": images}}
     other = report.crm_other_models(by_profile)
     assert other["verdict"] == "does not hold" and other["rows_used"] == "xception_add11"
-    assert "14x14x728" in other["evidence"] and other["estimate"] == pytest.approx(-10.0)
+    assert "14x14x728" in other["evidence"] and other["estimate"] == pytest.approx(-10.0, abs=1.0)
+    assert other["ci_low"] < other["estimate"] < other["ci_high"] < 0
     same = report.cam_equals_gradcam(by_profile)
     assert same["rows_used"] == "m"  # the cut network is not Table 3's
     smaller = _roi_images("xception_add11", 0.8)
     row = report.crm_other_models({"quick": {"modality": clf, "modality_roi_images": smaller}})
-    assert row["verdict"] == "holds" and "not shown above Table 3's 30 %" in row["evidence"]
+    assert row["verdict"] == "holds" and "below Table 3's 30 %" in row["evidence"]
+
+
+def test_a_cut_network_at_its_floor_is_named_not_taken_from_another_profile():
+    clf = pd.DataFrame({"network": ["m", "xception_add11"], "accuracy": [99.0, 24.0], "majority": [50.0, 50.0]})
+    quick = {"modality": clf, "modality_roi_images": _roi_images("m", 0.6)}  # the cut was not explained
+    smoke = {"modality": clf.assign(accuracy=99.0), "modality_roi_images": _roi_images("xception_add11", 0.6)}
+    row = report.crm_other_models({"quick": quick, "smoke": smoke})
+    assert row["verdict"] == "not tested here" and row["profile"] == "quick" and "floor" in row["evidence"]
 
 
 def test_no_cut_network_run_is_said_so():
