@@ -553,12 +553,12 @@ def crm_roi_smaller(by_profile: dict) -> dict:
                     detectable=intervals[0].detectable if intervals else np.nan)
 
 
-def roi_reduction(per_image: pd.DataFrame) -> float:
-    """CRM's ROI reduction (%) against the smaller of CAM's and Grad-CAM's, from per-image ROI
-    ratios (columns crm, cam, gradcam; one row per image, a ``class`` column): Table 3's
-    statistic, the mean over classes of each method's mean ROI."""
-    means = per_image.groupby("class")[["crm", "cam", "gradcam"]].mean().mean()
-    return float(100 * (1 - means["crm"] / min(means["cam"], means["gradcam"])))
+def roi_reduction(per_image: pd.DataFrame, against=("cam", "gradcam")) -> float:
+    """CRM's ROI reduction (%) against the smallest of ``against`` (default CAM's and Grad-CAM's),
+    from per-image ROI ratios (a column per method, one row per image, a ``class`` column):
+    Table 3's statistic, the mean over classes of each method's mean ROI."""
+    means = per_image.groupby("class")[["crm", *against]].mean().mean()
+    return float(100 * (1 - means["crm"] / means[list(against)].min()))
 
 
 def _crm_scores(by_profile: dict, part: str, claim: str) -> dict:
@@ -635,8 +635,7 @@ def crm_other_models(by_profile: dict) -> dict:
         if not {"crm", "cam"} <= set(wide.columns):
             continue
         iv = stats.stratified_bootstrap(
-            wide, "class", lambda w: float(100 * (1 - w.groupby("class")["crm"].mean().mean()
-                                                  / w.groupby("class")["cam"].mean().mean())),
+            wide, "class", lambda w: roi_reduction(w, against=("cam",)),
             test="bootstrap over images within classes (Table 3's class means)")
         intervals.append(iv)
         row = clf.loc[net]

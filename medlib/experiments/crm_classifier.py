@@ -42,7 +42,6 @@ class Backbone:
     :data:`medlib.models.ARCHITECTURES` with offline ImageNet weights) and the map the head
     reads, ``"feature_map"`` (the last one) or ``"input_of:<layer>"``; ``why`` says whose cut."""
 
-    key: str
     network: str
     output: str = "feature_map"
     why: str = ""
@@ -55,14 +54,14 @@ class Backbone:
 # middle flow; Keras 3 calls it add_10): the 728-channel map entering block 13, 14x14 at 224 px
 # (19x19 at 299; Kim report 17x17), against the last map's 7x7 at 224 px
 BACKBONES = MappingProxyType({
-    "xception_add11": Backbone("xception_add11", "xception", INPUT_OF + "block13_sepconv1_act",
+    "xception_add11": Backbone("xception", INPUT_OF + "block13_sepconv1_act",
                                "Kim et al.'s cut (Figs 7-8): after the middle flow's last residual sum"),
 })
 
 
 def backbone(key: str) -> Backbone:
     """The cut named ``key`` in :data:`BACKBONES`, or network ``key`` cut at its last map."""
-    return BACKBONES.get(key) or Backbone(key, key)
+    return BACKBONES.get(key) or Backbone(key)
 
 
 def build_crm_head(map_shape, n_classes: int, filters: int = 512, kernel: int = 3):
@@ -82,7 +81,8 @@ def build_crm_head(map_shape, n_classes: int, filters: int = 512, kernel: int = 
 
 def full_classifier(network: str, image_shape, head):
     """Backbone (ImageNet, frozen; ``network`` a network or a :data:`BACKBONES` cut) + a copy of
-    a trained head, as one flat model of images in [0, 1]. The head's layers are copied (same configuration and weights), not shared, so each
+    a trained head, as one flat model of images in [0, 1]. The head's layers are copied (same
+    configuration and weights), not shared, so each
     layer has one output in this model (explanations cut it by name) and changing this model
     (the sanity checks re-initialise it) leaves the head as it was."""
     import keras
