@@ -43,7 +43,7 @@ def _rows(path: Path) -> int | None:
         return int(len(pd.read_csv(path)))
     except pd.errors.EmptyDataError:
         return 0
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError):
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError):  # OSError: also a bad gzip file
         return None
 
 

@@ -9,9 +9,15 @@ save); ``what`` is one line for the reader of ``build/<profile>/index.html``.
 
 A user's own pair in notebook 03 writes its tables beside the study's with a ``tag``
 prefix (``<task>_cross_device.csv``); :func:`path` builds that name too.
+
+A table whose file ends in ``.csv.gz`` (the per-epoch learning curves, which grow past the 1 MiB
+a committed file should stay under) is written gzip-compressed with a fixed header (no time, no
+name), so the same rows give the same bytes and the manifest's digest; ``pandas.read_csv`` and
+:func:`load` read it as they read a plain CSV file.
 """
 from __future__ import annotations
 
+import gzip
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +41,7 @@ _ALL = (
     Table("transfer", "transfer_vs_scratch.csv", "medlib.experiments.transfer.collect", "02",
           "one row per fold job: accuracy and metrics beside the test fold's majority rate, diagnosis, "
           "configuration hash"),
-    Table("learning_curves", "learning_curves.csv", "medlib.experiments.transfer.learning_curves", "02",
+    Table("learning_curves", "learning_curves.csv.gz", "medlib.experiments.transfer.learning_curves", "02",
           "per-epoch loss and accuracy of every trained fold"),
     Table("costs", "block_costs.csv", "medlib.experiments.costs.block_costs", "02",
           "what each block cost on each machine kind: fold jobs, seconds per epoch and per fold, hours"),
@@ -96,7 +102,11 @@ def save(df: pd.DataFrame, key: str, profile: str, tag: str = "", index: bool = 
     out = path(key, profile, tag)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    df.to_csv(tmp, index=index)
+    if out.name.endswith(".gz"):
+        with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+            gz.write(df.to_csv(index=index).encode())
+    else:
+        df.to_csv(tmp, index=index)
     os.replace(tmp, out)
     return out
 
@@ -118,7 +128,7 @@ def load(key: str, profile: str, tag: str = "", **read_csv) -> pd.DataFrame:
         raise FileNotFoundError(f"{p}: no {key!r} table for profile {profile!r} yet ({by} writes it)")
     try:
         return pd.read_csv(p, **read_csv)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, gzip.BadGzipFile, EOFError) as exc:
         raise ValueError(f"{p}: not a readable CSV table ({exc})") from exc
 
 

@@ -1,6 +1,7 @@
 """One owner for every result table's file name (medlib.tables), its save/load, and the
 provenance manifest and index page `make reproduce` ends with (medlib.manifest)."""
 import json
+import time
 from pathlib import Path
 
 import nbformat
@@ -52,6 +53,23 @@ def test_save_load_round_trip_and_clear_errors(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match=r"claims\.csv: not a readable CSV"):
         tables.load("claims", "quick")
 
+
+
+def test_a_gzip_table_reads_as_csv_and_rewrites_to_the_same_bytes(tmp_path, monkeypatch):
+    """The learning curves are stored gzip-compressed (they grow past 1 MiB); the same rows must
+    give the same bytes (the manifest's digest), and a damaged file is named, not a traceback."""
+    monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path))
+    df = pd.DataFrame({"dataset": ["cells2"] * 300, "epoch": range(300), "loss": [0.693] * 300})
+    out = tables.save(df, "learning_curves", "quick")
+    assert out.name == "learning_curves.csv.gz" and out.read_bytes()[:2] == b"\x1f\x8b"
+    pd.testing.assert_frame_equal(tables.load("learning_curves", "quick"), df)
+    first = out.read_bytes()
+    time.sleep(1.1)  # a gzip header's time stamp would differ now
+    assert tables.save(df, "learning_curves", "quick").read_bytes() == first
+    assert len(first) < len(df.to_csv(index=False)) / 5
+    out.write_bytes(first[: len(first) // 2])  # truncated
+    with pytest.raises(ValueError, match=r"learning_curves\.csv\.gz: not a readable CSV"):
+        tables.load("learning_curves", "quick")
 
 def _fake_profile(tmp_path, monkeypatch):
     monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path / "results"))
