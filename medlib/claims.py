@@ -19,6 +19,7 @@ from types import MappingProxyType
 
 APOSTOLOPOULOS, KIM, OURS = "Apostolopoulos 2022", "Kim 2019", "ours"
 WORLD, CHOICE = "world limit", "choice"
+SCORE = "map score"  # a Claim unit: normalised map values in [0, 1]
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,13 @@ class Claim:
     gap: str = CHOICE
     # the figure that shows it: a file stem under figures/ (``<stem>_<profile>`` is tried first)
     figure: str = ""
+    # what its estimate counts: accuracy or image-area points (one decimal) or normalised map
+    # scores in [0, 1] (three); the README and the report page print it with that precision
+    unit: str = "points"
+
+    @property
+    def number_format(self) -> str:
+        return "{:.3f}" if self.unit == SCORE else "{:.1f}"
 
 
 _PAIRED = ("paired folds per dataset with the Nadeau-Bengio corrected interval, pooled across datasets "
@@ -100,12 +108,12 @@ _CLAIMS = (
           "CAM and Grad-CAM' (Fig. 6)",
           "bootstrap over classes of (smaller of CAM's and Grad-CAM's mean score) - CRM's: holds where wholly "
           "above 0", "crm_mean_smaller", ("modality", "modality_scores"), "05",
-          figure="05_modality_score_distributions_mobilenetv2"),
+          figure="05_modality_score_distributions_mobilenetv2", unit=SCORE),
     Claim("crm_spread_smaller", KIM,
           "'... and standard deviation (STD) values than those from CAM and Grad-CAM scores' (Fig. 6)",
           "bootstrap over classes of (smaller of CAM's and Grad-CAM's score SD) - CRM's: holds where wholly "
           "above 0", "crm_spread_smaller", ("modality", "modality_scores"), "05",
-          figure="05_modality_score_distributions_mobilenetv2"),
+          figure="05_modality_score_distributions_mobilenetv2", unit=SCORE),
     Claim("cam_equals_gradcam", KIM,
           "'the heatmaps resulting from the CAM and Grad-CAM processes were virtually the same' (Fig. 5, Table 3)",
           "bootstrap interval (images within classes) of Grad-CAM's minus CAM's ROI (% of the image) lies "

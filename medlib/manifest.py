@@ -191,8 +191,9 @@ def _finding(row, own: dict, profile: str, out_dir: Path) -> str:
     from .claims import CLAIMS, Claim
 
     c = CLAIMS.get(row["key"]) or Claim(str(row["key"]), str(row["paper"]), str(row["claim"]), "")
-    interval = (f" {_num(row['estimate'], '{:.3g}')} [95% CI {_num(row['ci_low'], '{:.3g}')}, "
-                f"{_num(row['ci_high'], '{:.3g}')}]" if _num(row["ci_low"]) else "")
+    f = c.number_format
+    interval = (f" {_num(row['estimate'], f)} [95% CI {_num(row['ci_low'], f)}, {_num(row['ci_high'], f)}]"
+                if _num(row["ci_low"]) else "")
     across = (f"; {int(row['n_datasets'])} datasets, tau {_num(row['tau'], '{:.1f}')}, prediction interval "
               f"[{_num(row['pred_low'])}, {_num(row['pred_high'])}]" if _num(row["pred_low"]) else "")
     sens = (f"<br>Sensitivity (at-floor runs left out): <b>{html.escape(str(row['sens_verdict']))}</b>"

@@ -50,10 +50,12 @@ def _cell(text) -> str:
 
 
 def verdict_table(claims: pd.DataFrame) -> str:
+    from medlib.claims import CLAIMS
+
     lines = ["| claim | verdict | estimate [95% CI] | across datasets | sensitivity (at-floor runs out) | profile |",
              "|---|---|---|---|---|---|"]
     for r in claims.itertuples():
-        fmt = "{:.3f}" if _num(r.estimate) and abs(r.estimate) < 1 else "{:.1f}"  # map scores are in [0, 1]
+        fmt = CLAIMS[r.key].number_format if r.key in CLAIMS else "{:.1f}"  # points, or map scores in [0, 1]
         est = (f"{_num(r.estimate, fmt)} [{_num(r.ci_low, fmt)}, {_num(r.ci_high, fmt)}]"
                if _num(r.ci_low) else _num(r.estimate, fmt))
         across = (f"{int(r.n_datasets)} datasets, tau {_num(r.tau, '{:.1f}')}, prediction "

@@ -27,3 +27,21 @@ def test_readme_and_docs_links_point_at_files_that_exist():
             if target.startswith("http"):
                 continue
             assert (doc.parent / target).exists(), f"{doc.name}: {target}"
+
+
+def test_estimates_print_at_their_claims_precision():
+    """Points get one decimal however small (a +0.6-point effect is not '0.617'); normalised map
+    scores in [0, 1] get three (0.18 and 0.2 are different claims about Kim's Fig. 6)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import pandas as pd
+    from render_readme import verdict_table
+
+    nan = float("nan")
+    rows = pd.DataFrame({"key": ["scratch_beats_off_the_shelf", "crm_mean_smaller"], "claim": ["a", "b"],
+                         "verdict": ["inconclusive", "holds"], "estimate": [0.6173, 0.18339],
+                         "ci_low": [-3.9088, 0.17612], "ci_high": [5.1434, 0.19255], "n_datasets": [3, nan],
+                         "tau": [0.0, nan], "pred_low": [-12.7, nan], "pred_high": [14.0, nan],
+                         "sens_verdict": [nan, nan], "sens_estimate": [nan, nan], "sens_low": [nan, nan],
+                         "sens_high": [nan, nan], "profile": ["extended", "quick"]})
+    table = verdict_table(rows)
+    assert "| 0.6 [-3.9, 5.1] |" in table and "| 0.183 [0.176, 0.193] |" in table
