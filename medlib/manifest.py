@@ -192,8 +192,9 @@ def _finding(row, own: dict, profile: str, out_dir: Path) -> str:
 
     c = CLAIMS.get(row["key"]) or Claim(str(row["key"]), str(row["paper"]), str(row["claim"]), "")
     f = c.number_format
+    of = row.get("estimate_of")
     interval = (f" {_num(row['estimate'], f)} [95% CI {_num(row['ci_low'], f)}, {_num(row['ci_high'], f)}]"
-                if _num(row["ci_low"]) else "")
+                + (f" ({html.escape(of)})" if isinstance(of, str) and of else "") if _num(row["ci_low"]) else "")
     across = (f"; {int(row['n_datasets'])} datasets, tau {_num(row['tau'], '{:.1f}')}, prediction interval "
               f"[{_num(row['pred_low'])}, {_num(row['pred_high'])}]" if _num(row["pred_low"]) else "")
     sens = (f"<br>Sensitivity (at-floor runs left out): <b>{html.escape(str(row['sens_verdict']))}</b>"

@@ -21,6 +21,12 @@ and datasets differ in their true effect: a random-effects model estimates that 
 Checked against metafor's worked example (BCG vaccine trials, ``rma(yi, vi, test="knha")``)
 in ``tests/test_meta.py``.
 
+:func:`multilevel` is what the claims use: one estimate per dataset *and network*, nested in
+datasets, with a variance between datasets and one between the networks of a dataset (REML,
+checked against metafor's ``rma.mv`` on Konstantopoulos's districts), a t interval on
+datasets - 1 degrees of freedom; its docstring says why averaging a dataset's networks first
+was dropped.
+
 :func:`design_power` answers "what can a design detect" before any hour is spent: from the
 variance components observed (fold, seed, dataset) it gives the smallest pooled effect a
 design of D datasets x J folds x R seeds detects at 80 % power.
@@ -51,6 +57,11 @@ class Pooled:
     p: float  # one-sided p of H0: effect <= margin (the margin the decision tests)
     margin: float = 0.0
     method: str = METHOD
+    units: int = 0  # estimates pooled (several per dataset in the multilevel model; else k)
+    # the multilevel model's variance components (between datasets, between units of a dataset);
+    # tau2 is their sum, the spread of a new unit's true effect about the mean
+    tau2_dataset: float = float("nan")
+    tau2_unit: float = float("nan")
 
     @property
     def tau(self) -> float:
@@ -109,35 +120,127 @@ def random_effects(y, v, alpha: float = ALPHA, floor: bool = True, margin: float
     else:
         pred = (nan, nan)
     p = float(stats.t.sf((mu - margin) / se, k - 1)) if se > 0 else nan
-    return Pooled(mu, mu - t * se, mu + t * se, se, float(tau2), float(pred[0]), float(pred[1]), k, p, margin)
+    return Pooled(mu, mu - t * se, mu + t * se, se, float(tau2), float(pred[0]), float(pred[1]), k, p, margin,
+                  units=k)
+
+
+METHOD_MULTILEVEL = ("multilevel random-effects meta-analysis of dataset x network estimates (REML: "
+                     "between datasets and between networks within a dataset; t interval on datasets - 1 df)")
+
+
+def _cluster_matrix(cluster) -> np.ndarray:
+    codes = np.unique(np.asarray(cluster, dtype=str), return_inverse=True)[1]
+    return (codes[:, None] == codes[None, :]).astype(float)
+
+
+def reml_two_level(y, v, cluster) -> tuple[float, float, float]:
+    """REML estimates ``(sigma2_cluster, sigma2_unit, restricted log-likelihood)`` of the model
+    ``y_ij = mu + u_i + e_ij + eps_ij``: ``u_i ~ N(0, sigma2_cluster)`` shared by the units of a
+    cluster (a dataset), ``e_ij ~ N(0, sigma2_unit)`` (a network on it), ``eps_ij ~ N(0, v_ij)``
+    the unit's sampling error (metafor's ``rma.mv(y, v, random = ~ 1 | cluster/unit)``; the
+    log-likelihood on metafor's scale, checked in ``tests/test_meta.py``). Both components are
+    searched on [0, 10 x (spread of y + largest v)] from a grid of starts (the surface can be flat
+    where a component is not identified, e.g. one unit per cluster: then only their sum is)."""
+    from scipy.optimize import minimize
+
+    y, v = np.asarray(y, float), np.asarray(v, float)
+    k, same = len(y), _cluster_matrix(cluster)
+
+    def nll(theta):
+        V = np.diag(v + theta[1]) + theta[0] * same
+        inv = np.linalg.inv(V)
+        sw = inv.sum()
+        r = y - inv.sum(axis=0) @ y / sw
+        return 0.5 * (np.linalg.slogdet(V)[1] + np.log(sw) + r @ inv @ r)
+
+    spread = float(np.var(y, ddof=1)) if k > 1 else 0.0
+    upper = 10.0 * (spread + float(np.max(v))) + 1e-9
+    starts = [np.array([a, b]) * max(spread, 1e-9) for a in (0.0, 0.25, 1.0) for b in (0.0, 0.25, 1.0)]
+    best = min((minimize(nll, x0, method="L-BFGS-B", bounds=[(0.0, upper)] * 2) for x0 in starts),
+               key=lambda r: r.fun)
+    loglik = -float(best.fun) - 0.5 * (k - 1) * np.log(2 * np.pi) + 0.5 * np.log(k)
+    return float(best.x[0]), float(best.x[1]), loglik
+
+
+def multilevel(y, v, cluster, alpha: float = ALPHA, margin: float = 0.0) -> Pooled:
+    """Pool unit estimates ``y`` (one per dataset and network) with sampling variances ``v``,
+    units nested in ``cluster`` (their dataset): the two variance components of
+    :func:`reml_two_level`, the estimate by generalised least squares, its interval a t on
+    ``datasets - 1`` degrees of freedom (metafor's "contain" degrees of freedom for the
+    intercept: the datasets, not the units, are the replicates a claim about datasets has), the
+    prediction interval for a new network on a new dataset ``mu +- t_{datasets-2} sqrt(tau2 +
+    se^2)``. ``k`` counts datasets, ``units`` the estimates.
+
+    Why not one estimate per dataset (the networks' fold differences averaged): a dataset's
+    variance then comes from 5 folds (4 degrees of freedom) and weights follow chance. On
+    ``extended`` (2026-12-06) Cells2's two networks moved in opposite directions fold by fold
+    (MobileNetV2 -14.3, Xception +14.3 on fold 0), so its averaged folds barely varied and it took
+    93 % of the weight; and the networks' own disagreement, which a claim about networks in general
+    must carry, was averaged away. Here each network is a unit with its own variance, and networks
+    that disagree on a dataset widen the interval through ``tau2_unit``. The units of a dataset
+    share its test folds; their sampling covariance, estimated from 5 folds, would bring the
+    chance weights back, so it is left out (a working independence model, as a multilevel
+    meta-analysis without known covariances does)."""
+    from scipy import stats
+
+    y, v = np.asarray(y, float), np.asarray(v, float)
+    cluster = np.asarray(cluster, dtype=str)
+    keep = np.isfinite(y) & np.isfinite(v) & (v > 0)
+    y, v, cluster = y[keep], v[keep], cluster[keep]
+    nan = float("nan")
+    n, d = len(y), len(set(cluster))
+    if n == 0:
+        return Pooled(nan, nan, nan, nan, nan, nan, nan, 0, nan, margin, METHOD_MULTILEVEL, 0)
+    if n == 1:
+        return Pooled(float(y[0]), nan, nan, float(np.sqrt(v[0])), nan, nan, nan, 1, nan, margin,
+                      METHOD_MULTILEVEL, 1)
+    s_c, s_u, _ = reml_two_level(y, v, cluster)
+    inv = np.linalg.inv(np.diag(v + s_u) + s_c * _cluster_matrix(cluster))
+    sw = float(inv.sum())
+    mu = float(inv.sum(axis=0) @ y / sw)
+    se = float(np.sqrt(1.0 / sw))
+    tau2 = s_c + s_u
+    if d < 2:  # several networks on one dataset: no interval across datasets
+        return Pooled(mu, nan, nan, se, tau2, nan, nan, d, nan, margin, METHOD_MULTILEVEL, n, s_c, s_u)
+    t = stats.t.ppf(1 - alpha / 2, d - 1)
+    pred = (nan, nan)
+    if d >= 3:
+        half = stats.t.ppf(1 - alpha / 2, d - 2) * np.sqrt(tau2 + se ** 2)
+        pred = (mu - half, mu + half)
+    p = float(stats.t.sf((mu - margin) / se, d - 1))
+    return Pooled(mu, mu - t * se, mu + t * se, se, tau2, float(pred[0]), float(pred[1]), d, p, margin,
+                  METHOD_MULTILEVEL, n, s_c, s_u)
 
 
 @dataclass(frozen=True)
 class Components:
     """Variance components of a paired accuracy difference, in points^2.
 
-    ``fold``: between folds of one dataset (the per-fold difference of the two arms' true
+    ``fold``: between folds of one unit (a network's per-fold difference of the two arms' true
     accuracies, without seed noise); ``seed``: one training run's accuracy about its fold's
-    mean (each arm); ``dataset``: tau^2, between datasets' true differences; ``ratio``: the
-    splits' test/train ratio (Nadeau-Bengio); ``members``: the networks averaged per fold."""
+    mean (each arm); ``dataset``: between datasets' true differences; ``network``: between the
+    networks of one dataset (:func:`multilevel`'s two components); ``ratio``: the splits'
+    test/train ratio (Nadeau-Bengio); ``members``: the networks run on each dataset."""
 
     fold: float
     seed: float
     dataset: float
     ratio: float
-    members: float = 1.0  # networks averaged within a dataset's fold (each with its own seed noise)
+    members: float = 1.0  # networks per dataset, each a unit with its own folds and seeds
+    network: float = 0.0
 
     def dataset_variance(self, folds: int, seeds: int) -> float:
-        """Variance of one dataset's estimate from ``folds`` folds and ``seeds`` runs per arm of
-        each of its ``members`` networks."""
-        per_fold = self.fold + 2.0 * self.seed / (seeds * self.members)
-        return (1.0 / folds + self.ratio) * per_fold
+        """Variance of one dataset's mean over its ``members`` networks, each from ``folds``
+        folds and ``seeds`` runs per arm (their sampling errors independent, as the model has
+        them), about the dataset's true effect."""
+        unit = (1.0 / folds + self.ratio) * (self.fold + 2.0 * self.seed / seeds) + self.network
+        return unit / self.members
 
 
 def detectable(components: Components, datasets: int, folds: int, seeds: int,
                alpha: float = ALPHA, power: float = POWER) -> float:
     """The smallest pooled effect (points) a design of ``datasets`` x ``folds`` x ``seeds``
-    detects with ``power`` (two-sided ``alpha``), under the Hartung-Knapp t with
+    detects with ``power`` (two-sided ``alpha``), under a t with
     ``datasets - 1`` degrees of freedom; NaN under 2 datasets."""
     from scipy import stats
 
@@ -188,5 +291,5 @@ def seed_variance(accuracies_by_fold) -> float:
     return num / den if den else float("nan")
 
 
-__all__ = ["Pooled", "random_effects", "reml_tau2", "Components", "detectable", "datasets_needed",
+__all__ = ["Pooled", "random_effects", "reml_tau2", "reml_two_level", "multilevel", "METHOD_MULTILEVEL", "Components", "detectable", "datasets_needed",
            "design_power", "seed_variance", "METHOD"]

@@ -1,26 +1,24 @@
-"""Paired statistics that decide a verdict: intervals, tests, and the rule that reads them.
+"""Paired statistics that decide a verdict: intervals, tests, and the rules that read them.
 
-The rules, fixed before looking at any result (issue 20) and unit-tested on
-constructed data:
+Fixed before looking at any result and unit-tested on constructed data:
 
-* A comparison is **paired**: the same folds (the same test images) on both sides.
-  Two intervals are computed for the difference ``b - a`` (percentage points):
-
-  - over **folds**: the mean of the per-fold differences with a Student-t 95 %
-    interval (exact under normal per-fold differences; undefined for one fold), and
-    an exact Wilcoxon signed-rank p;
-  - over **images**: the out-of-fold predictions of every test image pooled, a
-    paired bootstrap over images of the accuracy difference (95 % percentile
-    interval) and an exact McNemar p on the images the two sides disagree on.
-
-* :func:`decide`: a claim ``b - a > size`` (``size`` 0 unless the paper states one)
-  **holds** only where *both* intervals lie wholly above ``size``; it **does not
-  hold** where both lie wholly below it (the evidence excludes the claim);
-  otherwise it is **inconclusive**. Fewer than :data:`MIN_FOLD_PAIRS` fold pairs give no
-  fold interval, so one or two noisy pairs can never decide a claim; nor do pairs that all
-  differ by the same amount (a t interval of width zero: on 14-image Cells2 folds, where
-  differences come in steps of 7.1 points, that is chance agreement, not certainty). Added
-  2026-12-03, when two Cells2 folds one test image apart each produced such an interval.
+* A comparison of **training strategies or networks** is paired (the same folds, the same test
+  images, on both sides) and its unit is the training run (issue 36):
+  :func:`corrected_fold_interval` is the mean per-fold difference with the Nadeau-Bengio
+  corrected variance ``(1/J + n_test/n_train) s^2`` (folds share most of their training
+  images), and :mod:`medlib.evidence` pools such units across networks and datasets.
+  :func:`decide_margin` reads an interval against the paper's +-2 point repeat spread
+  (:data:`MARGIN`): *holds* (wholly above 0), *reversed* (wholly below 0), *equivalent*
+  (within +-2), else *inconclusive*. Fewer than :data:`MIN_FOLD_PAIRS` fold pairs give no
+  interval, nor do pairs that all differ by the same amount (on 14-image Cells2 folds
+  differences come in steps of 7.1 points: equal ones are chance, not certainty).
+* Per-image statistics (:func:`image_interval`: a paired bootstrap over pooled out-of-fold
+  predictions, and an exact McNemar p) describe the fitted models of a run; they decide no
+  claim about strategies, since every image of a fold shares one fitted model.
+* :func:`decide` reads intervals of one fitted model's explanations (Kim's claims: a
+  bootstrap over images within classes): ``b - a > size`` **holds** where every interval lies
+  wholly above ``size``, **does not hold** where every one lies wholly below, else
+  **inconclusive**. Those verdicts describe that model, as their claims rows say.
 * Every comparison carries the smallest effect its design could have detected
   (:func:`detectable_effect`: 80 % power at the 5 % level, from the observed spread)
   and one test image's worth of accuracy (:func:`one_image`; 7.1 points on a Cells2

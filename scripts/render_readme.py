@@ -58,6 +58,8 @@ def verdict_table(claims: pd.DataFrame) -> str:
         fmt = CLAIMS[r.key].number_format if r.key in CLAIMS else "{:.1f}"  # points, or map scores in [0, 1]
         est = (f"{_num(r.estimate, fmt)} [{_num(r.ci_low, fmt)}, {_num(r.ci_high, fmt)}]"
                if _num(r.ci_low) else _num(r.estimate, fmt))
+        of = _cell(getattr(r, "estimate_of", ""))
+        est += f" ({of})" if est and of else ""
         across = (f"{int(r.n_datasets)} datasets, tau {_num(r.tau, '{:.1f}')}, prediction "
                   f"[{_num(r.pred_low)}, {_num(r.pred_high)}]" if _num(r.pred_low) else
                   (f"{int(r.n_datasets)} dataset(s)" if _num(r.n_datasets, "{:.0f}") else ""))

@@ -70,6 +70,38 @@ def test_vgg19_and_mobilenet_preferable_fails_where_another_network_is_wholly_be
     assert row["verdict"] == "does not hold" and "reversed" in row["evidence"]
 
 
+
+def test_one_reversal_at_95_percent_among_many_comparisons_does_not_decide_the_family():
+    """"No other network better" is a union over comparisons: a reversal must survive the family's
+    correction (Bonferroni). Six other networks, one of them barely better than both candidates on
+    these 5 folds (each comparison reversed at 95 %, not at 95 % over 12): inconclusive; clearly
+    better: does not hold."""
+    rng = np.random.default_rng(3)
+    others = {f"n{i}": list(70 + rng.normal(0, 1.5, 5)) for i in range(5)}
+    cands = {"vgg19": [70, 72, 69, 71, 70], "mobilenetv2": [71, 70, 72, 70, 69]}
+    barely = _scratch({**cands, **others, "xception": [75, 74, 73, 77, 74]})
+    row = report.vgg19_mobilenet_small({"extended": {"transfer": barely}})
+    assert "reversed" in row["evidence"] and row["verdict"] == "inconclusive", row["evidence"]
+    assert "vgg19 - mobilenetv2" not in row["evidence"]  # the two claimed alike are not compared
+    clearly = _scratch({**cands, **others, "xception": [90, 93, 91, 92, 90]})
+    row = report.vgg19_mobilenet_small({"extended": {"transfer": clearly}})
+    assert row["verdict"] == "does not hold" and row["estimate_of"].endswith("- xception on cells2")
+
+
+def test_repeat_spread_is_decided_per_strategy_and_names_the_one_it_prints():
+    """Pooled, a noisy strategy and a steady one average to an inconclusive SD; per strategy the
+    noisy one's SD lies above 2 points (does not hold) and the row says whose numbers it shows."""
+    base = {f"net{i}": [80.0, 82.0, 84.0, 86.0, 88.0] for i in range(6)}
+    noisy = [5.0, -4.0, 4.5, -5.5, 4.0, -5.0]
+    steady = [0.3, -0.2, 0.1, -0.3, 0.2, -0.1]
+    frames = []
+    for strategy, shift in (("scratch", noisy), ("off_the_shelf", steady)):
+        again = {n: list(np.add(a, s)) for (n, a), s in zip(base.items(), shift)}
+        frames += [_scratch(base).assign(strategy=strategy), _scratch(again, replicate=1).assign(strategy=strategy)]
+    row = report.repeat_spread({"extended": {"transfer": pd.concat(frames, ignore_index=True)}})
+    assert row["verdict"] == "does not hold" and row["estimate_of"].startswith("scratch")
+    assert row["ci_low"] > 2.0 and "off_the_shelf: SD 0.2 [95% CI 0.1, 0.3]" in row["evidence"]
+
 def test_cam_equals_gradcam_is_an_equivalence_within_two_points():
     def roi(gap):
         return pd.DataFrame([{"network": "m", "image": i, "class": c, "method": meth,

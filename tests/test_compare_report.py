@@ -177,7 +177,7 @@ def test_central_claim_pools_datasets_and_decides_against_the_margin(gains, verd
     claim = _central(_datasets(gains))
     assert claim["verdict"] == verdict, claim["evidence"]
     assert claim["n_datasets"] == len(gains) and claim["analysis"].startswith("intention to treat")
-    assert "REML" in claim["method"] and "Hartung-Knapp" in claim["method"]
+    assert "REML" in claim["method"] and "multilevel" in claim["method"]
     if verdict.startswith("holds"):
         assert claim["ci_low"] > 2 and claim["pred_low"] <= claim["ci_low"] and claim["p"] < 0.05
 
@@ -284,7 +284,7 @@ def test_a_dataset_without_spread_is_named_and_not_pooled_and_power_stays_define
     df = pd.concat([_datasets([[20, 24, 18, 22, 21]] * 3),
                     _paired_rows([10, 10, 10, 10, 10], dataset="flat")], ignore_index=True)
     claim = _central(df)
-    assert claim["n_datasets"] == 3 and "flat: 5 shared folds without spread" in claim["evidence"]
+    assert claim["n_datasets"] == 3 and "flat xception: 5 folds without spread" in claim["evidence"]
     assert "flat" not in claim["claim"]
     result = evidence.pooled(df, "strategy", "off_the_shelf", "scratch")
     comp = evidence.observed_components(df, result)

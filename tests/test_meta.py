@@ -67,8 +67,56 @@ def test_a_unit_without_a_variance_is_left_out_not_given_infinite_weight():
     assert pooled.k == 3 and pooled.estimate == pytest.approx(6.0)
 
 
-def test_power_counts_the_networks_averaged_per_fold():
+def test_power_counts_the_networks_per_dataset_and_their_disagreement():
     one = meta.Components(fold=50.0, seed=50.0, dataset=0.0, ratio=0.1)
     two = meta.Components(fold=50.0, seed=50.0, dataset=0.0, ratio=0.1, members=2)
     assert two.dataset_variance(5, 2) < one.dataset_variance(5, 2)
-    assert two.dataset_variance(5, 2) == pytest.approx((0.2 + 0.1) * (50 + 2 * 50 / 4))
+    # each network's estimate: (1/J + ratio) x (fold + 2 seed / seeds), averaged over 2 networks
+    assert two.dataset_variance(5, 2) == pytest.approx((0.2 + 0.1) * (50 + 2 * 50 / 2) / 2)
+    split = meta.Components(fold=50.0, seed=50.0, dataset=0.0, ratio=0.1, members=2, network=16.0)
+    assert split.dataset_variance(5, 2) == pytest.approx(two.dataset_variance(5, 2) + 16.0 / 2)
+
+
+# Konstantopoulos (2011): 56 studies of modified school calendars in 11 districts (metafor's
+# dat.konstantopoulos2011: district, yi, vi)
+KONSTANTOPOULOS = [
+    (11, -0.18, 0.118), (11, -0.22, 0.118), (11, 0.23, 0.144), (11, -0.30, 0.144), (12, 0.13, 0.014),
+    (12, -0.26, 0.014), (12, 0.19, 0.015), (12, 0.32, 0.024), (18, 0.45, 0.023), (18, 0.38, 0.043),
+    (18, 0.29, 0.012), (27, 0.16, 0.020), (27, 0.65, 0.004), (27, 0.36, 0.004), (27, 0.60, 0.007),
+    (56, 0.08, 0.019), (56, 0.04, 0.007), (56, 0.19, 0.005), (56, -0.06, 0.004), (58, -0.18, 0.020),
+    (58, 0.00, 0.018), (58, 0.00, 0.019), (58, -0.28, 0.022), (58, -0.04, 0.020), (58, -0.30, 0.021),
+    (58, 0.07, 0.006), (58, 0.00, 0.007), (58, 0.05, 0.007), (58, -0.08, 0.007), (58, -0.09, 0.007),
+    (71, 0.30, 0.015), (71, 0.98, 0.011), (71, 1.19, 0.010), (86, -0.07, 0.001), (86, -0.05, 0.001),
+    (86, -0.01, 0.001), (86, 0.02, 0.001), (86, -0.03, 0.001), (86, 0.00, 0.001), (86, 0.01, 0.001),
+    (86, -0.10, 0.001), (91, 0.50, 0.010), (91, 0.66, 0.011), (91, 0.20, 0.010), (91, 0.00, 0.009),
+    (91, 0.05, 0.013), (91, 0.07, 0.013), (108, -0.52, 0.031), (108, 0.70, 0.031), (108, -0.03, 0.030),
+    (108, 0.27, 0.030), (108, -0.34, 0.030), (644, 0.12, 0.087), (644, 0.61, 0.082), (644, 0.04, 0.067),
+    (644, -0.05, 0.067)]
+
+
+def test_the_multilevel_model_matches_metafor_on_the_konstantopoulos_districts():
+    # metafor's tests (test_analysis_example_konstantopoulos2011.r):
+    # rma.mv(yi, vi, random = ~ 1 | district/study): estimate 0.185, se 0.085,
+    # sigma2 = (0.065, 0.033), logLik -7.9587
+    district, y, v = zip(*KONSTANTOPOULOS)
+    s_district, s_study, loglik = meta.reml_two_level(y, v, district)
+    assert (round(s_district, 3), round(s_study, 3), round(loglik, 4)) == (0.065, 0.033, -7.9587)
+    pooled = meta.multilevel(y, v, district)
+    assert (round(pooled.estimate, 3), round(pooled.se, 3)) == (0.185, 0.085)
+    assert pooled.k == 11 and pooled.units == 56 and pooled.tau2 == pytest.approx(s_district + s_study)
+    # the interval is a t on districts - 1 = 10 degrees of freedom
+    assert pooled.high - pooled.estimate == pytest.approx(2.228139 * pooled.se, rel=1e-5)
+
+
+def test_two_networks_that_cancel_fold_by_fold_do_not_make_a_dataset_decisive():
+    """The case that moved the central claim off per-dataset averages (extended, 2026-12-06):
+    on one dataset two networks disagree consistently (+14 and -14 points), so their average
+    barely varies over folds; as units, their disagreement widens the interval instead."""
+    y = [-14.0, 14.0, 3.0, 9.0, 4.0]
+    v = [20.0, 20.0, 25.0, 70.0, 25.0]
+    dataset = ["cells2", "cells2", "cov_ct", "cov_ct", "covid"]
+    pooled = meta.multilevel(y, v, dataset)
+    assert pooled.k == 3 and pooled.units == 5 and pooled.tau2_unit > 50
+    averaged = meta.random_effects([0.0, 6.0, 4.0], [0.5, 20.0, 25.0])  # Cells2's averaged folds: tiny variance
+    assert averaged.high - averaged.low < pooled.high - pooled.low
+    assert pooled.low < 0 < pooled.high

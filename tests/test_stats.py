@@ -103,3 +103,14 @@ def test_pairs_that_agree_by_chance_never_decide():
     assert decide([two, image_interval(a, b)]) == INCONCLUSIVE
     assert np.isnan(fold_interval([7.142857] * 5).low)  # no spread: no interval either
     assert np.isfinite(fold_interval([7.1, 0.0, 7.1]).low)  # from three pairs with a spread the rule reads it
+
+
+def test_the_nadeau_bengio_interval_against_a_hand_computation():
+    """Differences 2, 4, 6, 8, 10 (mean 6, s^2 10) with test/train 0.25: the corrected variance is
+    (1/5 + 0.25) x 10 = 4.5, so 6 +- t(4) x 2.1213 = [0.110, 11.890]; the plain t, which treats
+    folds as independent, gives 6 +- t(4) x 1.4142 = [2.074, 9.926]."""
+    diffs = [2.0, 4.0, 6.0, 8.0, 10.0]
+    assert stats.corrected_variance(diffs, 0.25) == pytest.approx(4.5)
+    corrected, plain = stats.corrected_fold_interval(diffs, 0.25), stats.fold_interval(diffs)
+    assert (corrected.low, corrected.high) == (pytest.approx(0.110, abs=1e-3), pytest.approx(11.890, abs=1e-3))
+    assert (plain.low, plain.high) == (pytest.approx(2.074, abs=1e-3), pytest.approx(9.926, abs=1e-3))

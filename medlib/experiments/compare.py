@@ -37,11 +37,26 @@ def not_run(df: pd.DataFrame) -> pd.DataFrame:
             .assign(reason=lambda d: d["reason"].str.split("\n").str[0]))
 
 
+def test_train_ratio(df: pd.DataFrame, dataset: str | None = None) -> float:
+    """The split's test/train ratio of ``dataset``'s fold rows (None: all of ``df``'s): test images
+    over the images the learner had (training and validation), the n2/n1 of Nadeau & Bengio's
+    corrected variance; NaN for a table without split sizes."""
+    if not {"n_test", "n_train", "n_val"} <= set(df.columns):
+        return float("nan")
+    rows = df[((df["dataset"] == dataset) if dataset is not None else True) & df["n_test"].notna()]
+    if not len(rows):
+        return float("nan")
+    return float((rows["n_test"] / (rows["n_train"] + rows["n_val"])).mean())
+
+
 def mean_metrics(df: pd.DataFrame) -> pd.DataFrame:
     """Mean and SD over folds of every metric per dataset/network/strategy/head (ok folds only),
     with the mean floor, the margin above it, ``at_floor`` and the diagnoses seen. Seed
     replicates of a fold are averaged first: a fold is one test set, however many training
-    seeds ran on it (``folds`` counts test sets, ``seeds`` the replicates per fold)."""
+    seeds ran on it (``folds`` counts test sets, ``seeds`` the replicates per fold). The accuracy
+    interval is a t over folds with the Nadeau-Bengio corrected variance ``(1/J + n_test/n_train)
+    s^2`` (folds share most of their training images; the plain ``s^2/J`` where the rows carry no
+    split sizes)."""
     ok = ok_rows(df)
     if not len(ok):
         return pd.DataFrame(columns=["dataset", "network", "strategy", "head", *METRICS, "majority"])
@@ -64,7 +79,10 @@ def mean_metrics(df: pd.DataFrame) -> pd.DataFrame:
     from scipy import stats as st
 
     n = out["folds"].to_numpy(float)
-    half = np.where(n > 1, st.t.ppf(0.975, np.maximum(n - 1, 1)) * out["accuracy_sd"] / np.sqrt(n), np.nan)
+    ratio = np.array([test_train_ratio(df, d) for d in out["dataset"]], float)
+    ratio = np.where(np.isfinite(ratio), ratio, 0.0)
+    half = np.where(n > 1, st.t.ppf(0.975, np.maximum(n - 1, 1)) * out["accuracy_sd"]
+                    * np.sqrt(1.0 / np.maximum(n, 1) + ratio), np.nan)
     # a Student-t interval of a few folds near 100 % can pass it; an accuracy cannot
     out["accuracy_ci_low"] = np.clip(out["accuracy"] - half, 0.0, 100.0)
     out["accuracy_ci_high"] = np.clip(out["accuracy"] + half, 0.0, 100.0)
@@ -174,10 +192,11 @@ def networks_on_common_folds(df: pd.DataFrame, strategy: str) -> pd.DataFrame:
 def strategy_change(df: pd.DataFrame) -> pd.DataFrame:
     """Figure 3: accuracy(scratch) - accuracy(off-the-shelf), paper's head, per dataset and
     network, ours on the ``folds`` both strategies ran at the same input size (paired, with
-    the 95 % interval of the mean per-fold difference, ``ci_low``/``ci_high``) and the
-    paper's; ``comparable`` is False where either side is at its floor on those folds or the
-    two ran at different input sizes (``note`` says which)."""
-    from ..stats import fold_interval, one_image
+    the Nadeau-Bengio corrected 95 % interval of the mean per-fold difference, the claims' own,
+    ``ci_low``/``ci_high``) and the paper's; ``comparable`` is False where either side is at its
+    floor on those folds (an outcome all the same: drawn, hatched) or the two ran at different
+    input sizes (``note`` says which)."""
+    from ..stats import corrected_fold_interval, one_image
 
     cols = ["dataset", "network", "folds", "scratch", "off_the_shelf", "ours", "ci_low", "ci_high",
             "one_image", "paper", "comparable", "note"]
@@ -189,7 +208,8 @@ def strategy_change(df: pd.DataFrame) -> pd.DataFrame:
                if dataset in p5.index and network in p5.columns else np.nan)
         floor = [s for s, col in (("scratch", "b"), ("off_the_shelf", "a"))
                  if at_floor(g[col].mean(), g[f"majority_{col}"].mean())]
-        iv = fold_interval(g["diff"])
+        ratio = test_train_ratio(df, dataset)
+        iv = corrected_fold_interval(g["diff"], ratio if np.isfinite(ratio) else 0.0)
         rows.append({"dataset": dataset, "network": network, "folds": len(g), "scratch": g["b"].mean(),
                      "off_the_shelf": g["a"].mean(), "ours": iv.estimate, "ci_low": iv.low,
                      "ci_high": iv.high, "one_image": one_image(g["n_test_a"]), "paper": ref,
@@ -278,7 +298,7 @@ def medmnist_beside_paper(df: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["dataset", "accuracy"], ascending=[True, False], ignore_index=True)
 
 
-__all__ = ["ok_rows", "not_run", "mean_metrics", "accuracy_beside_paper", "accuracy_grid",
+__all__ = ["ok_rows", "not_run", "test_train_ratio", "mean_metrics", "accuracy_beside_paper", "accuracy_grid",
            "best_beside_paper", "folds_text", "networks_on_common_folds", "shared_folds",
            "strategy_change", "paired_strategy_tests", "best_overall", "heads_compared",
            "medmnist_beside_paper", "EQUIVALENT_POINTS", "FLOOR_MARGIN"]

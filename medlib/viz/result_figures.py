@@ -27,8 +27,8 @@ def _networks(present) -> list[str]:
 
 def strategy_change(change: pd.DataFrame):
     """Figure 3: accuracy change off-the-shelf -> scratch per network; ours (mean of the paired
-    per-fold differences, with its 95 % interval) beside the paper's. Hatched: a side at its
-    floor (not a comparison); pairs run at different input sizes are left out."""
+    per-fold differences, with its corrected 95 % interval) beside the paper's. Hatched: a side
+    at its floor (an outcome, drawn as one); pairs run at different input sizes are left out."""
     change = change[change["folds"] > 0]
     datasets = list(dict.fromkeys(change["dataset"]))
     fig, axes = plt.subplots(1, max(1, len(datasets)), figsize=(4.2 * max(1, len(datasets)), 3.6),
@@ -53,8 +53,8 @@ def strategy_change(change: pd.DataFrame):
     if not datasets:
         axes[0][0].text(0.5, 0.5, "no network ran both strategies", ha="center", va="center")
         axes[0][0].set_axis_off()
-    fig.text(0.01, -0.02, "hatched: a side at its floor (majority-class rate), not a comparison",
-             fontsize=8)
+    fig.text(0.01, -0.02, "hatched: a side at its floor (majority-class rate): an outcome all the same "
+             "(intention to treat); intervals Nadeau-Bengio corrected", fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -216,7 +216,7 @@ def roc_curves(curves: list[dict], max_panels: int = 8):
 def forest(rows: pd.DataFrame, title: str, margin: float = 2.0, xlabel: str = "scratch - off-the-shelf (accuracy points)"):
     """Forest plot of a pooled comparison (``medlib.evidence.Pooled.forest()``): every unit
     (dataset and network) and every dataset with its corrected 95 % interval, the pooled
-    estimates with their Hartung-Knapp interval (diamond) and prediction interval (thin line),
+    estimates with their multilevel interval (diamond) and prediction interval (thin line),
     the +-``margin`` band of ties and zero. Units at their floor are hollow; invalid ones are
     left out (named in the claim's evidence)."""
     rows = rows[rows.get("invalid", pd.Series("", index=rows.index)).fillna("") == ""].reset_index(drop=True)
