@@ -112,7 +112,7 @@ class Pooled:
         rows = [{"label": f"{r['dataset']} {r[self.member]}", "level": "unit", "estimate": r["estimate"],
                  "low": r["low"], "high": r["high"], "at_floor": r["at_floor"], "invalid": r["invalid"]}
                 for _, r in self.units.iterrows()]
-        rows += [{"label": f"{r.dataset} ({r.networks})", "level": "dataset", "estimate": r.estimate,
+        rows += [{"label": f"{r.dataset}: mean of {r.networks} (description)", "level": "dataset", "estimate": r.estimate,
                   "low": r.low, "high": r.high} for r in self.datasets_primary.itertuples()]
         for name, p in (("pooled, intention to treat", self.primary), ("pooled, at-floor units left out",
                                                                         self.sensitivity)):
