@@ -347,7 +347,8 @@ def most_suitable(by_profile: dict) -> dict:
                       f"{sens_verdict}.",
                       estimate=weakest["estimate"], ci_low=weakest["low"], ci_high=weakest["high"],
                       estimate_of=f"the weakest comparison: {weakest['candidate']} - {weakest['other']} on "
-                                  f"{weakest['dataset']}" + (" (at its floor)" if weakest["at_floor"] else ""),
+                                  f"{weakest['dataset']}" + (f", {weakest['at_floor']} at its floor"
+                                                             if weakest["at_floor"] else ""),
                       n_pairs=int(table["folds"].sum()), n_datasets=table["dataset"].nunique(),
                       margin=stats.MARGIN, analysis=evidence.PRIMARY, sens_verdict=sens_verdict,
                       method="per dataset: Nadeau-Bengio corrected t on paired folds; reversal Bonferroni-corrected",
@@ -481,9 +482,9 @@ def cross_device_drop(by_profile: dict) -> dict:
     return _claim("Apostolopoulos 2022", claim, profile, stats.decide_band(intervals, DROP_CLAIMED, DROP_TOLERANCE),
                   _cross_text(ev), estimate=first["balanced_accuracy_drop"],
                   ci_low=first["balanced_accuracy_drop_low"], ci_high=first["balanced_accuracy_drop_high"],
-                  estimate_of=f"balanced-accuracy drop of the first of {len(gated)} ranking sources: "
-                              f"{first['source']}->{first['target']} {first['network']} {first['strategy']} "
-                              f"{first['head']} (every drop is in the evidence)",
+                  estimate_of=f"balanced-accuracy drop of {first['source']}->{first['target']} "
+                              f"{first['network']} {first['strategy']} {first['head']}, the first of "
+                              f"{len(gated)} ranking sources; every drop is in the evidence",
                   n_pairs=len(gated), test="normal interval: in-domain folds (corrected) + cross images",
                   rows_used="; ".join(f"{r.source}->{r.target} {r.network} {r.strategy} {r.head}"
                                       for r in gated.itertuples()))
@@ -548,7 +549,7 @@ def _kim_row(claim: str, profile, intervals: list, parts: list, networks, decide
     # describe that fitted model (as Kim's own Table 3 does), not what another training run gives
     return _claim("Kim 2019", claim, profile, decide(intervals), "; ".join(parts), estimate=iv.estimate,
                   ci_low=iv.low, ci_high=iv.high, test=iv.test, rows_used=", ".join(nets),
-                  estimate_of=f"{nets[0]}, one trained classifier (the interval resamples its test images)"
+                  estimate_of=f"{nets[0]}: one trained classifier, its test images resampled"
                   + (f"; {len(nets) - 1} more in the evidence" if len(nets) > 1 else ""), **numbers)
 
 
