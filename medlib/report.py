@@ -224,10 +224,12 @@ def scratch_vs_off_the_shelf(by_profile: dict) -> dict:
     pooled across datasets (:mod:`medlib.evidence`), intention to treat primary."""
     profile, result = central_evidence(by_profile)
     if result is not None:
-        datasets = ", ".join(result.datasets_primary["dataset"])
+        u = result.units
+        valid = u[(u["invalid"] == "") & np.isfinite(u["variance"].astype(float))]  # the pooled units
+        tested = "; ".join(f"{net} on {len(g)} ({', '.join(g['dataset'])})" for net, g in valid.groupby("network"))
         claim = ("training from scratch beats off-the-shelf ImageNet features (Table 7 vs 5, Fig. 3); "
-                 f"tested: {', '.join(sorted(set(result.units['network'])))} (the networks with offline "
-                 f"ImageNet weights) on {result.primary.k} datasets ({datasets})")
+                 f"tested on {result.primary.k} datasets with the networks that have offline ImageNet weights: "
+                 f"{tested}")
         return _pooled_claim("Apostolopoulos 2022", claim, profile, result, "off_the_shelf", "scratch")
     profile, df = _highest(by_profile, "transfer")
     return _claim("Apostolopoulos 2022", "training from scratch beats off-the-shelf ImageNet features "

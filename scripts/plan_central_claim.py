@@ -89,8 +89,8 @@ def main():
                              fixed={"head": "dense"})
     comp = evidence.observed_components(df, result)
     print(f"Observed ({', '.join(sorted(set(result.units['dataset'])))}; Xception and MobileNetV2): "
-          f"fold SD {comp.fold ** 0.5:.1f} points, seed SD {comp.seed ** 0.5:.1f}, tau {comp.dataset ** 0.5:.1f}, "
-          f"test/train {comp.ratio:.3f}")
+          f"fold SD {comp.fold ** 0.5:.1f} points, seed SD {comp.seed ** 0.5:.1f}, tau (between datasets) "
+          f"{comp.dataset ** 0.5:.1f}, between a dataset's networks {comp.network ** 0.5:.1f}, test/train {comp.ratio:.3f}")
     pd.set_option("display.width", 160)
     for tau in sorted({round(comp.dataset ** 0.5, 1), 3.0, 5.0}):
         print(f"\nDesigns at tau = {tau:g} points (smallest pooled effect detected at 80 % power; datasets "
