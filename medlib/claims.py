@@ -61,7 +61,7 @@ _CLAIMS = (
           "(s3.2; Tables 7-8, Fig. 4)",
           "each of FF-VGG19 and Xception against every other network from scratch, per dataset (paired "
           "folds, corrected interval, +-2 margin): holds where all hold or are equivalent; does not hold where "
-          "one is reversed with the family's error at 5 % (Bonferroni over the comparisons); intention to "
+          "one is reversed with the family's error at 2.5 % (Bonferroni over the comparisons); intention to "
           "treat primary", "most_suitable", ("transfer",), "02",
           figure="02_fig4_accuracy_by_network"),
     Claim("ffvgg19_strategy_neutral", APOSTOLOPOULOS,
@@ -72,7 +72,7 @@ _CLAIMS = (
           "'Preferable CNNs for small datasets include VGG19 and MobileNet' (s3.2 concluding remarks)",
           "on the smallest dataset here (Cells2), VGG19 and MobileNetV2 from scratch against every other "
           "network the claim does not name (paired folds, corrected interval, +-2 margin): holds where all "
-          "hold or are equivalent; does not hold where one is reversed with the family's error at 5 % "
+          "hold or are equivalent; does not hold where one is reversed with the family's error at 2.5 % "
           "(Bonferroni over the comparisons)", "vgg19_mobilenet_small", ("transfer",), "02", figure="02_fig4_accuracy_by_network"),
     Claim("small_datasets_fail", APOSTOLOPOULOS,
           "'CNNs failed to perform optimally in small datasets' (s3.2 concluding remarks)",

@@ -147,17 +147,18 @@ def pooled(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "netw
 
 
 def power_table(df: pd.DataFrame, result: Pooled, taus=(3.0, 5.0), **designs) -> tuple[meta.Components, pd.DataFrame]:
-    """The observed components and :func:`medlib.meta.design_power` under the observed tau and
-    each of ``taus`` (points): a few datasets estimate tau poorly, so the table shows what a
-    plausible heterogeneity would cost (column ``tau``)."""
+    """The observed components and :func:`medlib.meta.design_power` under the observed
+    between-dataset SD and each of ``taus`` (points; column ``tau_dataset``; the between-network
+    component stays as observed): a few datasets estimate it poorly, so the table shows what a
+    plausible heterogeneity would cost. (The claims' ``tau`` is both components together.)"""
     from dataclasses import replace
 
     comp = observed_components(df, result)
     frames = []
     for tau in sorted({round(float(np.sqrt(comp.dataset)), 1), *taus}):
-        frames.append(meta.design_power(replace(comp, dataset=tau ** 2), **designs).assign(tau=tau))
+        frames.append(meta.design_power(replace(comp, dataset=tau ** 2), **designs).assign(tau_dataset=tau))
     table = pd.concat(frames, ignore_index=True)
-    return comp, table[["tau"] + [c for c in table.columns if c != "tau"]]
+    return comp, table[["tau_dataset"] + [c for c in table.columns if c != "tau_dataset"]]
 
 
 __all__ = ["power_table", "observed_components", "units", "by_dataset", "pooled", "Pooled", "test_train_ratio", "PRIMARY", "SENSITIVITY"]
@@ -184,13 +185,14 @@ def observed_components(df: pd.DataFrame, result: Pooled, side: str = "strategy"
     seed = meta.seed_variance(runs)
     seed = 0.0 if not np.isfinite(seed) else seed
     parts = []
-    for _, u in result.units[result.units["invalid"] == ""].iterrows():
+    for _, u in result.units[result.units["invalid"] == ""].iterrows():  # (a flat unit adds NaN, skipped)
         reps = 1.0 / max(u["replicates_a"], 1) + 1.0 / max(u["replicates_b"], 1)
         per_fold_var = u["variance"] / (1.0 / u["folds"] + u["ratio"])
         if np.isfinite(per_fold_var):
             parts.append(max(per_fold_var - seed * reps, 0.0))
     finite = lambda x: float(x) if np.isfinite(x) else 0.0  # noqa: E731
-    members = float(result.units.groupby("dataset")[result.member].nunique().mean())
+    pooled = result.units[(result.units["invalid"] == "") & np.isfinite(result.units["variance"].astype(float))]
+    members = float(pooled.groupby("dataset")[result.member].nunique().mean()) if len(pooled) else 1.0
     return meta.Components(fold=float(np.mean(parts)) if parts else float("nan"), seed=float(seed),
                            dataset=finite(result.primary.tau2_dataset), ratio=float(result.units["ratio"].mean()),
                            members=members, network=finite(result.primary.tau2_unit))

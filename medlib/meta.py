@@ -138,15 +138,22 @@ def reml_two_level(y, v, cluster) -> tuple[float, float, float]:
     ``y_ij = mu + u_i + e_ij + eps_ij``: ``u_i ~ N(0, sigma2_cluster)`` shared by the units of a
     cluster (a dataset), ``e_ij ~ N(0, sigma2_unit)`` (a network on it), ``eps_ij ~ N(0, v_ij)``
     the unit's sampling error (metafor's ``rma.mv(y, v, random = ~ 1 | cluster/unit)``; the
-    log-likelihood on metafor's scale, checked in ``tests/test_meta.py``). Both components are
-    searched on [0, 10 x (spread of y + largest v)] from a grid of starts (the surface can be flat
-    where a component is not identified, e.g. one unit per cluster: then only their sum is)."""
+    log-likelihood on metafor's scale, checked in ``tests/test_meta.py``).
+
+    A component the data cannot separate is NaN, never an arbitrary split: with one cluster,
+    ``sigma2_cluster`` (only ``sigma2_unit`` is fitted); with one unit per cluster,
+    ``sigma2_unit`` (their sum is fitted, as ``sigma2_cluster``). The search runs on data scaled
+    to unit spread (the same optimum whatever the units of ``y``), from a grid of starts, each
+    component in [0, 10 x (spread of y + largest v)]."""
     from scipy.optimize import minimize
 
     y, v = np.asarray(y, float), np.asarray(v, float)
+    cluster = np.asarray(cluster, dtype=str)
     k, same = len(y), _cluster_matrix(cluster)
+    sizes = np.unique(cluster, return_counts=True)[1]
+    fit_cluster, fit_unit = len(sizes) >= 2, sizes.max(initial=0) >= 2
 
-    def nll(theta):
+    def nll(theta, y, v):
         V = np.diag(v + theta[1]) + theta[0] * same
         inv = np.linalg.inv(V)
         sw = inv.sum()
@@ -154,12 +161,17 @@ def reml_two_level(y, v, cluster) -> tuple[float, float, float]:
         return 0.5 * (np.linalg.slogdet(V)[1] + np.log(sw) + r @ inv @ r)
 
     spread = float(np.var(y, ddof=1)) if k > 1 else 0.0
-    upper = 10.0 * (spread + float(np.max(v))) + 1e-9
-    starts = [np.array([a, b]) * max(spread, 1e-9) for a in (0.0, 0.25, 1.0) for b in (0.0, 0.25, 1.0)]
-    best = min((minimize(nll, x0, method="L-BFGS-B", bounds=[(0.0, upper)] * 2) for x0 in starts),
+    scale = spread + float(np.max(v)) if k else 1.0
+    ys, vs = y / np.sqrt(scale), v / scale
+    bound = (0.0, 10.0 * (spread / scale + float(np.max(vs))) + 1e-9)
+    bounds = [bound if fit_cluster else (0.0, 0.0), bound if (fit_unit or not fit_cluster) else (0.0, 0.0)]
+    starts = [np.array([a if fit_cluster else 0.0, b]) for a in (0.0, 0.1, 0.5) for b in (0.0, 0.1, 0.5)]
+    best = min((minimize(nll, x0, args=(ys, vs), method="L-BFGS-B", bounds=bounds,
+                         options={"ftol": 1e-14, "gtol": 1e-10}) for x0 in starts),
                key=lambda r: r.fun)
-    loglik = -float(best.fun) - 0.5 * (k - 1) * np.log(2 * np.pi) + 0.5 * np.log(k)
-    return float(best.x[0]), float(best.x[1]), loglik
+    s_c, s_u = (float(x) * scale for x in best.x)
+    loglik = -float(nll((s_c, s_u), y, v)) - 0.5 * (k - 1) * np.log(2 * np.pi) + 0.5 * np.log(k)
+    return (s_c if fit_cluster else float("nan")), (s_u if fit_unit else float("nan")), loglik
 
 
 def multilevel(y, v, cluster, alpha: float = ALPHA, margin: float = 0.0) -> Pooled:
@@ -194,12 +206,13 @@ def multilevel(y, v, cluster, alpha: float = ALPHA, margin: float = 0.0) -> Pool
     if n == 1:
         return Pooled(float(y[0]), nan, nan, float(np.sqrt(v[0])), nan, nan, nan, 1, nan, margin,
                       METHOD_MULTILEVEL, 1)
-    s_c, s_u, _ = reml_two_level(y, v, cluster)
-    inv = np.linalg.inv(np.diag(v + s_u) + s_c * _cluster_matrix(cluster))
+    s_c, s_u, _ = reml_two_level(y, v, cluster)  # NaN: not identified (counted as 0 in V)
+    c, u = np.nan_to_num(s_c), np.nan_to_num(s_u)
+    inv = np.linalg.inv(np.diag(v + u) + c * _cluster_matrix(cluster))
     sw = float(inv.sum())
     mu = float(inv.sum(axis=0) @ y / sw)
     se = float(np.sqrt(1.0 / sw))
-    tau2 = s_c + s_u
+    tau2 = float(c + u)
     if d < 2:  # several networks on one dataset: no interval across datasets
         return Pooled(mu, nan, nan, se, tau2, nan, nan, d, nan, margin, METHOD_MULTILEVEL, n, s_c, s_u)
     t = stats.t.ppf(1 - alpha / 2, d - 1)

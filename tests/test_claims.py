@@ -1,5 +1,7 @@
 """The claims registry: every claim a value with a rule, decided by one function or marked untested
 with why; rows selected by key; the rules of the new rows on constructed data."""
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -81,18 +83,20 @@ def test_one_reversal_at_95_percent_among_many_comparisons_does_not_decide_the_f
     cands = {"vgg19": [70, 72, 69, 71, 70], "mobilenetv2": [71, 70, 72, 70, 69]}
     barely = _scratch({**cands, **others, "xception": [75, 74, 73, 77, 74]})
     row = report.vgg19_mobilenet_small({"extended": {"transfer": barely}})
-    assert "reversed" in row["evidence"] and row["verdict"] == "inconclusive", row["evidence"]
+    assert re.search(r"vgg19 - xception: -[\d.]+ \[-[\d.]+, -[\d.]+\] reversed", row["evidence"]), row["evidence"]
+    assert "(Bonferroni over 12): 0" in row["evidence"] and row["verdict"] == "inconclusive", row["evidence"]
     assert "vgg19 - mobilenetv2" not in row["evidence"]  # the two claimed alike are not compared
     clearly = _scratch({**cands, **others, "xception": [90, 93, 91, 92, 90]})
     row = report.vgg19_mobilenet_small({"extended": {"transfer": clearly}})
     assert row["verdict"] == "does not hold" and row["estimate_of"].endswith("- xception on cells2")
+    assert "(Bonferroni over 12): 2" in row["evidence"]
 
 
 def test_repeat_spread_is_decided_per_strategy_and_names_the_one_it_prints():
     """Pooled, a noisy strategy and a steady one average to an inconclusive SD; per strategy the
     noisy one's SD lies above 2 points (does not hold) and the row says whose numbers it shows."""
     base = {f"net{i}": [80.0, 82.0, 84.0, 86.0, 88.0] for i in range(6)}
-    noisy = [5.0, -4.0, 4.5, -5.5, 4.0, -5.0]
+    noisy = [10.0, -8.0, 9.0, -11.0, 8.0, -10.0]
     steady = [0.3, -0.2, 0.1, -0.3, 0.2, -0.1]
     frames = []
     for strategy, shift in (("scratch", noisy), ("off_the_shelf", steady)):
@@ -100,7 +104,8 @@ def test_repeat_spread_is_decided_per_strategy_and_names_the_one_it_prints():
         frames += [_scratch(base).assign(strategy=strategy), _scratch(again, replicate=1).assign(strategy=strategy)]
     row = report.repeat_spread({"extended": {"transfer": pd.concat(frames, ignore_index=True)}})
     assert row["verdict"] == "does not hold" and row["estimate_of"].startswith("scratch")
-    assert row["ci_low"] > 2.0 and "off_the_shelf: SD 0.2 [95% CI 0.1, 0.3]" in row["evidence"]
+    assert row["ci_low"] > 2.0 and "off_the_shelf: SD 0.15 [95% CI 0.10, 0.34]" in row["evidence"]
+    assert row["sens_verdict"] == "does not hold"  # no single block carries it
 
 def test_cam_equals_gradcam_is_an_equivalence_within_two_points():
     def roi(gap):
@@ -152,3 +157,15 @@ def test_no_cut_network_run_is_said_so():
     clf = pd.DataFrame({"network": ["m"], "accuracy": [99.0], "majority": [50.0]})
     row = report.crm_other_models({"quick": {"modality": clf, "modality_roi_images": _roi_images("m", 0.6)}})
     assert row["verdict"] == "not tested here" and "cut as Kim cut Xception" in row["evidence"]
+
+
+def test_repeat_spread_prints_the_verdict_without_its_most_influential_block():
+    """One block with a 12-point seed difference among steady ones carries the scratch SD over 2
+    points; the sensitivity columns say what the rule gives without it."""
+    base = {f"net{i}": [80.0, 82.0, 84.0, 86.0, 88.0] for i in range(6)}
+    shift = [12.0, -1.0, 1.5, -1.0, 1.0, -1.5]
+    again = {n: list(np.add(a, s)) for (n, a), s in zip(base.items(), shift)}
+    df = pd.concat([_scratch(base), _scratch(again, replicate=1)], ignore_index=True)
+    row = report.repeat_spread({"extended": {"transfer": df}})
+    assert row["verdict"] != row["sens_verdict"] and row["sens_high"] < row["ci_high"]
+    assert "Without each strategy's most influential block" in row["evidence"]

@@ -120,3 +120,20 @@ def test_two_networks_that_cancel_fold_by_fold_do_not_make_a_dataset_decisive():
     averaged = meta.random_effects([0.0, 6.0, 4.0], [0.5, 20.0, 25.0])  # Cells2's averaged folds: tiny variance
     assert averaged.high - averaged.low < pooled.high - pooled.low
     assert pooled.low < 0 < pooled.high
+
+
+def test_a_component_the_data_cannot_separate_is_not_invented():
+    """One dataset: the between-dataset variance is not identified (NaN, no interval across
+    datasets); one network per dataset: the between-network one is not (their sum is fitted);
+    and the estimates do not depend on the units of the effects."""
+    one_dataset = meta.reml_two_level([1.0, 30.0], [4.0, 4.0], ["a", "a"])
+    assert np.isnan(one_dataset[0]) and one_dataset[1] > 0
+    pooled = meta.multilevel([1.0, 30.0], [4.0, 4.0], ["a", "a"])
+    assert pooled.k == 1 and np.isnan(pooled.low) and np.isnan(pooled.tau2_dataset)
+    y, v = np.array([1.0, 30.0, 5.0, 12.0]), np.array([4.0, 4.0, 4.0, 9.0])
+    one_each = meta.reml_two_level(y, v, ["a", "b", "c", "d"])
+    assert np.isnan(one_each[1]) and one_each[0] == pytest.approx(meta.reml_tau2(y, v), rel=1e-4)
+    nested = ["a", "a", "b", "b"]
+    small, large = meta.reml_two_level(y, v, nested), meta.reml_two_level(100 * y, 1e4 * v, nested)
+    assert large[0] == pytest.approx(1e4 * small[0], rel=1e-4, abs=1e-6)
+    assert large[1] == pytest.approx(1e4 * small[1], rel=1e-4, abs=1e-6)
