@@ -4,7 +4,8 @@ fails when the README and this script disagree).
 * verdicts: every claim of the ``claims`` tables of ``extended`` and ``quick``, each
   from the strongest profile that tested it (extended before quick);
 * coverage: every claim of the registry (``medlib.claims``), its verdict or why it is not tested;
-* departures: ``medlib.departures``.
+* departures: ``medlib.departures``;
+* power: the central claim's power table from the committed ``extended`` folds.
 
 Each table sits between ``<!-- name:begin -->`` and ``<!-- name:end -->`` markers.
 
@@ -90,10 +91,40 @@ def departures_table() -> str:
     return "\n".join(lines)
 
 
+def power_table(root: Path = ROOT) -> str:
+    """The central claim's power (``medlib.evidence.power_table`` on the committed ``extended``
+    folds, as notebook 06 prints it): the smallest pooled effect 5 folds x 2 seeds detect at 80 %
+    power on 6, 8 and 11 datasets, and the datasets +5 and +7 points need, per between-dataset SD."""
+    from medlib import evidence, report, tables
+
+    path = root / "results" / "extended" / tables.TABLES["transfer"].file
+    if not path.exists():
+        return "(no committed extended folds)"
+    df = pd.read_csv(path)
+    result = report.strategy_comparison(df, "off_the_shelf", "scratch", _with_weights())
+    if result is None:
+        return "(no dataset has both arms)"
+    comp, table = evidence.power_table(df, result, datasets=(6, 8, 11), folds=(5,), seeds=(2,))
+    lines = [f"Observed: fold SD {comp.fold ** 0.5:.1f} points (one network), seed SD {comp.seed ** 0.5:.1f}, "
+             f"between a dataset's networks {comp.network ** 0.5:.1f}, between datasets {comp.dataset ** 0.5:.1f}.",
+             "", "| between-dataset SD | 6 datasets | 8 | 11 | datasets for +5 | for +7 |", "|---|---|---|---|---|---|"]
+    for tau, g in table.groupby("tau_dataset"):
+        g = g.set_index("datasets")
+        lines.append(f"| {tau:.1f} | " + " | ".join(f"{g.loc[d, 'detectable_points']:.1f}" for d in (6, 8, 11))
+                     + f" | {g['datasets_for_5'].iloc[0]} | {g['datasets_for_7'].iloc[0]} |")
+    return "\n".join(lines)
+
+
+def _with_weights():
+    from medlib.profiles import WITH_WEIGHTS
+
+    return WITH_WEIGHTS
+
+
 def render(text: str, root: Path = ROOT) -> str:
     claims = strongest_claims(root)
     blocks = {"verdicts": verdict_table(claims), "coverage": coverage_table(claims),
-              "departures": departures_table()}
+              "departures": departures_table(), "power": power_table(root)}
     for name, table in blocks.items():
         pattern = re.compile(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)", re.S)
         if not pattern.search(text):
