@@ -222,7 +222,7 @@ def forest(rows: pd.DataFrame, title: str, margin: float = 2.0, xlabel: str = "s
     rows = rows[rows.get("invalid", pd.Series("", index=rows.index)).fillna("") == ""].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(8, 0.42 * len(rows) + 1.6))
     y = np.arange(len(rows))[::-1]
-    ax.axvspan(-margin, margin, color="0.9", zorder=0, label=f"+-{margin:g}: ties (the paper's repeat spread)")
+    ax.axvspan(-margin, margin, color="0.9", zorder=0)
     ax.axvline(0, color="0.4", lw=0.8)
     for yi, r in zip(y, rows.itertuples()):
         colour = {"unit": "tab:blue", "dataset": "tab:green", "pooled": "black"}[r.level]
@@ -240,10 +240,8 @@ def forest(rows: pd.DataFrame, title: str, margin: float = 2.0, xlabel: str = "s
               + (" [at floor]" if isinstance(getattr(r, "at_floor", ""), str) and r.at_floor else "")
               for r in rows.itertuples()]
     ax.set_yticks(y, labels)
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(f"{xlabel}\ngrey band: +-{margin:g}, ties (the paper's repeat spread); hollow: an arm at its floor")
     ax.set_title(title)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.2 / (0.42 * len(rows) + 1.6)), fontsize=8,
-              frameon=False)
     fig.tight_layout()
     return fig
 
