@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .stats import ALPHA, POWER
+from .stats import ALPHA, MARGIN, POWER
 
 METHOD = "random-effects meta-analysis over datasets (REML tau^2, Hartung-Knapp interval, floored at Wald)"
 
@@ -62,6 +62,9 @@ class Pooled:
     # tau2 is their sum, the spread of a new unit's true effect about the mean
     tau2_dataset: float = float("nan")
     tau2_unit: float = float("nan")
+    # two one-sided tests of H0: |effect| >= the equivalence margin (+-2, the decision's
+    # "equivalent"), the larger p of the two
+    p_equivalence: float = float("nan")
 
     @property
     def tau(self) -> float:
@@ -174,14 +177,16 @@ def reml_two_level(y, v, cluster) -> tuple[float, float, float]:
     return (s_c if fit_cluster else float("nan")), (s_u if fit_unit else float("nan")), loglik
 
 
-def multilevel(y, v, cluster, alpha: float = ALPHA, margin: float = 0.0) -> Pooled:
+def multilevel(y, v, cluster, alpha: float = ALPHA, margin: float = 0.0, equivalence: float = MARGIN) -> Pooled:
     """Pool unit estimates ``y`` (one per dataset and network) with sampling variances ``v``,
     units nested in ``cluster`` (their dataset): the two variance components of
     :func:`reml_two_level`, the estimate by generalised least squares, its interval a t on
     ``datasets - 1`` degrees of freedom (metafor's "contain" degrees of freedom for the
     intercept: the datasets, not the units, are the replicates a claim about datasets has), the
     prediction interval for a new network on a new dataset ``mu +- t_{datasets-2} sqrt(tau2 +
-    se^2)``. ``k`` counts datasets, ``units`` the estimates.
+    se^2)``. ``k`` counts datasets, ``units`` the estimates. ``p`` tests ``effect <= margin``
+    (the bound "holds" reads), ``p_equivalence`` ``|effect| >= equivalence`` (two one-sided
+    tests, the bound "equivalent" reads).
 
     Why not one estimate per dataset (the networks' fold differences averaged): a dataset's
     variance then comes from 5 folds (4 degrees of freedom) and weights follow chance. On
@@ -221,8 +226,9 @@ def multilevel(y, v, cluster, alpha: float = ALPHA, margin: float = 0.0) -> Pool
         half = stats.t.ppf(1 - alpha / 2, d - 2) * np.sqrt(tau2 + se ** 2)
         pred = (mu - half, mu + half)
     p = float(stats.t.sf((mu - margin) / se, d - 1))
+    p_eq = float(max(stats.t.sf((mu + equivalence) / se, d - 1), stats.t.sf((equivalence - mu) / se, d - 1)))
     return Pooled(mu, mu - t * se, mu + t * se, se, tau2, float(pred[0]), float(pred[1]), d, p, margin,
-                  METHOD_MULTILEVEL, n, s_c, s_u)
+                  METHOD_MULTILEVEL, n, s_c, s_u, p_eq)
 
 
 @dataclass(frozen=True)

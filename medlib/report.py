@@ -132,7 +132,7 @@ def number_table(results: dict) -> pd.DataFrame:
     return out
 
 
-CLAIM_COLUMNS = ["key", "paper", "claim", "verdict", "estimate", "ci_low", "ci_high", "estimate_of", "p", "n_pairs", "n_datasets",
+CLAIM_COLUMNS = ["key", "paper", "claim", "verdict", "estimate", "ci_low", "ci_high", "estimate_of", "p", "p_equivalence", "n_pairs", "n_datasets",
                  "tau", "pred_low", "pred_high", "margin", "analysis", "sens_estimate", "sens_low", "sens_high",
                  "sens_n_datasets", "sens_verdict", "method", "n_images",
                  "image_estimate", "image_ci_low", "image_ci_high", "image_p", "detectable", "one_image",
@@ -171,7 +171,8 @@ def _pooled_text(result: evidence.Pooled, side_a: str, side_b: str) -> str:
         return (f"{what}: {p.estimate:+.1f} points [95% CI {p.low:+.1f}, {p.high:+.1f}] over {p.k} datasets "
                 f"({p.units} units), tau {p.tau:.1f} (between datasets {_sd(p.tau2_dataset)}, between "
                 f"networks of a dataset {_sd(p.tau2_unit)}), prediction interval "
-                f"[{p.pred_low:+.1f}, {p.pred_high:+.1f}], one-sided p (effect <= 0) = {p.p:.2g}")
+                f"[{p.pred_low:+.1f}, {p.pred_high:+.1f}], one-sided p (effect <= 0) = {p.p:.2g}, "
+                f"equivalence p (|effect| >= {stats.MARGIN:g}, two one-sided tests) = {p.p_equivalence:.2g}")
     units = "; ".join(
         f"{r['dataset']} {r[result.member]} {r['estimate']:+.1f} [{r['low']:+.1f}, {r['high']:+.1f}] "
         f"({r['folds']} folds, {r['replicates_a']}/{r['replicates_b']} seeds"
@@ -190,7 +191,8 @@ def _pooled_claim(paper_name: str, claim: str, profile: str, result: evidence.Po
     p, sens = result.primary, result.sensitivity
     valid = result.units[result.units["invalid"] == ""]
     return _claim(paper_name, claim, profile, stats.decide_margin(p.low, p.high), _pooled_text(result, side_a, side_b),
-                  estimate=p.estimate, ci_low=p.low, ci_high=p.high, p=p.p, n_pairs=int(valid["folds"].sum()),
+                  estimate=p.estimate, ci_low=p.low, ci_high=p.high, p=p.p, p_equivalence=p.p_equivalence,
+                  n_pairs=int(valid["folds"].sum()),
                   n_datasets=p.k, tau=p.tau, pred_low=p.pred_low, pred_high=p.pred_high, margin=stats.MARGIN,
                   analysis=evidence.PRIMARY, method=p.method,
                   sens_estimate=sens.estimate, sens_low=sens.low, sens_high=sens.high, sens_n_datasets=sens.k,

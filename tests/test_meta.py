@@ -137,3 +137,12 @@ def test_a_component_the_data_cannot_separate_is_not_invented():
     small, large = meta.reml_two_level(y, v, nested), meta.reml_two_level(100 * y, 1e4 * v, nested)
     assert large[0] == pytest.approx(1e4 * small[0], rel=1e-4, abs=1e-6)
     assert large[1] == pytest.approx(1e4 * small[1], rel=1e-4, abs=1e-6)
+
+
+def test_the_equivalence_p_tests_the_margin_equivalent_reads():
+    """Two one-sided tests against +-2: a tight effect near 0 is shown equivalent (p small), one
+    near the margin is not, and the one-sided p tests 0, the bound 'holds' reads."""
+    near_zero = meta.multilevel([0.2, -0.3, 0.1, 0.0, -0.1, 0.2], [0.05] * 6, list("aabbcc"))
+    at_margin = meta.multilevel([1.8, 2.1, 2.0, 1.9, 2.2, 2.0], [0.05] * 6, list("aabbcc"))
+    assert near_zero.p_equivalence < 0.05 < at_margin.p_equivalence
+    assert near_zero.p > 0.05 and at_margin.p < 0.05
