@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from medlib import paper, report, tables
+from medlib import paper, report, stats, tables
 from medlib.experiments import compare
 from medlib.models import PAPER_NETWORKS
 
@@ -183,11 +183,18 @@ def test_central_claim_pools_datasets_and_decides_against_the_margin(gains, verd
 
 
 def test_clustered_images_whose_folds_disagree_cannot_hold():
-    """1000 test images a fold: pooled over images the +4-point mean looks certain (a McNemar or
-    image bootstrap would call it), but the folds (one fitted model each) disagree, and so do the
-    datasets: the unit of inference is the training run, so the claim is not decided."""
+    """1000 test images a fold: pooled over images the +4-point mean looks certain (the image
+    bootstrap and McNemar below call it), but the folds (one fitted model each) disagree, and so
+    do the datasets: the unit of inference is the training run, so the claim is not decided."""
     gains = [[30, -25, 28, -22, 9], [-20, 26, -24, 30, 8], [25, -28, 22, -20, 21]] * 2
-    claim = _central(_datasets(gains, n_test=1000))
+    df = _datasets(gains, n_test=1000)
+    # the same folds image by image: each fold's correct images, nested, at the rows' accuracies
+    wide = df.pivot_table(index=["dataset", "fold"], columns="strategy", values="accuracy")
+    a = np.concatenate([np.arange(1000) < 10 * acc for acc in wide["off_the_shelf"]])
+    b = np.concatenate([np.arange(1000) < 10 * acc for acc in wide["scratch"]])
+    per_image = stats.image_interval(a, b, n_boot=200)
+    assert per_image.low > 2 and per_image.p < 1e-6  # what a per-image test would decide
+    claim = _central(df)
     assert claim["estimate"] > 2 and claim["verdict"] == "inconclusive", claim["evidence"]
 
 
