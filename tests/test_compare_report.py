@@ -296,3 +296,12 @@ def test_a_dataset_without_spread_is_named_and_not_pooled_and_power_stays_define
     result = evidence.pooled(df, "strategy", "off_the_shelf", "scratch")
     comp = evidence.observed_components(df, result)
     assert np.isfinite(comp.fold) and comp.members == 1
+
+
+def test_paired_strategy_tests_print_the_corrected_interval_beside_the_plain_t():
+    """Folds that vary: the corrected interval is wider and its p larger than the plain t's, which
+    treats folds sharing 8 of 9 training parts as independent."""
+    df = _paired_rows([12, 4, 9, 2, 8], n_test=20)
+    row = compare.paired_strategy_tests(df).iloc[0]
+    assert row["mean_diff"] == pytest.approx(7.0) and row["corrected_low"] < 7 < row["corrected_high"]
+    assert row["corrected_p"] > row["t_p"]
