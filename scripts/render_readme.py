@@ -96,12 +96,13 @@ def power_table(root: Path = ROOT) -> str:
     folds, as notebook 06 prints it): the smallest pooled effect 5 folds x 2 seeds detect at 80 %
     power on 6, 8 and 11 datasets, and the datasets +5 and +7 points need, per between-dataset SD."""
     from medlib import evidence, report, tables
+    from medlib.profiles import WITH_WEIGHTS
 
     path = root / "results" / "extended" / tables.TABLES["transfer"].file
     if not path.exists():
         return "(no committed extended folds)"
     df = pd.read_csv(path)
-    result = report.strategy_comparison(df, "off_the_shelf", "scratch", _with_weights())
+    result = report.strategy_comparison(df, "off_the_shelf", "scratch", WITH_WEIGHTS)
     if result is None:
         return "(no dataset has both arms)"
     comp, table = evidence.power_table(df, result, datasets=(6, 8, 11), folds=(5,), seeds=(2,))
@@ -113,12 +114,6 @@ def power_table(root: Path = ROOT) -> str:
         lines.append(f"| {tau:.1f} | " + " | ".join(f"{g.loc[d, 'detectable_points']:.1f}" for d in (6, 8, 11))
                      + f" | {g['datasets_for_5'].iloc[0]} | {g['datasets_for_7'].iloc[0]} |")
     return "\n".join(lines)
-
-
-def _with_weights():
-    from medlib.profiles import WITH_WEIGHTS
-
-    return WITH_WEIGHTS
 
 
 def render(text: str, root: Path = ROOT) -> str:

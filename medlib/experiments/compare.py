@@ -79,7 +79,8 @@ def mean_metrics(df: pd.DataFrame) -> pd.DataFrame:
     from scipy import stats as st
 
     n = out["folds"].to_numpy(float)
-    ratio = np.array([test_train_ratio(df, d) for d in out["dataset"]], float)
+    by_dataset = {d: test_train_ratio(df, d) for d in out["dataset"].unique()}  # once per dataset
+    ratio = out["dataset"].map(by_dataset).to_numpy(float)
     ratio = np.where(np.isfinite(ratio), ratio, 0.0)
     half = np.where(n > 1, st.t.ppf(0.975, np.maximum(n - 1, 1)) * out["accuracy_sd"]
                     * np.sqrt(1.0 / np.maximum(n, 1) + ratio), np.nan)
