@@ -107,6 +107,12 @@ class Pooled:
     pairs: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
     member: str = "network"  # the column whose units are averaged within a dataset
 
+    @property
+    def pooled_units(self) -> pd.DataFrame:
+        """The units the primary analysis pools: valid, with a fold spread (a variance)."""
+        keep = (self.units["invalid"] == "") & np.isfinite(self.units["variance"].astype(float))
+        return self.units[keep]
+
     def forest(self) -> pd.DataFrame:
         """Rows of the forest plot: every unit, every dataset, the pooled estimates."""
         rows = [{"label": f"{r['dataset']} {r[self.member]}", "level": "unit", "estimate": r["estimate"],
@@ -191,7 +197,7 @@ def observed_components(df: pd.DataFrame, result: Pooled, side: str = "strategy"
         if np.isfinite(per_fold_var):
             parts.append(max(per_fold_var - seed * reps, 0.0))
     finite = lambda x: float(x) if np.isfinite(x) else 0.0  # noqa: E731
-    pooled = result.units[(result.units["invalid"] == "") & np.isfinite(result.units["variance"].astype(float))]
+    pooled = result.pooled_units
     members = float(pooled.groupby("dataset")[result.member].nunique().mean()) if len(pooled) else 1.0
     return meta.Components(fold=float(np.mean(parts)) if parts else float("nan"), seed=float(seed),
                            dataset=finite(result.primary.tau2_dataset), ratio=float(result.units["ratio"].mean()),

@@ -189,7 +189,7 @@ def _pooled_claim(paper_name: str, claim: str, profile: str, result: evidence.Po
     """A claims row of a pooled comparison: the primary (intention-to-treat) estimate decides
     (:func:`medlib.stats.decide_margin`); the sensitivity estimate and its verdict sit beside it."""
     p, sens = result.primary, result.sensitivity
-    valid = result.units[result.units["invalid"] == ""]
+    valid = result.pooled_units
     return _claim(paper_name, claim, profile, stats.decide_margin(p.low, p.high), _pooled_text(result, side_a, side_b),
                   estimate=p.estimate, ci_low=p.low, ci_high=p.high, p=p.p, p_equivalence=p.p_equivalence,
                   n_pairs=int(valid["folds"].sum()),

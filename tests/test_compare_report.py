@@ -113,8 +113,10 @@ def test_report_verdicts_follow_the_fixed_tolerances():
     claims = report.claims({"quick": res})
     assert list(claims.columns) == report.CLAIM_COLUMNS
     first = claims[claims["claim"].str.startswith("training from scratch")].iloc[0]
-    # xception +20 and mobilenetv2 -1 on every fold of one dataset: no interval across datasets
-    assert first["n_pairs"] == 6 and first["n_datasets"] <= 1 and first["profile"] == "quick"
+    # xception +20 and mobilenetv2 -1 on every fold of one dataset: no spread, so nothing is
+    # pooled (n_pairs counts the pooled units' folds) and there is no interval across datasets
+    assert first["n_pairs"] == 0 and first["n_datasets"] <= 1 and first["profile"] == "quick"
+    assert "without spread" in first["evidence"]
     assert first["verdict"] == "inconclusive"
     assert claims[claims["claim"].str.startswith("VGG19")].iloc[0]["verdict"] == "not tested here"
     clf = pd.DataFrame({"network": ["m"], "accuracy": [99.0], "majority": [22.0]})
@@ -292,7 +294,8 @@ def test_a_dataset_without_spread_is_named_and_not_pooled_and_power_stays_define
                     _paired_rows([10, 10, 10, 10, 10], dataset="flat")], ignore_index=True)
     claim = _central(df)
     assert claim["n_datasets"] == 3 and "flat xception: 5 folds without spread" in claim["evidence"]
-    assert "flat" not in claim["claim"]
+    assert "flat" not in claim["claim"] and "flat" not in claim["rows_used"]
+    assert claim["n_pairs"] == 15  # the three pooled datasets' folds
     result = evidence.pooled(df, "strategy", "off_the_shelf", "scratch")
     comp = evidence.observed_components(df, result)
     assert np.isfinite(comp.fold) and comp.members == 1
