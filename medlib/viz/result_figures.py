@@ -240,7 +240,8 @@ def forest(rows: pd.DataFrame, title: str, margin: float = 2.0, xlabel: str = "s
               + (" [at floor]" if isinstance(getattr(r, "at_floor", ""), str) and r.at_floor else "")
               for r in rows.itertuples()]
     ax.set_yticks(y, labels)
-    ax.set_xlabel(f"{xlabel}\ngrey band: +-{margin:g}, ties (the paper's repeat spread); hollow: an arm at its floor")
+    ax.set_xlabel(f"{xlabel}\ngrey band: +-{margin:g}, ties (the paper's repeat spread); hollow: an arm at its floor;"
+                  "\nthin line under a diamond: prediction interval (a new network on a new dataset)")
     ax.set_title(title)
     fig.tight_layout()
     return fig
