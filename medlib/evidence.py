@@ -152,6 +152,22 @@ def pooled(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "netw
     return Pooled(table, left_out, pool(valid), pool(sens), ds_primary, ds_sens, pairs, member)
 
 
+def design_progress(result: Pooled, planned: list[dict]) -> str:
+    """Where a pooled comparison stands against its registered design (``Profile.planned_units``):
+    ``"complete: n of n planned units"`` once every planned unit is pooled with all its folds and
+    both arms' seeds, else ``"interim: k of n planned units complete"``. An interim verdict is
+    printed and labelled, never a reason to stop: the registered design decides (no optional
+    stopping on a look at accumulating folds). Empty without a plan."""
+    if not planned:
+        return ""
+    pooled = {(r["dataset"], r[result.member]): r for _, r in result.pooled_units.iterrows()}
+    done = sum(1 for p in planned if (u := pooled.get((p["dataset"], p["network"]))) is not None
+               and u["folds"] >= p["folds"] and u["replicates_a"] >= p["replicates_a"]
+               and u["replicates_b"] >= p["replicates_b"])
+    n = len(planned)
+    return f"complete: {n} of {n} planned units" if done == n else f"interim: {done} of {n} planned units complete"
+
+
 def power_table(df: pd.DataFrame, result: Pooled, taus=(3.0, 5.0), **designs) -> tuple[meta.Components, pd.DataFrame]:
     """The observed components and :func:`medlib.meta.design_power` under the observed
     between-dataset SD and each of ``taus`` (points; column ``tau_dataset``; the between-network

@@ -193,6 +193,23 @@ class Profile:
                            + (f" with {network}" if network else ""))
         return found[0]
 
+    def planned_units(self, a: str, b: str, networks) -> list[dict]:
+        """The registered design of a comparison of strategies ``b - a``: one unit per dataset and
+        network with a block of each arm, with the folds both arms run and each arm's seeds per fold.
+        A pooled claim's verdict is final once every planned unit is complete; before, it is interim
+        (:func:`medlib.evidence.design_progress`)."""
+        out = []
+        for dataset in self.datasets:
+            for net in networks:
+                try:
+                    block_a, block_b = self.block(dataset, a, net), self.block(dataset, b, net)
+                except KeyError:
+                    continue
+                folds = set(block_a.fold_ids(self.cv_folds)) & set(block_b.fold_ids(self.cv_folds))
+                out.append({"dataset": dataset, "network": net, "folds": len(folds),
+                            "replicates_a": block_a.replicates, "replicates_b": block_b.replicates})
+        return out
+
     def with_blocks(self, blocks) -> "Profile":
         return replace(self, blocks=tuple(blocks))
 

@@ -136,13 +136,14 @@ CLAIM_COLUMNS = ["key", "paper", "claim", "verdict", "estimate", "ci_low", "ci_h
                  "tau", "pred_low", "pred_high", "margin", "analysis", "sens_estimate", "sens_low", "sens_high",
                  "sens_n_datasets", "sens_verdict", "method", "n_images",
                  "image_estimate", "image_ci_low", "image_ci_high", "image_p", "detectable", "one_image",
-                 "test", "profile", "rows_used", "config_hashes", "rule", "evidence"]
+                 "test", "profile", "design", "rows_used", "config_hashes", "rule", "evidence"]
 
 
 def _claim(paper_name: str, claim: str, profile, verdict: str, evidence: str, **numbers) -> dict:
     row = {c: np.nan for c in CLAIM_COLUMNS}
     row.update(paper=paper_name, claim=claim, profile=profile or "-", verdict=verdict, evidence=evidence,
-               test="", rows_used="", config_hashes="", analysis="", method="", sens_verdict="", estimate_of="")
+               test="", rows_used="", config_hashes="", analysis="", method="", sens_verdict="", estimate_of="",
+               design="")
     row.update(numbers)
     return row
 
@@ -229,15 +230,19 @@ def scratch_vs_off_the_shelf(by_profile: dict) -> dict:
     Fig. 3). Tested with the networks that have offline ImageNet weights (Xception,
     MobileNetV2) on every dataset where both arms ran: paired folds per dataset and network,
     pooled across datasets (:mod:`medlib.evidence`), intention to treat primary."""
+    from .profiles import PROFILES, WITH_WEIGHTS
+
     profile, result = central_evidence(by_profile)
     if result is not None:
-        u = result.units
-        valid = u[(u["invalid"] == "") & np.isfinite(u["variance"].astype(float))]  # the pooled units
-        tested = "; ".join(f"{net} on {len(g)} ({', '.join(g['dataset'])})" for net, g in valid.groupby("network"))
+        tested = "; ".join(f"{net} on {len(g)} ({', '.join(g['dataset'])})"
+                           for net, g in result.pooled_units.groupby("network"))
         claim = ("training from scratch beats off-the-shelf ImageNet features (Table 7 vs 5, Fig. 3); "
                  f"tested on {result.primary.k} datasets with the networks that have offline ImageNet weights: "
                  f"{tested}")
-        return _pooled_claim("Apostolopoulos 2022", claim, profile, result, "off_the_shelf", "scratch")
+        row = _pooled_claim("Apostolopoulos 2022", claim, profile, result, "off_the_shelf", "scratch")
+        plan = PROFILES[profile].planned_units("off_the_shelf", "scratch", WITH_WEIGHTS) if profile in PROFILES else []
+        row["design"] = evidence.design_progress(result, plan)
+        return row
     profile, df = _highest(by_profile, "transfer")
     return _claim("Apostolopoulos 2022", "training from scratch beats off-the-shelf ImageNet features "
                   "(Table 7 vs 5, Fig. 3)", profile, "not tested here",

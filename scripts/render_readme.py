@@ -64,6 +64,8 @@ def verdict_table(claims: pd.DataFrame) -> str:
         across = (f"{int(r.n_datasets)} datasets, tau {_num(r.tau, '{:.1f}')}, prediction "
                   f"[{_num(r.pred_low)}, {_num(r.pred_high)}]" if _num(r.pred_low) else
                   (f"{int(r.n_datasets)} dataset(s)" if _num(r.n_datasets, "{:.0f}") else ""))
+        design = _cell(getattr(r, "design", ""))
+        across += f"; {design}" if across and design else ""
         sens = (f"{_cell(r.sens_verdict)} {_num(r.sens_estimate)} [{_num(r.sens_low)}, {_num(r.sens_high)}]"
                 if _num(r.sens_low) else _cell(r.sens_verdict))
         lines.append(f"| {_cell(r.claim)} | **{_cell(r.verdict)}** | {est} | {across} | {sens} | {r.profile} |")

@@ -184,6 +184,24 @@ def test_central_claim_pools_datasets_and_decides_against_the_margin(gains, verd
         assert claim["ci_low"] > 2 and claim["pred_low"] <= claim["ci_low"] and claim["p"] < 0.05
 
 
+def test_a_pooled_verdict_is_interim_until_its_registered_design_completes():
+    """No optional stopping: a verdict read while folds accumulate is labelled interim; only the
+    registered design (every planned unit with all its folds and both arms' seeds) is complete."""
+    from medlib import evidence
+
+    result = evidence.pooled(_datasets([[20, 24, 18, 22, 21]] * 3), "strategy", "off_the_shelf", "scratch")
+    plan = [{"dataset": f"d{i}", "network": "xception", "folds": 5, "replicates_a": 1, "replicates_b": 1}
+            for i in range(3)]
+    assert evidence.design_progress(result, plan) == "complete: 3 of 3 planned units"
+    assert evidence.design_progress(result, plan + [{**plan[0], "dataset": "d3"}]) == \
+        "interim: 3 of 4 planned units complete"
+    assert evidence.design_progress(result, [{**u, "replicates_b": 2} for u in plan]) == \
+        "interim: 0 of 3 planned units complete"  # a second seed planned on the scratch arm
+    assert evidence.design_progress(result, []) == ""
+    # the claims row measures itself against its profile's registered plan (extended: 12 units)
+    assert _central(_datasets([[20, 24, 18, 22, 21]] * 3))["design"] == "interim: 0 of 12 planned units complete"
+
+
 def test_clustered_images_whose_folds_disagree_cannot_hold():
     """1000 test images a fold: pooled over images the +4-point mean looks certain (the image
     bootstrap and McNemar below call it), but the folds (one fitted model each) disagree, and so

@@ -68,3 +68,14 @@ def test_a_users_pair_brings_its_task_and_cross_block_as_values(tmp_path):
         xd.user_pair(a, _folder(tmp_path / "b", "site_a"), "smoke")
     with pytest.raises(xd.ClassMappingError, match="same classes"):
         xd.user_pair(a, _folder(tmp_path, "other", ("x", "y")), profile)
+
+
+def test_the_central_claims_registered_design_is_six_datasets_two_networks_five_folds_two_seeds():
+    from medlib.profiles import PROFILES, WITH_WEIGHTS
+
+    plan = PROFILES["extended"].planned_units("off_the_shelf", "scratch", WITH_WEIGHTS)
+    assert {u["dataset"] for u in plan} == {"cells2", "cov_ct", "covid_chestxray", "mosmed_ct", "pneumoniamnist",
+                                            "breastmnist"}
+    assert len(plan) == 12 and {(u["folds"], u["replicates_a"], u["replicates_b"]) for u in plan} == {(5, 2, 2)}
+    # a second reading of a dataset (scratch only) plans no unit of this comparison
+    assert not any(u["dataset"].startswith("cov_ct_") for u in plan)
