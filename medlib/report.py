@@ -945,7 +945,9 @@ def summary(claims_df: pd.DataFrame) -> str:
         iv = f" {num(r.estimate)} [{num(r.ci_low)}, {num(r.ci_high)}]" if num(r.ci_low) else ""
         sens = (f"; without at-floor runs: {r.sens_verdict}" if isinstance(r.sens_verdict, str) and r.sens_verdict
                 and r.sens_verdict != r.verdict else "")
-        lines.append(f"* **{r.verdict}**{iv} ({r.profile}): {r.claim}{sens}")
+        design = getattr(r, "design", "")
+        design = f"; {design}" if isinstance(design, str) and design else ""
+        lines.append(f"* **{r.verdict}**{iv} ({r.profile}{design}): {r.claim}{sens}")
     untested = claims_df[claims_df["verdict"].astype(str).str.startswith("not tested")]
     lines.append(f"* not tested: {len(untested)} claim(s) ({', '.join(untested['key'])}); the coverage table "
                  "says why")

@@ -199,7 +199,9 @@ def test_a_pooled_verdict_is_interim_until_its_registered_design_completes():
         "interim: 0 of 3 planned units complete"  # a second seed planned on the scratch arm
     assert evidence.design_progress(result, []) == ""
     # the claims row measures itself against its profile's registered plan (extended: 12 units)
-    assert _central(_datasets([[20, 24, 18, 22, 21]] * 3))["design"] == "interim: 0 of 12 planned units complete"
+    row = _central(_datasets([[20, 24, 18, 22, 21]] * 3))
+    assert row["design"] == "interim: 0 of 12 planned units complete"
+    assert "(extended; interim: 0 of 12 planned units complete)" in report.summary(pd.DataFrame([row]))
 
 
 def test_clustered_images_whose_folds_disagree_cannot_hold():
