@@ -265,9 +265,29 @@ def detectable(components: Components, datasets: int, folds: int, seeds: int,
 
     if datasets < 2:
         return float("nan")
-    var = (components.dataset + components.dataset_variance(folds, seeds)) / datasets
     df = datasets - 1
-    return float((stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)) * np.sqrt(var))
+    return float((stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)) * pooled_se(components, datasets, folds, seeds))
+
+
+def pooled_se(components: Components, datasets: int, folds: int, seeds: int) -> float:
+    """The standard error of the pooled effect of ``datasets`` x ``folds`` x ``seeds``."""
+    return float(np.sqrt((components.dataset + components.dataset_variance(folds, seeds)) / datasets))
+
+
+def datasets_for_equivalence(components: Components, folds: int, seeds: int, margin: float = MARGIN,
+                             alpha: float = ALPHA, power: float = POWER, most: int = 500) -> int | None:
+    """The fewest datasets with which ``folds`` x ``seeds`` show a true effect of 0 as *equivalent*
+    (its 95 % interval wholly within +-``margin``, as :func:`medlib.stats.decide_margin` reads it)
+    with ``power``: ``(t_{1-alpha/2} + t_{(1+power)/2}) * se <= margin`` (None: over ``most``).
+    Why a tie is so much dearer than a win: the interval must fit inside a 4-point band."""
+    from scipy import stats
+
+    for d in range(2, most + 1):
+        df = d - 1
+        if (stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf((1 + power) / 2, df)) * pooled_se(
+                components, d, folds, seeds) <= margin:
+            return d
+    return None
 
 
 def datasets_needed(components: Components, effect: float, folds: int, seeds: int,
@@ -282,7 +302,8 @@ def datasets_needed(components: Components, effect: float, folds: int, seeds: in
 def design_power(components: Components, datasets=(2, 6, 8, 11), folds=(3, 5, 10), seeds=(1, 2, 3),
                  effects=(5.0, 7.0)) -> "pd.DataFrame":
     """One row per design (datasets x folds x seeds): the smallest effect it detects at 80 %
-    power, and per ``effects`` the datasets such folds x seeds would need."""
+    power, per ``effects`` the datasets such folds x seeds would need, and the datasets they
+    would need to show a true tie as equivalent within the +-2 margin."""
     import pandas as pd
 
     rows = []
@@ -293,6 +314,7 @@ def design_power(components: Components, datasets=(2, 6, 8, 11), folds=(3, 5, 10
                        "detectable_points": round(detectable(components, d, j, r), 1)}
                 for e in effects:
                     row[f"datasets_for_{e:g}"] = datasets_needed(components, e, j, r)
+                row["datasets_for_equivalence"] = datasets_for_equivalence(components, j, r)
                 rows.append(row)
     return pd.DataFrame(rows)
 
@@ -311,4 +333,5 @@ def seed_variance(accuracies_by_fold) -> float:
 
 
 __all__ = ["Pooled", "random_effects", "reml_tau2", "reml_two_level", "multilevel", "METHOD_MULTILEVEL", "Components", "detectable", "datasets_needed",
+           "pooled_se", "datasets_for_equivalence",
            "design_power", "seed_variance", "METHOD"]

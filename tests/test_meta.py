@@ -146,3 +146,21 @@ def test_the_equivalence_p_tests_the_margin_equivalent_reads():
     at_margin = meta.multilevel([1.8, 2.1, 2.0, 1.9, 2.2, 2.0], [0.05] * 6, list("aabbcc"))
     assert near_zero.p_equivalence < 0.05 < at_margin.p_equivalence
     assert near_zero.p > 0.05 and at_margin.p < 0.05
+
+
+def test_a_tie_needs_its_whole_interval_inside_the_margin_so_far_more_datasets_than_a_win():
+    """Equivalence within +-2 at 80 % power for a true effect of 0: the fewest datasets d with
+    (t_.975 + t_.90 on d - 1 df) * se(d) <= 2; one dataset fewer does not reach it."""
+    from scipy import stats as st
+
+    comp = meta.Components(fold=0.0, seed=0.0, dataset=0.0, ratio=0.0, network=100.0)  # se = 10 / sqrt(d)
+    d = meta.datasets_for_equivalence(comp, folds=5, seeds=2)
+
+    def reach(k):
+        return (st.t.ppf(0.975, k - 1) + st.t.ppf(0.9, k - 1)) * 10 / np.sqrt(k) <= 2.0
+    assert reach(d) and not reach(d - 1)
+    assert d > meta.datasets_needed(comp, 5.0, 5, 2)  # a +5 win is detected with far fewer
+    assert meta.pooled_se(comp, d, 5, 2) == pytest.approx(10 / np.sqrt(d))
+    assert meta.datasets_for_equivalence(comp, 5, 2, most=10) is None
+    table = meta.design_power(comp, datasets=(6,), folds=(5,), seeds=(2,))
+    assert table["datasets_for_equivalence"].iloc[0] == d
