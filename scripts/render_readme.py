@@ -112,12 +112,12 @@ def power_table(root: Path = ROOT) -> str:
         return "(no dataset has both arms)"
     comp, table = evidence.power_table(df, result, datasets=(6, 8, 11), folds=(5,), seeds=(2,))
     plan = PROFILES["extended"].planned_units("off_the_shelf", "scratch", WITH_WEIGHTS)
-    d = len({u["dataset"] for u in plan})
+    n_datasets = len({u["dataset"] for u in plan})
     folds, seeds = min(u["folds"] for u in plan), min(u["replicates_b"] for u in plan)
-    half = student_t.ppf(0.975, d - 1) * meta.pooled_se(comp, d, folds, seeds)
+    half = student_t.ppf(0.975, n_datasets - 1) * meta.pooled_se(comp, n_datasets, folds, seeds)
     lines = [f"Observed: fold SD {comp.fold ** 0.5:.1f} points (one network), seed SD {comp.seed ** 0.5:.1f}, "
              f"between a dataset's networks {comp.network ** 0.5:.1f}, between datasets {comp.dataset ** 0.5:.1f}. "
-             f"Complete, the registered design ({d} datasets x {folds} folds x {seeds} seeds) gives an interval "
+             f"Complete, the registered design ({n_datasets} datasets x {folds} folds x {seeds} seeds) gives an interval "
              f"of about +-{half:.1f} points "
              "at the observed components: wide enough to decide a large effect, far too wide to show a tie "
              f"within +-{stats.MARGIN:g} (last column).",
