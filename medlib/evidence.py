@@ -207,7 +207,7 @@ def observed_components(df: pd.DataFrame, result: Pooled, side: str = "strategy"
     seed = meta.seed_variance(runs)
     seed = 0.0 if not np.isfinite(seed) else seed
     parts = []
-    for _, u in result.units[result.units["invalid"] == ""].iterrows():  # (a flat unit adds NaN, skipped)
+    for _, u in result.pooled_units.iterrows():
         reps = 1.0 / max(u["replicates_a"], 1) + 1.0 / max(u["replicates_b"], 1)
         per_fold_var = u["variance"] / (1.0 / u["folds"] + u["ratio"])
         if np.isfinite(per_fold_var):
