@@ -138,7 +138,8 @@ def pooled(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "netw
     valid = table["invalid"] == ""
     left_out = [f"{r['dataset']} {r[member]}: {r['invalid']}" for _, r in table[~valid].iterrows()]
     has_variance = np.isfinite(table["variance"].astype(float))
-    left_out += [f"{r['dataset']} {r[member]}: {r['folds']} folds without spread (no variance: not pooled)"
+    left_out += [f"{r['dataset']} {r[member]}: {r['folds']} folds without spread (no variance: not pooled"
+                 + (f"; {r['at_floor']} at its floor" if r["at_floor"] else "") + ")"
                  for _, r in table[valid & ~has_variance].iterrows()]
     valid &= has_variance
     sens = valid & (table["at_floor"] == "")

@@ -178,8 +178,8 @@ def _pooled_text(result: evidence.Pooled, side_a: str, side_b: str) -> str:
         f"{r['dataset']} {r[result.member]} {r['estimate']:+.1f} [{r['low']:+.1f}, {r['high']:+.1f}] "
         f"({r['folds']} folds, {r['replicates_a']}/{r['replicates_b']} seeds"
         + (f"; {r['at_floor']} at its floor" if r["at_floor"] else "") + ")"
-        for _, r in result.units[result.units["invalid"] == ""].iterrows())
-    left = ("; invalid, in neither analysis: " + "; ".join(result.left_out)) if result.left_out else ""
+        for _, r in result.pooled_units.iterrows())
+    left = ("; left out of both analyses: " + "; ".join(result.left_out)) if result.left_out else ""
     return (f"{side_b} - {side_a}, per dataset and {result.member} (Nadeau-Bengio corrected): {units}{left}. "
             + pooled(result.primary, "Intention to treat") + ". "
             + pooled(result.sensitivity, "Sensitivity, at-floor units left out") + f". {result.primary.method}.")

@@ -314,6 +314,7 @@ def test_a_dataset_without_spread_is_named_and_not_pooled_and_power_stays_define
                     _paired_rows([10, 10, 10, 10, 10], dataset="flat")], ignore_index=True)
     claim = _central(df)
     assert claim["n_datasets"] == 3 and "flat xception: 5 folds without spread" in claim["evidence"]
+    assert claim["evidence"].count("flat xception") == 1  # named once, where it is left out, not as pooled
     assert "flat" not in claim["claim"] and "flat" not in claim["rows_used"]
     assert claim["n_pairs"] == 15  # the three pooled datasets' folds
     result = evidence.pooled(df, "strategy", "off_the_shelf", "scratch")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from medlib.experiments import provenance
-from medlib.experiments.remaining import epoch_benchmark, estimate, remaining_text
+from medlib.experiments.remaining import epoch_benchmark, estimate, remaining_text, scaling_check
 from medlib.experiments.transfer import FoldJob, plan
 
 
@@ -185,3 +185,70 @@ def test_a_traced_batchnorm_network_is_estimated_with_the_traced_pass(tmp_path):
     bench = epoch_benchmark("cells2", tmp_path / "results" / "bench")
     key = ("densenet121", "mixed_bfloat16", 100, 16)
     assert bench[(*key, "eager")] == 6.0 and bench[(*key, "traced")] == 4.0
+
+
+@pytest.fixture
+def other_datasets(tmp_path, monkeypatch):
+    """Xception and MobileNetV2 from scratch (float32) on covid-chestxray, MosMed and the whole
+    Cells2 smears; fine-tuning on Cells2: jobs per (dataset, network, strategy)."""
+    monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path / "results"))
+    planned = plan("extended", datasets=["covid_chestxray", "mosmed_ct", "cells2", "cells2_smears"],
+                   networks=["xception", "mobilenetv2"], strategies=["scratch", "fine_tune"])
+    by = {}
+    for j in planned:
+        by.setdefault((j.dataset, j.network, j.strategy), []).append(j)
+    return planned, by
+
+
+def _sized(job, seconds, epochs, images, side):
+    """A fold finished on an AVX2 CPU that records its workload (``images`` trained and validated on)."""
+    _finish(job, seconds, epochs, "avx2", n_train=images - images // 10, n_val=images // 10,
+            input_size=f"{side}x{side}")
+
+
+def test_a_block_without_folds_is_priced_from_the_same_network_on_another_dataset(other_datasets):
+    planned, by = other_datasets
+    # covid-chestxray: 500 training + validation images at 80 px; 60 s an epoch for Xception
+    _sized(by["covid_chestxray", "xception", "scratch"][0], 1800.0, 30, 500, 80)
+    # MosMed's workload (1000 images at 80 px, twice covid-chestxray's) is read from MobileNetV2's fold
+    _sized(by["mosmed_ct", "mobilenetv2", "scratch"][0], 300.0, 30, 1000, 80)
+    t = estimate(planned, cpu_kind="avx2").set_index(["dataset", "network", "strategy"])
+    mosmed = t.loc[("mosmed_ct", "xception", "scratch")]
+    assert mosmed["basis"] == "another dataset, scaled"
+    assert mosmed["seconds_per_fold"] == pytest.approx(60.0 * 2 * 30)  # per epoch x workload ratio x 30 epochs
+    # whole smears share Cells2's images: with no fold on either, nothing gives their workload
+    assert t.loc[("cells2_smears", "xception", "scratch"), "basis"] == ""
+
+
+def test_a_second_reading_takes_the_workload_of_the_dataset_it_reads(other_datasets):
+    planned, by = other_datasets
+    _sized(by["covid_chestxray", "mobilenetv2", "scratch"][0], 600.0, 30, 500, 80)  # 20 s an epoch on 500 x 80 x 80 pixels
+    _sized(by["cells2", "mobilenetv2", "scratch"][0], 100.0, 20, 125, 100)  # Cells2's crops: 125 x 100 x 100 pixels, 0.390625 of covid-chestxray's
+    t = estimate(planned, cpu_kind="avx2").set_index(["dataset", "network", "strategy"])
+    smears = t.loc[("cells2_smears", "mobilenetv2", "scratch")]
+    assert smears["basis"] == "another dataset, scaled"
+    # the nearest workload is the crops' own block (5 s an epoch, workload ratio 1); under early
+    # stopping the smears have run no fold, so the epoch cap (60) counts
+    assert smears["seconds_per_fold"] == pytest.approx(5.0 * 60)
+
+
+def test_a_strategy_without_folds_is_bounded_by_scratch_epochs_and_its_warm_up(other_datasets):
+    planned, by = other_datasets
+    _sized(by["cells2", "mobilenetv2", "scratch"][0], 100.0, 20, 125, 100)
+    t = estimate(planned, cpu_kind="avx2").set_index(["dataset", "network", "strategy"])
+    tuned = t.loc[("cells2", "mobilenetv2", "fine_tune")]
+    assert tuned["basis"] == "another dataset's scratch folds (upper bound)"
+    assert tuned["seconds_per_fold"] == pytest.approx(5.0 * (20 + 10))  # budget 20 + warm-up 10 epochs
+    # off-the-shelf heads are never priced from trained epochs
+    assert not t.index.isin([("cells2", "mobilenetv2", "off_the_shelf")]).any()
+
+
+def test_the_scaling_check_prices_each_finished_block_without_its_own_folds(other_datasets):
+    planned, by = other_datasets
+    _sized(by["covid_chestxray", "mobilenetv2", "scratch"][0], 600.0, 30, 500, 80)
+    _sized(by["mosmed_ct", "mobilenetv2", "scratch"][0], 1500.0, 30, 1000, 80)
+    t = scaling_check(planned, cpu_kind="avx2").set_index("dataset")
+    # MosMed from covid-chestxray: 20 s x 2 = 40 s estimated, 50 s measured
+    assert t.loc["mosmed_ct", "reference"] == "covid_chestxray"
+    assert t.loc["mosmed_ct", "ratio"] == pytest.approx(0.8)
+    assert t.loc["covid_chestxray", "ratio"] == pytest.approx(1.25)

@@ -23,7 +23,21 @@ A remaining fold is estimated from the best evidence there is, in this order:
    and other work: on COV_CT Xception's folds took 2.2 times the benchmark's 30 epochs);
    ``epoch benchmark (unscaled)`` where no block has both. A benchmark row counts only for
    the block's precision, input size, batch size and batch-norm pass;
-3. nothing: counted apart and named, never guessed.
+3. ``another dataset, scaled``: the same network and precision trained on another dataset
+   (this CPU's kind first, then the dataset nearest in workload), its seconds per epoch times
+   the workload ratio, times the epochs a fold runs (as in 2). A dataset's workload is the
+   pixels an epoch passes, ``(n_train + n_val) x height x width``, read from its finished
+   folds of any network, or from those of the dataset it is a second reading of (whole Cells2
+   smears share the crops' images and folds, COV_CT's 0-255 noise reading COV_CT's). A
+   network's cost per pixel is not constant: priced this way from another dataset, the blocks
+   that ran come out at 0.5-1.2 times their measured seconds per epoch (:func:`scaling_check`,
+   ``scripts/check_cost_scaling.py``); the smallest dataset, Cells2's 105 training crops, at
+   half, since an epoch's fixed costs do not shrink with its pixels. So read this as a rough
+   figure, low for small datasets. ``another dataset's scratch folds (upper bound)`` for a
+   strategy that has no folds yet but trains less per step (fine-tuning: head warm-up on the
+   frozen backbone, then the top layers, no batch-norm re-estimate): scratch epochs of the same
+   network, scaled the same way, times the warm-up and budget epochs;
+4. nothing: counted apart and named, never guessed.
 
 On a CPU without AVX512-BF16, the bfloat16 blocks are counted apart, with their hours on a
 machine that has it: ``long_run.sh`` leaves them to one (emulated, they run at 0.1-0.2x).
@@ -42,11 +56,13 @@ import numpy as np
 import pandas as pd
 
 from .. import config, strategies
+from ..data.registry import get_spec
 from ..profiles import split_key
 from . import provenance
 
 BASES = ("measured here", "measured elsewhere, scaled", "measured elsewhere", "measured, CPU unrecorded",
-         "epoch benchmark", "epoch benchmark (unscaled)")
+         "epoch benchmark", "epoch benchmark (unscaled)", "another dataset, scaled",
+         "another dataset's scratch folds (upper bound)")
 COLUMNS = ["dataset", "network", "strategy", "precision", "remaining", "seconds_per_fold", "basis"]
 BENCH_COLUMNS = {"network", "precision", "size", "batch", "epoch_s"}
 
@@ -78,10 +94,11 @@ def _finished_row(job) -> dict | None:
     return row if row.get("status") == "ok" and row.get("seconds") else None
 
 
-def _measured(jobs) -> tuple[dict, dict, dict]:
+def _measured(jobs) -> tuple[dict, dict, dict, dict]:
     """Of the finished jobs: ``(seconds, cpu kind, epochs run)`` of each fold per block, epochs
-    run per (dataset, strategy), and a job of each block (its block settings)."""
-    folds, epochs_run, example = {}, {}, {}
+    run per (dataset, strategy), a job of each block (its block settings), and each dataset's
+    workload (:func:`workload`) where its fold files record it."""
+    folds, epochs_run, example, pixels = {}, {}, {}, {}
     for j in jobs:
         if not j.is_done() or (row := _finished_row(j)) is None:
             continue
@@ -90,7 +107,19 @@ def _measured(jobs) -> tuple[dict, dict, dict]:
         folds.setdefault(key, []).append((float(row["seconds"]), provenance.trained_on(row), row.get("epochs_run")))
         if row.get("epochs_run"):
             epochs_run.setdefault((j.dataset, j.strategy), []).append(float(row["epochs_run"]))
-    return folds, epochs_run, example
+        if (w := workload(row)) is not None:
+            pixels.setdefault(j.dataset, []).append(w)
+    return folds, epochs_run, example, {d: float(np.mean(w)) for d, w in pixels.items()}
+
+
+def workload(row: dict) -> float | None:
+    """Pixels one epoch of a fold passes: ``(n_train + n_val) x height x width`` from its fold
+    file (None where the file does not record them)."""
+    try:
+        h, w = (int(v) for v in str(row["input_size"]).split("x"))
+        return float(row["n_train"] + row["n_val"]) * h * w
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _mean(values) -> float | None:
@@ -137,6 +166,64 @@ def _measured_estimate(block: list, kind: str, precision: str, ratios: dict) -> 
 
 
 
+def _pixels_of(dataset: str, pixels: dict) -> float | None:
+    """A dataset's workload, or that of the dataset it is a second reading of."""
+    if dataset in pixels:
+        return pixels[dataset]
+    try:
+        base = get_spec(dataset).reading_of
+    except KeyError:  # not a registry dataset (a cross-device task)
+        return None
+    return pixels.get(base) if base else None
+
+
+def scaled_per_epoch(key: tuple, folds: dict, pixels: dict, precision: dict, kind: str,
+                     speed: dict) -> tuple[float, tuple, bool] | None:
+    """Block ``key`` = (dataset, network, strategy)'s seconds per epoch on ``kind`` from the same
+    network and precision on another dataset: ``(seconds, the reference block, upper)``, or None.
+    The reference is of the same strategy, else (``upper``: a bound) of ``scratch``; among those,
+    one with folds of ``kind`` first, then the nearest in workload."""
+    dataset, network, strategy = key
+    here = _pixels_of(dataset, pixels)
+    if here is None or not strategies.get(strategy).trains_backbone:
+        return None
+    same = [k for k in folds if k[1:] == key[1:] and k[0] != dataset]
+    upper = not same
+    refs = [k for k in (same or [k for k in folds if k[1:] == (network, "scratch")])
+            if k[0] in pixels and precision.get(k) == precision[key]]
+    if not refs:
+        return None
+    ref = min(refs, key=lambda k: (not any(kd == kind for _, kd, _ in folds[k]), abs(np.log(pixels[k[0]] / here))))
+    per_epoch = _measured_estimate([(s / e if e else s, kd, 1) for s, kd, e in folds[ref]], kind,
+                                   precision[key], speed)
+    return None if per_epoch is None else (per_epoch[0] * here / pixels[ref[0]], ref, upper)
+
+
+def scaling_check(jobs, cpu_kind: str | None = None) -> pd.DataFrame:
+    """How well :func:`scaled_per_epoch` would have priced the blocks that ran: each finished
+    block of a strategy that trains its backbone, priced as if its own folds were not there
+    (from another dataset only), beside its measured seconds per epoch on ``cpu_kind``.
+    Columns ``dataset, network, strategy, reference, estimated_s_per_epoch,
+    measured_s_per_epoch, ratio`` (estimated / measured)."""
+    kind = cpu_kind or provenance.cpu_kind()
+    folds, _, example, pixels = _measured(jobs)
+    precision = {key: job.config()["precision"] for key, job in example.items()}
+    speed = _speed_ratios(folds, precision, kind)
+    rows = []
+    for key, block in folds.items():
+        measured = _per_epoch(block, kind)
+        if measured is None or not strategies.get(key[2]).trains_backbone:
+            continue
+        found = scaled_per_epoch(key, {k: v for k, v in folds.items() if k != key}, pixels, precision, kind, speed)
+        if found is None or found[2]:
+            continue
+        rows.append(dict(dataset=key[0], network=key[1], strategy=key[2], reference=found[1][0],
+                         estimated_s_per_epoch=round(found[0], 1), measured_s_per_epoch=round(measured, 1),
+                         ratio=round(found[0] / measured, 2)))
+    return pd.DataFrame(rows, columns=["dataset", "network", "strategy", "reference", "estimated_s_per_epoch",
+                                       "measured_s_per_epoch", "ratio"])
+
+
 def estimate(jobs, bench_dir: Path | None = None, reference=None, cpu_kind: str | None = None) -> pd.DataFrame:
     """One row per block with remaining folds among ``jobs``: ``dataset, network, strategy,
     precision, remaining, seconds_per_fold`` (NaN where nothing supports an estimate) and
@@ -148,7 +235,7 @@ def estimate(jobs, bench_dir: Path | None = None, reference=None, cpu_kind: str 
     for j in jobs:
         if not j.is_done():
             todo.setdefault((j.dataset, j.network, j.strategy), []).append(j)
-    folds, epochs_run, example = _measured(jobs if reference is None else reference)
+    folds, epochs_run, example, pixels = _measured(jobs if reference is None else reference)
     blocks = {**example, **{key: left[0] for key, left in todo.items()}}
     precision = {key: job.config()["precision"] for key, job in blocks.items()}
     benches = {}
@@ -164,8 +251,18 @@ def estimate(jobs, bench_dir: Path | None = None, reference=None, cpu_kind: str 
                                               block.batch_size, block.bn_pass_for(job.network)))
         if per_epoch is None:
             return None
-        ran = epochs_run.get((job.dataset, job.strategy))
-        return per_epoch * (block.epochs if block.patience is None or not ran else float(np.mean(ran)))
+        return per_epoch * fold_epochs(job)
+
+    def fold_epochs(job) -> float:
+        block, ran = job.block(), epochs_run.get((job.dataset, job.strategy))
+        return block.epochs if block.patience is None or not ran else float(np.mean(ran))
+
+    def from_other_dataset(key, job) -> tuple[float, str] | None:
+        if (found := scaled_per_epoch(key, folds, pixels, precision, kind, speed)) is None:
+            return None
+        per_epoch, _, upper = found
+        epochs = fold_epochs(job) + (strategies.get(key[2]).warmup_epochs if upper else 0)
+        return per_epoch * epochs, BASES[7 if upper else 6]
 
     bench_ratios = {}  # dataset -> measured / benchmark seconds of the blocks that have both
     for key, block in folds.items():
@@ -182,6 +279,8 @@ def estimate(jobs, bench_dir: Path | None = None, reference=None, cpu_kind: str 
             scale = bench_ratios.get(key[0])
             per_fold = bench * (float(np.median(scale)) if scale else 1.0)
             basis = BASES[4] if scale else BASES[5]
+        elif (scaled := from_other_dataset(key, left[0])) is not None:
+            per_fold, basis = scaled
         rows.append(dict(zip(COLUMNS, (*key, precision[key], len(left), per_fold, basis))))
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -221,4 +320,4 @@ def remaining_text(jobs, bench_dir: Path | None = None, reference=None, cpu_kind
     return text
 
 
-__all__ = ["estimate", "remaining_text", "epoch_benchmark"]
+__all__ = ["estimate", "remaining_text", "epoch_benchmark", "scaled_per_epoch", "scaling_check", "workload"]
