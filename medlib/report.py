@@ -153,10 +153,9 @@ def _plain_datasets(df: pd.DataFrame) -> pd.DataFrame:
     ``medlib.data.READINGS`` key, or a registry dataset with ``reading_of``, such as Cells2's
     whole smears) shares its base's images, so it is a sensitivity analysis of that dataset,
     never another dataset in a pooled claim."""
-    from .data.registry import DATASETS, READINGS
+    from .data.registry import second_readings
 
-    second = set(READINGS) | {k for k, s in DATASETS.items() if s.reading_of}
-    return df[~df["dataset"].isin(sorted(second))]
+    return df[~df["dataset"].isin(sorted(second_readings()))]
 
 
 def _sd(variance: float) -> str:
@@ -1141,3 +1140,103 @@ def adopt_reading(df: pd.DataFrame, reading, decisive: str = "ff_vgg19",
 
 
 
+SMEARS, CROPS, NEITHER = "whole smears", "white-cell crops", "neither"
+CELLS2_TASKS = (("cells2_smears", SMEARS), ("cells2", CROPS))
+CELLS2_TASK_NETWORKS = ("ff_vgg19", "xception", "mobilenetv2")
+
+
+def cells2_task_table(df: pd.DataFrame, networks=CELLS2_TASK_NETWORKS) -> pd.DataFrame:
+    """Per network and Cells2 task (whole smears, white-cell crops) from scratch, on the folds
+    both tasks ran: mean accuracy with its corrected 95 % interval (seed replicates averaged
+    within a fold, :func:`medlib.experiments.compare.mean_metrics`), the floor, the paper's
+    Table 7 number and whether it lies inside the interval (``paper_inside``: NaN where there is
+    no interval). The rows :data:`medlib.data.registry.CELLS2_TASK_RULE` decides from."""
+    ok = compare.ok_rows(df) if len(df) else df
+    ok = ok[ok["strategy"].eq("scratch") & ok["head"].eq(compare.PAPER_HEAD)] if len(ok) else ok
+    paper_row = paper.accuracy_table("scratch").loc["cells2"]
+    rows = []
+    for net in networks:
+        sub = ok[ok["network"] == net] if len(ok) else ok
+        folds = [set(sub.loc[sub["dataset"] == key, "fold"]) for key, _ in CELLS2_TASKS] if len(sub) else [set()]
+        shared = set.intersection(*folds)
+        for key, task in CELLS2_TASKS:
+            m = compare.mean_metrics(sub[(sub["dataset"] == key) & sub["fold"].isin(shared)]) if shared else []
+            r = m.iloc[0] if len(m) else {}
+            low, high = ((r["accuracy_ci_low"], r["accuracy_ci_high"]) if len(shared) >= stats.MIN_FOLD_PAIRS
+                         else (np.nan, np.nan))
+            inside = (low <= paper_row[net] <= high) if np.isfinite(low) and np.isfinite(high) else np.nan
+            rows.append({"network": net, "task": task, "dataset": key, "folds": int(r.get("folds", 0)),
+                         "seeds": int(r.get("seeds", 0)), "accuracy": r.get("accuracy", np.nan),
+                         "ci_low": low, "ci_high": high, "floor": r.get("majority", np.nan),
+                         "paper": float(paper_row[net]), "paper_inside": inside})
+    return pd.DataFrame(rows)
+
+
+def cells2_task_decision(table: pd.DataFrame) -> str:
+    """:data:`SMEARS`, :data:`CROPS`, :data:`NEITHER` or inconclusive, by the rule written before
+    the smear folds ran (:data:`medlib.data.registry.CELLS2_TASK_RULE`), from
+    :func:`cells2_task_table`."""
+    counts = {SMEARS: 0, CROPS: 0, NEITHER: 0}
+    for _, g in table.groupby("network", sort=False):
+        inside = dict(zip(g["task"], g["paper_inside"]))
+        if any(pd.isna(inside.get(t)) for _, t in CELLS2_TASKS):
+            continue  # fewer than 3 shared folds: no interval, no side
+        smear, crop = bool(inside[SMEARS]), bool(inside[CROPS])
+        if smear != crop:
+            counts[SMEARS if smear else CROPS] += 1
+        elif not smear:
+            counts[NEITHER] += 1
+    if counts[SMEARS] >= 2 and counts[CROPS] == 0:
+        return SMEARS
+    if counts[CROPS] >= 2 and counts[SMEARS] == 0:
+        return CROPS
+    return NEITHER if counts[NEITHER] >= 2 else stats.INCONCLUSIVE
+
+
+def cells2_task(by_profile: dict) -> dict:
+    """Our finding (issue 37): the paper's Cells2 numbers are those of whole smears at 100x100,
+    not of white-cell crops; decided by :func:`cells2_task_decision` at the highest profile with
+    whole-smear folds."""
+    claim = ("finding: the paper's Cells2 numbers (Table 7) are those of whole smears at 100x100, not of "
+             "white-cell crops (FF-VGG19, Xception, MobileNetV2 from scratch)")
+    profile, df = _highest(by_profile, "transfer", lambda t: t["dataset"].eq("cells2_smears").any())
+    if df is None:
+        return _claim("ours", claim, _highest(by_profile, "transfer")[0], "not tested here",
+                      "no whole-smear fold has run yet (extended queues them after the central claim's folds)")
+    table = cells2_task_table(df)
+    decision = cells2_task_decision(table)
+    verdict = {SMEARS: stats.HOLDS, CROPS: stats.FAILS, NEITHER: stats.FAILS}.get(decision, stats.INCONCLUSIVE)
+    parts = "; ".join(
+        f"{r.network} {r.task} {r.accuracy:.1f}% [{r.ci_low:.1f}, {r.ci_high:.1f}] ({r.folds} folds x {r.seeds} "
+        f"seeds, floor {r.floor:.1f}%)" if np.isfinite(r.ci_low) else f"{r.network} {r.task}: {r.folds} shared folds, "
+        "no interval" for r in table.itertuples())
+    paper_values = ", ".join(f"{n} {v:.1f}%" for n, v in table.drop_duplicates("network")[["network", "paper"]].
+                             itertuples(index=False))
+    return _claim("ours", claim, profile, verdict,
+                  f"decision: {decision}. Paper (Table 7): {paper_values}. Ours: {parts}",
+                  n_pairs=int(table.loc[table["task"] == SMEARS, "folds"].sum()), n_datasets=1,
+                  test="per network and task, t interval over shared folds with the Nadeau-Bengio corrected "
+                       "variance; the paper's number inside or outside it",
+                  rows_used=", ".join(f"{r.dataset} {r.network}" for r in table.itertuples() if r.folds))
+
+
+def second_reading_decisions(df: pd.DataFrame) -> pd.DataFrame:
+    """Every second reading (:func:`medlib.data.registry.second_readings`) with the folds it has
+    run, its decision by its own rule (written before its run) and the rule: one row each, so a
+    notebook shows both readings of every ambiguous passage and where each stands."""
+    from .data.registry import READINGS, second_readings
+
+    rows = []
+    for key, spec in second_readings().items():
+        ran = df[df["dataset"].eq(key) & df["status"].eq("ok")] if len(df) else df
+        if not len(ran):
+            decision = "not run yet"
+        elif key in READINGS:
+            decision = adopt_reading(df, READINGS[key])["decision"]
+        elif key == "cells2_smears":
+            decision = cells2_task_decision(cells2_task_table(df))
+        else:
+            decision = "no decision function"
+        rows.append({"reading": key, "of": spec.reading_of, "networks": ", ".join(sorted(set(ran["network"])))
+                     if len(ran) else "", "fold_runs": len(ran), "decision": decision, "rule": spec.adoption_rule})
+    return pd.DataFrame(rows, columns=["reading", "of", "networks", "fold_runs", "decision", "rule"])

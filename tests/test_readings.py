@@ -82,3 +82,51 @@ def test_cells2_whole_smears_are_the_same_images_and_folds_as_the_crops():
     assert list(crops["group"]) == list(whole["group"]) and list(crops["label"]) == list(whole["label"])
     assert crops["x0"].notna().all() and whole["x0"].isna().all()
     assert get_spec("cells2_smears").reading_of == "cells2"
+
+
+def _cells2(smears: dict, crops: dict, folds=5):
+    """Two seeds a fold for each network and task; the second seed 2 points above the first."""
+    rows = []
+    for key, accs in (("cells2_smears", smears), ("cells2", crops)):
+        for net, values in accs.items():
+            for seed, shift in enumerate((0.0, 2.0)):
+                rows += [dict(row, head="dense", replicate=seed, accuracy=row["accuracy"] + shift, diagnosis="",
+                              n_test=14, n_train=105, n_val=18)
+                         for row in _rows(key, net, values[:folds], majority=61.4)]
+    return pd.DataFrame(rows)
+
+
+_CROPS = {n: [93, 96, 95, 94, 97] for n in report.CELLS2_TASK_NETWORKS}  # far above the paper's 47-60 %
+
+
+def test_the_cells2_task_rule_names_smears_when_they_hold_the_papers_numbers_and_crops_do_not():
+    # paper Table 7: FF-VGG19 47.2, Xception 59.7, MobileNetV2 48.0
+    smears = {"ff_vgg19": [40, 50, 45, 55, 42], "xception": [55, 62, 50, 60, 58], "mobilenetv2": [45, 52, 40, 50, 47]}
+    table = report.cells2_task_table(_cells2(smears, _CROPS))
+    assert set(table["folds"]) == {5} and set(table["seeds"]) == {2}
+    assert table.loc[table["task"] == report.CROPS, "paper_inside"].eq(False).all()
+    assert report.cells2_task_decision(table) == report.SMEARS
+    row = report.cells2_task({"extended": {"transfer": _cells2(smears, _CROPS)}})
+    assert row["verdict"] == "holds" and row["evidence"].startswith("decision: whole smears")
+
+
+def test_the_cells2_task_rule_says_neither_when_both_tasks_miss_the_papers_numbers():
+    smears = {n: [80, 85, 82, 88, 84] for n in report.CELLS2_TASK_NETWORKS}
+    assert report.cells2_task_decision(report.cells2_task_table(_cells2(smears, _CROPS))) == report.NEITHER
+
+
+def test_a_network_without_three_shared_folds_counts_for_no_side():
+    smears = {"ff_vgg19": [40, 50, 45, 55, 42], "xception": [55, 62, 50, 60, 58], "mobilenetv2": [45, 52, 40, 50, 47]}
+    table = report.cells2_task_table(_cells2(smears, _CROPS, folds=2))
+    assert table["paper_inside"].isna().all()
+    assert report.cells2_task_decision(table) == "inconclusive"
+
+
+def test_every_second_reading_is_listed_with_its_rule_before_it_runs():
+    out = report.second_reading_decisions(pd.DataFrame(columns=["dataset", "network", "status"])).set_index("reading")
+    assert set(out.index) == {"cov_ct_noise255", "cells2_smears"}
+    assert out["decision"].eq("not run yet").all()
+    assert out["rule"].str.startswith("Written 2026-12-0").all()
+    assert out.loc["cells2_smears", "of"] == "cells2"
+    claim = report.cells2_task({"extended": {"transfer": pd.DataFrame({"dataset": ["cells2"]})}})
+    assert claim["verdict"] == "not tested here"
