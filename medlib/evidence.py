@@ -71,6 +71,7 @@ def units(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "netwo
         rows.append({**dict(zip(within, key)), "folds": len(g), "a": g["a"].mean(), "b": g["b"].mean(),
                      "majority": g["majority_b"].mean(), "estimate": iv.estimate, "low": iv.low,
                      "high": iv.high, "variance": _variance(g["diff"], ratio), "ratio": ratio,
+                     "sd": float(g["diff"].std(ddof=1)) if len(g) > 1 else float("nan"), "detectable": iv.detectable,
                      "replicates_a": int(g["replicates_a"].min()), "replicates_b": int(g["replicates_b"].min()),
                      "at_floor": ", ".join(floors), "invalid": invalid,
                      "config_hashes": " ".join(sorted(set(g["config_hash_a"]) | set(g["config_hash_b"])))})

@@ -1240,3 +1240,83 @@ def second_reading_decisions(df: pd.DataFrame) -> pd.DataFrame:
         rows.append({"reading": key, "of": spec.reading_of, "networks": ", ".join(sorted(set(ran["network"])))
                      if len(ran) else "", "fold_runs": len(ran), "decision": decision, "rule": spec.adoption_rule})
     return pd.DataFrame(rows, columns=["reading", "of", "networks", "fold_runs", "decision", "rule"])
+
+
+def arm_pairs(present) -> list[tuple[str, str]]:
+    """Every pair ``(a, b)`` of training strategies among ``present``, compared as ``b - a``: the
+    paper's arms first, in the order of their tables (off-the-shelf, Table 5, before scratch,
+    Table 7), then the arms it did not run (fine-tuning) in registry order, so a later arm is
+    always set against the earlier ones (scratch - off-the-shelf as in the central claim)."""
+    from .strategies import STRATEGIES
+
+    order = sorted((k for k in STRATEGIES if k in set(present)),
+                   key=lambda k: (STRATEGIES[k].paper_table is None, STRATEGIES[k].paper_table or ""))
+    return [(a, b) for i, a in enumerate(order) for b in order[i + 1:]]
+
+
+def _arm_verdict(low: float, high: float, a: str, b: str) -> str:
+    from .strategies import get
+
+    verdict = stats.decide_margin(low, high)
+    if verdict.startswith(stats.HOLDS):
+        return f"{get(b).label} better" + verdict[len(stats.HOLDS):]
+    return f"{get(a).label} better" if verdict == stats.REVERSED else verdict
+
+
+ARM_COLUMNS = ["comparison", "dataset", "network", "folds", "a", "b", "estimate", "low", "high", "detectable",
+               "replicates_a", "replicates_b", "at_floor", "verdict"]
+
+
+def arm_comparisons(df: pd.DataFrame) -> pd.DataFrame:
+    """Every pair of arms that ran on the same folds (:func:`arm_pairs`), per dataset and network:
+    accuracy of each (``a``, ``b``; seeds averaged within a fold), the mean paired difference
+    ``b - a`` with its Nadeau-Bengio corrected 95 % interval, the smallest difference the unit's
+    folds detect at 80 % power, the arms at their floor (outcomes all the same) and the claims'
+    rule (:func:`medlib.stats.decide_margin`, +-2 points) in words. A description of these fitted
+    arms; a claim about strategies pools its units across datasets (:func:`medlib.evidence.pooled`)."""
+    from .strategies import get
+
+    rows = []
+    for a, b in arm_pairs(df["strategy"]) if len(df) else ():
+        _, table = evidence.units(df, "strategy", a, b)
+        for r in table.to_dict("records") if len(table) else ():
+            verdict = (f"not tested: {r['invalid']}" if r["invalid"] else _arm_verdict(r["low"], r["high"], a, b))
+            rows.append({**{k: r[k] for k in ARM_COLUMNS if k in r}, "comparison": f"{get(b).label} - {get(a).label}",
+                         "verdict": verdict})
+    return pd.DataFrame(rows, columns=ARM_COLUMNS)
+
+
+def arm_design(df: pd.DataFrame, profile) -> pd.DataFrame:
+    """Power before hours for every pair of arms ``profile`` plans (:meth:`Profile.planned_units`):
+    per planned unit, the folds both arms run and the smallest difference they detect at 80 %
+    power (:func:`medlib.stats.detectable_difference`), from the unit's own fold spread where
+    enough folds ran (``basis`` "observed"), else from the spread of another pair's differences on
+    the same dataset and network ("as <pair>": a stand-in, said), else not estimated. Units of an
+    arm that needs ImageNet weights are planned only for the networks that have them offline."""
+    from .profiles import WITH_WEIGHTS
+    from .strategies import get
+
+    strategies_planned = {b.strategy for b in profile.blocks}
+    all_networks = sorted({n for b in profile.blocks for n in b.networks})
+    observed = {}
+    for a, b in arm_pairs(strategies_planned):
+        _, table = evidence.units(df, "strategy", a, b) if len(df) else (None, pd.DataFrame())
+        for r in table.to_dict("records") if len(table) else ():
+            if r["folds"] >= stats.MIN_FOLD_PAIRS and np.isfinite(r["sd"]) and r["sd"] > 0:
+                observed[(a, b, r["dataset"], r["network"])] = r
+    rows = []
+    for a, b in arm_pairs(strategies_planned):
+        # an arm that needs ImageNet weights runs only where they exist offline (the others: "not run")
+        weights = get(a).needs_weights or get(b).needs_weights
+        for u in profile.planned_units(a, b, [n for n in all_networks if n in WITH_WEIGHTS or not weights]):
+            key = (u["dataset"], u["network"])
+            own = observed.get((a, b, *key))
+            other = next(((pa, pb, r) for (pa, pb, *k), r in observed.items() if tuple(k) == key), None)
+            src, basis = ((own, "observed") if own else
+                          (other[2], f"as {get(other[1]).label} - {get(other[0]).label}") if other else (None, ""))
+            detectable = (stats.detectable_difference(src["sd"], u["folds"], src["ratio"]) if src is not None
+                          else float("nan"))
+            rows.append({"comparison": f"{get(b).label} - {get(a).label}", **u, "detectable": detectable,
+                         "basis": basis or "not estimated: no paired folds on this unit yet"})
+    return pd.DataFrame(rows, columns=["comparison", "dataset", "network", "folds", "replicates_a", "replicates_b",
+                                       "detectable", "basis"])

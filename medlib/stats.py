@@ -85,6 +85,20 @@ def corrected_variance(values, test_train_ratio: float) -> float:
     return float((1.0 / len(v) + test_train_ratio) * np.var(v, ddof=1)) if len(v) >= 2 else float("nan")
 
 
+def detectable_difference(sd: float, folds: int, test_train_ratio: float, alpha: float = ALPHA,
+                          power: float = POWER) -> float:
+    """The smallest paired difference ``folds`` cross-validation folds detect (two-sided
+    ``alpha``, ``power``) when per-fold differences spread with SD ``sd``: ``(t_{1-alpha/2} +
+    t_power) x se`` on ``folds - 1`` df, ``se`` the Nadeau-Bengio corrected one (what
+    :func:`corrected_fold_interval` reports as ``detectable``). NaN under 2 folds."""
+    from scipy import stats
+
+    if folds < 2 or not np.isfinite(sd):
+        return float("nan")
+    se = sd * np.sqrt(1.0 / folds + test_train_ratio)
+    return float((stats.t.ppf(1 - alpha / 2, folds - 1) + stats.t.ppf(power, folds - 1)) * se)
+
+
 def corrected_fold_interval(diffs, test_train_ratio: float, alpha: float = ALPHA,
                             margin: float = 0.0) -> Interval:
     """Mean of per-fold paired differences with the Nadeau-Bengio corrected resampled t interval
@@ -112,7 +126,7 @@ def corrected_fold_interval(diffs, test_train_ratio: float, alpha: float = ALPHA
     half = stats.t.ppf(1 - alpha / 2, n - 1) * se
     p = float(stats.t.sf((mean - margin) / se, n - 1))
     return Interval(mean, mean - half, mean + half, p, n, test,
-                    float((stats.t.ppf(1 - alpha / 2, n - 1) + stats.t.ppf(POWER, n - 1)) * se))
+                    detectable_difference(sd, n, test_train_ratio, alpha))
 
 
 def image_interval(correct_a, correct_b, n_boot: int = N_BOOT, alpha: float = ALPHA,

@@ -19,6 +19,7 @@ FIGURES: Mapping[str, str] = MappingProxyType({
     "fig3_strategy_change": "02_fig3_strategy_change{profile_suffix}",
     "fig4_accuracy_by_network": "02_fig4_accuracy_by_network{profile_suffix}",
     "forest_scratch_vs_off_the_shelf": "forest_scratch_vs_off_the_shelf_{profile}",
+    "arms_pairwise": "02_arms_pairwise_{profile}",
     "harmonised_ct": "03_harmonised_ct",
     "cross_device_drop": "03_cross_device_drop",
     "roc_in_vs_cross": "03_roc_in_vs_cross",

@@ -240,8 +240,9 @@ def forest(rows: pd.DataFrame, title: str, margin: float = 2.0, xlabel: str = "s
               + (" [at floor]" if isinstance(getattr(r, "at_floor", ""), str) and r.at_floor else "")
               for r in rows.itertuples()]
     ax.set_yticks(y, labels)
-    ax.set_xlabel(f"{xlabel}\ngrey band: +-{margin:g}, ties (the paper's repeat spread); hollow: an arm at its floor;"
-                  "\nthin line under a diamond: prediction interval (a new network on a new dataset)")
+    pooled = (rows["level"] == "pooled").any()
+    ax.set_xlabel(f"{xlabel}\ngrey band: +-{margin:g}, ties (the paper's repeat spread); hollow: an arm at its floor"
+                  + (";\nthin line under a diamond: prediction interval (a new network on a new dataset)" if pooled else ""))
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -254,6 +255,19 @@ def forest_figure(result, profile: str, folder=None):
 
     fig = forest(result.forest(), f"Scratch vs off-the-shelf ({profile}): per dataset and network, pooled")
     return save_figure(fig, "forest_scratch_vs_off_the_shelf", folder, profile=profile)
+
+
+def arms_figure(arms: pd.DataFrame, profile: str, folder=None):
+    """Every pair of arms per dataset and network (:func:`medlib.report.arm_comparisons`) as one
+    forest of units, grouped by comparison, under its one file name, ``02_arms_pairwise_<profile>.png``;
+    returns the path. Units not tested (fewer than 3 shared folds) are left out."""
+    from . import save_figure
+
+    rows = arms.assign(label=arms["comparison"] + ": " + arms["dataset"] + " " + arms["network"], level="unit",
+                       invalid=np.where(arms["verdict"].str.startswith("not tested"), "not tested", ""))
+    fig = forest(rows, f"Three arms, pairwise ({profile}): per dataset and network",
+                 xlabel="later arm - earlier arm (accuracy points)")
+    return save_figure(fig, "arms_pairwise", folder, profile=profile)
 
 
 TABLE7_COLUMNS = ["dataset", "network", "ours", "accuracy_ci_low", "accuracy_ci_high", "folds", "one_image",
