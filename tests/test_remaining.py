@@ -214,7 +214,7 @@ def test_a_block_without_folds_is_priced_from_the_same_network_on_another_datase
     _sized(by["mosmed_ct", "mobilenetv2", "scratch"][0], 300.0, 30, 1000, 80)
     t = estimate(planned, cpu_kind="avx2").set_index(["dataset", "network", "strategy"])
     mosmed = t.loc[("mosmed_ct", "xception", "scratch")]
-    assert mosmed["basis"] == "another dataset, scaled"
+    assert mosmed["basis"] == "same network elsewhere, scaled"
     assert mosmed["seconds_per_fold"] == pytest.approx(60.0 * 2 * 30)  # per epoch x workload ratio x 30 epochs
     # whole smears share Cells2's images: with no fold on either, nothing gives their workload
     assert t.loc[("cells2_smears", "xception", "scratch"), "basis"] == ""
@@ -226,10 +226,11 @@ def test_a_second_reading_takes_the_workload_of_the_dataset_it_reads(other_datas
     _sized(by["cells2", "mobilenetv2", "scratch"][0], 100.0, 20, 125, 100)  # Cells2's crops: 125 x 100 x 100 pixels, 0.390625 of covid-chestxray's
     t = estimate(planned, cpu_kind="avx2").set_index(["dataset", "network", "strategy"])
     smears = t.loc[("cells2_smears", "mobilenetv2", "scratch")]
-    assert smears["basis"] == "another dataset, scaled"
+    assert smears["basis"] == "same network elsewhere, scaled"
     # the nearest workload is the crops' own block (5 s an epoch, workload ratio 1); under early
-    # stopping the smears have run no fold, so the epoch cap (60) counts
-    assert smears["seconds_per_fold"] == pytest.approx(5.0 * 60)
+    # stopping the smears have run no fold, so the crops' epochs count (20), not the cap (60)
+    assert smears["seconds_per_fold"] == pytest.approx(5.0 * 20)
+    assert smears["reference"] == "cells2 mobilenetv2 scratch (measured here)"
 
 
 def test_a_strategy_without_folds_is_bounded_by_scratch_epochs_and_its_warm_up(other_datasets):
@@ -237,7 +238,7 @@ def test_a_strategy_without_folds_is_bounded_by_scratch_epochs_and_its_warm_up(o
     _sized(by["cells2", "mobilenetv2", "scratch"][0], 100.0, 20, 125, 100)
     t = estimate(planned, cpu_kind="avx2").set_index(["dataset", "network", "strategy"])
     tuned = t.loc[("cells2", "mobilenetv2", "fine_tune")]
-    assert tuned["basis"] == "another dataset's scratch folds (upper bound)"
+    assert tuned["basis"] == "scratch folds, scaled (upper bound)"
     assert tuned["seconds_per_fold"] == pytest.approx(5.0 * (20 + 10))  # budget 20 + warm-up 10 epochs
     # off-the-shelf heads are never priced from trained epochs
     assert not t.index.isin([("cells2", "mobilenetv2", "off_the_shelf")]).any()
@@ -252,3 +253,29 @@ def test_the_scaling_check_prices_each_finished_block_without_its_own_folds(othe
     assert t.loc["mosmed_ct", "reference"] == "covid_chestxray"
     assert t.loc["mosmed_ct", "ratio"] == pytest.approx(0.8)
     assert t.loc["covid_chestxray", "ratio"] == pytest.approx(1.25)
+
+
+def test_a_reference_is_of_the_same_precision_and_records_its_epochs():
+    from medlib.experiments.remaining import scaled_per_epoch
+
+    pixels = {"a": 1.0, "b": 2.0, "c": 1.0}
+    folds = {("a", "xception", "fine_tune"): [(300.0, "avx2", 30)],   # same strategy, other precision
+             ("b", "xception", "scratch"): [(600.0, "avx2", 30)],     # 20 s an epoch on twice the pixels
+             ("a", "xception", "scratch"): [(9999.0, "avx2", None)]}  # no epochs recorded: never a reference
+    precision = {("a", "xception", "fine_tune"): "mixed_bfloat16", ("b", "xception", "scratch"): "float32",
+                 ("a", "xception", "scratch"): "float32", ("c", "xception", "fine_tune"): "float32"}
+    per_epoch, ref, upper, basis = scaled_per_epoch(("c", "xception", "fine_tune"), folds, pixels, precision,
+                                                    "avx2", {})
+    assert ref == ("b", "xception", "scratch") and upper and per_epoch == pytest.approx(10.0)
+    assert basis == "measured here"
+
+
+def test_folds_of_this_cpu_kind_win_over_a_nearer_workload():
+    from medlib.experiments.remaining import scaled_per_epoch
+
+    pixels = {"near": 1.0, "far": 4.0, "new": 1.0}
+    folds = {("near", "xception", "scratch"): [(300.0, "avx512_bf16", 30)],
+             ("far", "xception", "scratch"): [(1200.0, "avx2", 30)]}
+    precision = {k: "float32" for k in [*folds, ("new", "xception", "scratch")]}
+    per_epoch, ref, upper, _ = scaled_per_epoch(("new", "xception", "scratch"), folds, pixels, precision, "avx2", {})
+    assert ref[0] == "far" and not upper and per_epoch == pytest.approx(40.0 / 4)

@@ -23,20 +23,23 @@ A remaining fold is estimated from the best evidence there is, in this order:
    and other work: on COV_CT Xception's folds took 2.2 times the benchmark's 30 epochs);
    ``epoch benchmark (unscaled)`` where no block has both. A benchmark row counts only for
    the block's precision, input size, batch size and batch-norm pass;
-3. ``another dataset, scaled``: the same network and precision trained on another dataset
-   (this CPU's kind first, then the dataset nearest in workload), its seconds per epoch times
-   the workload ratio, times the epochs a fold runs (as in 2). A dataset's workload is the
-   pixels an epoch passes, ``(n_train + n_val) x height x width``, read from its finished
-   folds of any network, or from those of the dataset it is a second reading of (whole Cells2
-   smears share the crops' images and folds, COV_CT's 0-255 noise reading COV_CT's). A
-   network's cost per pixel is not constant: priced this way from another dataset, the blocks
-   that ran come out at 0.5-1.2 times their measured seconds per epoch (:func:`scaling_check`,
-   ``scripts/check_cost_scaling.py``); the smallest dataset, Cells2's 105 training crops, at
-   half, since an epoch's fixed costs do not shrink with its pixels. So read this as a rough
-   figure, low for small datasets. ``another dataset's scratch folds (upper bound)`` for a
+3. ``same network elsewhere, scaled``: the same network, strategy and precision trained on
+   another dataset (this CPU's kind first, then the dataset nearest in workload; the
+   ``reference`` column names it and the basis of its own seconds), its seconds per epoch times
+   the workload ratio, times the epochs a fold runs (as in 2; a second reading without folds
+   takes its base's). A dataset's workload is the pixels an epoch passes,
+   ``(n_train + n_val) x height x width``, read from its finished folds of any network, or from
+   those of the dataset it is a second reading of (whole Cells2 smears share the crops' images
+   and folds, COV_CT's 0-255 noise reading COV_CT's). A network's cost per pixel is not
+   constant: priced this way from another dataset, the blocks that ran come out at 0.5-1.2
+   times their measured seconds per epoch (:func:`scaling_check`,
+   ``scripts/check_cost_scaling.py``: MobileNetV2, ResNet50 and NASNetMobile; no Xception block
+   has a float32 reference to check against yet); the smallest dataset, Cells2's 105 training
+   crops, at half, since an epoch's fixed costs do not shrink with its pixels. So read this as
+   a rough figure, low for small datasets. ``scratch folds, scaled (upper bound)`` for a
    strategy that has no folds yet but trains less per step (fine-tuning: head warm-up on the
    frozen backbone, then the top layers, no batch-norm re-estimate): scratch epochs of the same
-   network, scaled the same way, times the warm-up and budget epochs;
+   network (on this dataset or another), scaled the same way, times the warm-up and budget epochs;
 4. nothing: counted apart and named, never guessed.
 
 On a CPU without AVX512-BF16, the bfloat16 blocks are counted apart, with their hours on a
@@ -61,9 +64,9 @@ from ..profiles import split_key
 from . import provenance
 
 BASES = ("measured here", "measured elsewhere, scaled", "measured elsewhere", "measured, CPU unrecorded",
-         "epoch benchmark", "epoch benchmark (unscaled)", "another dataset, scaled",
-         "another dataset's scratch folds (upper bound)")
-COLUMNS = ["dataset", "network", "strategy", "precision", "remaining", "seconds_per_fold", "basis"]
+         "epoch benchmark", "epoch benchmark (unscaled)", "same network elsewhere, scaled",
+         "scratch folds, scaled (upper bound)")
+COLUMNS = ["dataset", "network", "strategy", "precision", "remaining", "seconds_per_fold", "basis", "reference"]
 BENCH_COLUMNS = {"network", "precision", "size", "batch", "epoch_s"}
 
 
@@ -114,12 +117,13 @@ def _measured(jobs) -> tuple[dict, dict, dict, dict]:
 
 def workload(row: dict) -> float | None:
     """Pixels one epoch of a fold passes: ``(n_train + n_val) x height x width`` from its fold
-    file (None where the file does not record them)."""
+    file (None where the file does not record them, or they make no positive number)."""
     try:
         h, w = (int(v) for v in str(row["input_size"]).split("x"))
-        return float(row["n_train"] + row["n_val"]) * h * w
+        pixels = float(row["n_train"] + row["n_val"]) * h * w
     except (KeyError, TypeError, ValueError):
         return None
+    return pixels if np.isfinite(pixels) and pixels > 0 else None
 
 
 def _mean(values) -> float | None:
@@ -166,37 +170,50 @@ def _measured_estimate(block: list, kind: str, precision: str, ratios: dict) -> 
 
 
 
+def _base(dataset: str) -> str | None:
+    """The dataset whose images and folds ``dataset`` reads a second time, if any."""
+    try:
+        return get_spec(dataset).reading_of
+    except KeyError:  # not a registry dataset (a cross-device task)
+        return None
+
+
 def _pixels_of(dataset: str, pixels: dict) -> float | None:
     """A dataset's workload, or that of the dataset it is a second reading of."""
     if dataset in pixels:
         return pixels[dataset]
-    try:
-        base = get_spec(dataset).reading_of
-    except KeyError:  # not a registry dataset (a cross-device task)
-        return None
+    base = _base(dataset)
     return pixels.get(base) if base else None
 
 
 def scaled_per_epoch(key: tuple, folds: dict, pixels: dict, precision: dict, kind: str,
-                     speed: dict) -> tuple[float, tuple, bool] | None:
+                     speed: dict, exclude=()) -> tuple[float, tuple, bool, str] | None:
     """Block ``key`` = (dataset, network, strategy)'s seconds per epoch on ``kind`` from the same
-    network and precision on another dataset: ``(seconds, the reference block, upper)``, or None.
-    The reference is of the same strategy, else (``upper``: a bound) of ``scratch``; among those,
-    one with folds of ``kind`` first, then the nearest in workload."""
+    network and precision elsewhere: ``(seconds, the reference block, upper, the basis of the
+    reference's own seconds)``, or None. The reference is a block of the same strategy on another
+    dataset, else (``upper``: a bound) a ``scratch`` block of the network (this dataset's too);
+    only blocks whose folds record their epochs, of the same precision, on a dataset of known
+    workload and not in ``exclude``; among those, one with folds of ``kind`` first, then the
+    nearest in workload."""
     dataset, network, strategy = key
     here = _pixels_of(dataset, pixels)
     if here is None or not strategies.get(strategy).trains_backbone:
         return None
-    same = [k for k in folds if k[1:] == key[1:] and k[0] != dataset]
+
+    def usable(k):
+        return (k[0] in pixels and k[0] not in exclude and precision.get(k) == precision[key]
+                and any(e for _, _, e in folds[k]))
+
+    same = [k for k in folds if k[1:] == key[1:] and k[0] != dataset and usable(k)]
     upper = not same
-    refs = [k for k in (same or [k for k in folds if k[1:] == (network, "scratch")])
-            if k[0] in pixels and precision.get(k) == precision[key]]
+    refs = same or [k for k in folds if k[1:] == (network, "scratch") and usable(k)]
     if not refs:
         return None
     ref = min(refs, key=lambda k: (not any(kd == kind for _, kd, _ in folds[k]), abs(np.log(pixels[k[0]] / here))))
-    per_epoch = _measured_estimate([(s / e if e else s, kd, 1) for s, kd, e in folds[ref]], kind,
-                                   precision[key], speed)
-    return None if per_epoch is None else (per_epoch[0] * here / pixels[ref[0]], ref, upper)
+    per_epoch = _measured_estimate([(s / e, kd, 1) for s, kd, e in folds[ref] if e], kind, precision[key], speed)
+    if per_epoch is None:
+        return None
+    return per_epoch[0] * here / pixels[ref[0]], ref, upper, per_epoch[1]
 
 
 def scaling_check(jobs, cpu_kind: str | None = None) -> pd.DataFrame:
@@ -214,7 +231,10 @@ def scaling_check(jobs, cpu_kind: str | None = None) -> pd.DataFrame:
         measured = _per_epoch(block, kind)
         if measured is None or not strategies.get(key[2]).trains_backbone:
             continue
-        found = scaled_per_epoch(key, {k: v for k, v in folds.items() if k != key}, pixels, precision, kind, speed)
+        # a second reading and its base share their images: neither prices the other here
+        twins = {d for d, _, _ in folds if d == key[0] or _base(d) == key[0] or _base(key[0]) == d}
+        found = scaled_per_epoch(key, {k: v for k, v in folds.items() if k != key}, pixels, precision, kind, speed,
+                                 exclude=twins)
         if found is None or found[2]:
             continue
         rows.append(dict(dataset=key[0], network=key[1], strategy=key[2], reference=found[1][0],
@@ -254,15 +274,18 @@ def estimate(jobs, bench_dir: Path | None = None, reference=None, cpu_kind: str 
         return per_epoch * fold_epochs(job)
 
     def fold_epochs(job) -> float:
-        block, ran = job.block(), epochs_run.get((job.dataset, job.strategy))
+        """The block's budget, or under early stopping the mean epochs its dataset's folds of the
+        strategy ran (a second reading without folds: its base's), the cap where none ran."""
+        block = job.block()
+        ran = epochs_run.get((job.dataset, job.strategy)) or epochs_run.get((_base(job.dataset), job.strategy))
         return block.epochs if block.patience is None or not ran else float(np.mean(ran))
 
-    def from_other_dataset(key, job) -> tuple[float, str] | None:
+    def from_other_dataset(key, job) -> tuple[float, str, str] | None:
         if (found := scaled_per_epoch(key, folds, pixels, precision, kind, speed)) is None:
             return None
-        per_epoch, _, upper = found
+        per_epoch, ref, upper, ref_basis = found
         epochs = fold_epochs(job) + (strategies.get(key[2]).warmup_epochs if upper else 0)
-        return per_epoch * epochs, BASES[7 if upper else 6]
+        return per_epoch * epochs, BASES[7 if upper else 6], f"{' '.join(ref)} ({ref_basis})"
 
     bench_ratios = {}  # dataset -> measured / benchmark seconds of the blocks that have both
     for key, block in folds.items():
@@ -271,7 +294,7 @@ def estimate(jobs, bench_dir: Path | None = None, reference=None, cpu_kind: str 
     speed = _speed_ratios(folds, precision, kind)
     rows = []
     for key, left in todo.items():
-        per_fold, basis = float("nan"), ""
+        per_fold, basis, ref = float("nan"), "", ""
         measured = _measured_estimate(folds[key], kind, precision[key], speed) if key in folds else None
         if measured is not None:
             per_fold, basis = measured
@@ -280,8 +303,8 @@ def estimate(jobs, bench_dir: Path | None = None, reference=None, cpu_kind: str 
             per_fold = bench * (float(np.median(scale)) if scale else 1.0)
             basis = BASES[4] if scale else BASES[5]
         elif (scaled := from_other_dataset(key, left[0])) is not None:
-            per_fold, basis = scaled
-        rows.append(dict(zip(COLUMNS, (*key, precision[key], len(left), per_fold, basis))))
+            per_fold, basis, ref = scaled
+        rows.append(dict(zip(COLUMNS, (*key, precision[key], len(left), per_fold, basis, ref))))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
