@@ -52,6 +52,15 @@ def _selected_blocks(args):
     return profile, blocks
 
 
+def weights_needed(blocks, networks=None) -> list[str]:
+    """The networks whose ImageNet weights must travel: those of every selected block whose
+    strategy starts from them (off-the-shelf and fine-tuning), within ``networks`` if given."""
+    from medlib import strategies
+
+    return sorted({n for b in blocks if strategies.get(b.strategy).needs_weights for n in b.networks
+                   if not networks or n in networks})
+
+
 def _size_mib(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
 
@@ -89,17 +98,14 @@ def pack(args) -> int:
             block_splits(profile, ds, b, args.seed)  # the folds the machine will use, made here
             print(f"packed {b.dataset} at {size[0]}x{size[1]}: {len(ds)} images, "
                   f"{target.stat().st_size / 2**20:.1f} MiB")
-        if strategies.get(b.strategy).frozen_backbone:
-            for n in b.networks:
-                if args.networks and n not in args.networks:
-                    continue
-                app = ARCHITECTURES[n].app
-                try:
-                    src = Path(imagenet_weights(app))
-                except WeightsUnavailable:
-                    continue
-                (PACK / "weights").mkdir(exist_ok=True)
-                shutil.copy(src, PACK / "weights" / MIRROR_FILES.get(app, src.name))
+    for n in weights_needed(blocks, args.networks):
+        app = ARCHITECTURES[n].app
+        try:
+            src = Path(imagenet_weights(app))
+        except WeightsUnavailable:
+            continue
+        (PACK / "weights").mkdir(exist_ok=True)
+        shutil.copy(src, PACK / "weights" / MIRROR_FILES.get(app, src.name))
     print(f"splits: {config.results_dir(profile.name) / 'splits'} (commit them with the results)")
     (PACK / "wheels").mkdir()
     if args.wheels:
