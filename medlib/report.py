@@ -1293,17 +1293,25 @@ def arm_pairs(present) -> list[tuple[str, str]]:
     from .strategies import STRATEGIES
 
     order = sorted((k for k in STRATEGIES if k in set(present)),
-                   key=lambda k: (STRATEGIES[k].paper_table is None, STRATEGIES[k].paper_table or ""))
+                   key=lambda k: (STRATEGIES[k].paper_table is None,
+                                  int("".join(c for c in STRATEGIES[k].paper_table or "0" if c.isdigit()) or 0)))
     return [(a, b) for i, a in enumerate(order) for b in order[i + 1:]]
 
 
-def _arm_verdict(low: float, high: float, a: str, b: str) -> str:
+def _arm_verdict(low: float, high: float, a: str, b: str, margin: float = stats.MARGIN) -> str:
+    """The claims' rule (:func:`medlib.stats.decide_margin`) in the arms' names, symmetric: which
+    arm is better and whether by more than ``margin``; an interval wholly within +-``margin`` is
+    also a tie by the rule, and says so."""
     from .strategies import get
 
-    verdict = stats.decide_margin(low, high)
-    if verdict.startswith(stats.HOLDS):
-        return f"{get(b).label} better" + verdict[len(stats.HOLDS):]
-    return f"{get(a).label} better" if verdict == stats.REVERSED else verdict
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return f"{stats.INCONCLUSIVE} (no interval: the folds do not spread, or no split sizes)"
+    tie = -margin < low and high < margin
+    if low > 0 or high < 0:
+        better, beyond = (get(b).label, low > margin) if low > 0 else (get(a).label, high < -margin)
+        word = f"{better} better ({'by more than' if beyond else 'not shown by more than'} {margin:g})"
+        return word + (f"; equivalent within +-{margin:g}" if tie else "")
+    return f"{stats.EQUIVALENT} (within +-{margin:g})" if tie else stats.INCONCLUSIVE
 
 
 ARM_COLUMNS = ["comparison", "dataset", "network", "folds", "a", "b", "estimate", "low", "high", "detectable",
@@ -1314,9 +1322,11 @@ def arm_comparisons(df: pd.DataFrame) -> pd.DataFrame:
     """Every pair of arms that ran on the same folds (:func:`arm_pairs`), per dataset and network:
     accuracy of each (``a``, ``b``; seeds averaged within a fold), the mean paired difference
     ``b - a`` with its Nadeau-Bengio corrected 95 % interval, the smallest difference the unit's
-    folds detect at 80 % power, the arms at their floor (outcomes all the same) and the claims'
-    rule (:func:`medlib.stats.decide_margin`, +-2 points) in words. A description of these fitted
-    arms; a claim about strategies pools its units across datasets (:func:`medlib.evidence.pooled`)."""
+    folds detect at 80 % power, the arms whose mean accuracy is within 5 points of their floor
+    (``at_floor``; intention to treat: they stay) and the claims' +-2 rule in words
+    (:func:`_arm_verdict`); ``replicates_*`` the fewest seeds a fold of each arm has. A description
+    of these fitted arms; a claim about strategies pools its units across datasets
+    (:func:`medlib.evidence.pooled`)."""
     from .strategies import get
 
     rows = []
@@ -1324,18 +1334,22 @@ def arm_comparisons(df: pd.DataFrame) -> pd.DataFrame:
         _, table = evidence.units(df, "strategy", a, b)
         for r in table.to_dict("records") if len(table) else ():
             verdict = (f"not tested: {r['invalid']}" if r["invalid"] else _arm_verdict(r["low"], r["high"], a, b))
+            floors = ", ".join(get(k).label for k in str(r["at_floor"]).split(", ") if k)
             rows.append({**{k: r[k] for k in ARM_COLUMNS if k in r}, "comparison": f"{get(b).label} - {get(a).label}",
-                         "verdict": verdict})
+                         "at_floor": floors, "verdict": verdict})
     return pd.DataFrame(rows, columns=ARM_COLUMNS)
 
 
 def arm_design(df: pd.DataFrame, profile) -> pd.DataFrame:
     """Power before hours for every pair of arms ``profile`` plans (:meth:`Profile.planned_units`):
-    per planned unit, the folds both arms run and the smallest difference they detect at 80 %
-    power (:func:`medlib.stats.detectable_difference`), from the unit's own fold spread where
-    enough folds ran (``basis`` "observed"), else from the spread of another pair's differences on
-    the same dataset and network ("as <pair>": a stand-in, said), else not estimated. Units of an
-    arm that needs ImageNet weights are planned only for the networks that have them offline."""
+    per planned unit, the folds both arms run and the smallest difference they would detect at
+    80 % power (:func:`medlib.stats.detectable_difference`) if their per-fold differences spread
+    as observed: the unit's own spread where at least 3 valid folds ran (``basis`` "observed"),
+    else the largest spread of another pair on the same dataset and network ("as <pair>", with
+    the seeds it ran: a stand-in, said), else not estimated. A spread from 5 folds is itself
+    uncertain (its 95 % range is about 0.6 to 2.9 times the estimate), so read the figure as an
+    order of magnitude. Units of an arm that needs ImageNet weights are planned only for the
+    networks that have them offline."""
     from .profiles import WITH_WEIGHTS
     from .strategies import get
 
@@ -1345,7 +1359,8 @@ def arm_design(df: pd.DataFrame, profile) -> pd.DataFrame:
     for a, b in arm_pairs(strategies_planned):
         _, table = evidence.units(df, "strategy", a, b) if len(df) else (None, pd.DataFrame())
         for r in table.to_dict("records") if len(table) else ():
-            if r["folds"] >= stats.MIN_FOLD_PAIRS and np.isfinite(r["sd"]) and r["sd"] > 0:
+            if (not r["invalid"] and r["folds"] >= stats.MIN_FOLD_PAIRS and np.isfinite(r["sd"]) and r["sd"] > 0
+                    and np.isfinite(r["ratio"])):
                 observed[(a, b, r["dataset"], r["network"])] = r
     rows = []
     for a, b in arm_pairs(strategies_planned):
@@ -1354,12 +1369,18 @@ def arm_design(df: pd.DataFrame, profile) -> pd.DataFrame:
         for u in profile.planned_units(a, b, [n for n in all_networks if n in WITH_WEIGHTS or not weights]):
             key = (u["dataset"], u["network"])
             own = observed.get((a, b, *key))
-            other = next(((pa, pb, r) for (pa, pb, *k), r in observed.items() if tuple(k) == key), None)
-            src, basis = ((own, "observed") if own else
-                          (other[2], f"as {get(other[1]).label} - {get(other[0]).label}") if other else (None, ""))
+            others = [(pa, pb, r) for (pa, pb, *k), r in observed.items() if tuple(k) == key]
+            if own is not None:
+                src, basis = own, "observed"
+            elif others:
+                pa, pb, src = max(others, key=lambda o: o[2]["sd"])  # the widest: the cautious stand-in
+                basis = (f"as {get(pb).label} - {get(pa).label} (seeds a fold: {get(pb).label} "
+                         f"{src['replicates_b']}, {get(pa).label} {src['replicates_a']})")
+            else:
+                src, basis = None, "not estimated: no paired folds on this unit yet"
             detectable = (stats.detectable_difference(src["sd"], u["folds"], src["ratio"]) if src is not None
                           else float("nan"))
             rows.append({"comparison": f"{get(b).label} - {get(a).label}", **u, "detectable": detectable,
-                         "basis": basis or "not estimated: no paired folds on this unit yet"})
+                         "basis": basis})
     return pd.DataFrame(rows, columns=["comparison", "dataset", "network", "folds", "replicates_a", "replicates_b",
                                        "detectable", "basis"])

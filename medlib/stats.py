@@ -90,10 +90,12 @@ def detectable_difference(sd: float, folds: int, test_train_ratio: float, alpha:
     """The smallest paired difference ``folds`` cross-validation folds detect (two-sided
     ``alpha``, ``power``) when per-fold differences spread with SD ``sd``: ``(t_{1-alpha/2} +
     t_power) x se`` on ``folds - 1`` df, ``se`` the Nadeau-Bengio corrected one (what
-    :func:`corrected_fold_interval` reports as ``detectable``). NaN under 2 folds."""
+    :func:`corrected_fold_interval` reports as ``detectable``). NaN under 2 folds or without
+    spread. The usual approximation (no noncentral t): true power is a little under ``power``,
+    about 79 % at 5 folds and 77 % at 3."""
     from scipy import stats
 
-    if folds < 2 or not np.isfinite(sd):
+    if folds < 2 or not np.isfinite(sd) or sd <= 0:
         return float("nan")
     se = sd * np.sqrt(1.0 / folds + test_train_ratio)
     return float((stats.t.ppf(1 - alpha / 2, folds - 1) + stats.t.ppf(power, folds - 1)) * se)

@@ -260,7 +260,8 @@ def forest_figure(result, profile: str, folder=None):
 def arms_figure(arms: pd.DataFrame, profile: str, folder=None):
     """Every pair of arms per dataset and network (:func:`medlib.report.arm_comparisons`) as one
     forest of units, grouped by comparison, under its one file name, ``02_arms_pairwise_<profile>.png``;
-    returns the path. Units not tested (fewer than 3 shared folds) are left out."""
+    returns the path. Units not tested (fewer than 3 shared folds, or folds of more than one
+    configuration hash) are left out."""
     from . import save_figure
 
     rows = arms.assign(label=arms["comparison"] + ": " + arms["dataset"] + " " + arms["network"], level="unit",
