@@ -198,7 +198,7 @@ def _finding(row, own: dict, profile: str, out_dir: Path) -> str:
     across = (f"; {int(row['n_datasets'])} datasets, tau {_num(row['tau'], '{:.1f}')}, prediction interval "
               f"[{_num(row['pred_low'])}, {_num(row['pred_high'])}]" if _num(row["pred_low"]) else "")
     design = row.get("design")
-    across += f"; {html.escape(design)} (the registered design decides)" if across and isinstance(design, str) and design else ""
+    across += f"; {html.escape(design)} (the registered design decides)" if isinstance(design, str) and design else ""
     sens = (f"<br>Sensitivity (at-floor runs left out): <b>{html.escape(str(row['sens_verdict']))}</b>"
             + (f" {_num(row['sens_estimate'])} [{_num(row['sens_low'])}, {_num(row['sens_high'])}]"
                if _num(row["sens_low"]) else "") if isinstance(row["sens_verdict"], str) and row["sens_verdict"] else "")

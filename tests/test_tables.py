@@ -155,3 +155,14 @@ def test_a_manifest_from_uncommitted_code_is_marked(tmp_path, monkeypatch, capsy
     assert "uncommitted changes" in capsys.readouterr().err
     monkeypatch.setattr(provenance, "commit", lambda: "0123abcd4567")
     assert "provenance_warning" not in json.loads(manifest.write_manifest("quick").read_text())
+
+
+def test_a_claim_decided_on_one_dataset_still_says_its_design_is_interim(tmp_path):
+    import numpy as np
+
+    row = {"key": "cells2_task", "paper": "ours", "claim": "smears", "verdict": "inconclusive", "estimate": np.nan,
+           "ci_low": np.nan, "ci_high": np.nan, "estimate_of": "", "n_datasets": 1, "tau": np.nan,
+           "pred_low": np.nan, "pred_high": np.nan, "design": "interim: 1 of 3 networks complete",
+           "sens_verdict": "", "profile": "extended", "evidence": "decision: inconclusive"}
+    text = manifest._finding(row, {}, "extended", tmp_path)
+    assert "interim: 1 of 3 networks complete (the registered design decides)" in text
