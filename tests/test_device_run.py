@@ -116,12 +116,13 @@ def test_no_fold_starts_after_the_deadline(tmp_path, monkeypatch, capsys):
 
 
 def test_fine_tuning_takes_its_imagenet_weights_along():
+    from medlib import strategies
     from medlib.profiles import get_profile
 
     weights_needed = _script().weights_needed
 
     blocks = [b for b in get_profile("extended").blocks if b.dataset == "cov_ct"]
-    tuned = [b for b in blocks if b.strategy == "fine_tune"]
+    tuned = [b for b in blocks if strategies.is_(b, "fine_tune")]
     assert weights_needed(tuned) == ["mobilenetv2", "xception"]
     assert weights_needed(tuned, ["xception"]) == ["xception"]
-    assert weights_needed([b for b in blocks if b.strategy == "scratch"]) == []
+    assert weights_needed([b for b in blocks if strategies.is_(b, "scratch")]) == []
