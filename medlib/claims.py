@@ -146,7 +146,9 @@ _CLAIMS = (
           "(FF-VGG19, Xception, MobileNetV2 from scratch) each task's corrected 95 % interval on the shared folds "
           "against the paper's number +-5 (reproduces: wholly inside; rejected: wholly outside); holds where the "
           "smears reproduce it for at least 2 of 3 networks and the crops for none; does not hold where the crops "
-          "do, or both tasks are rejected for at least 2; interim until 5 folds x 2 seeds on both tasks", "cells2_task",
+          "do, or both tasks are rejected for at least 2; interim until 5 folds x 2 seeds on both tasks. On 142 "
+          "images no interval narrows below about +-9, so the design can reject the smear reading, not confirm it",
+          "cells2_task",
           ("transfer",), "02"),
 )
 

@@ -157,7 +157,8 @@ def pooled(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "netw
 def design_progress(result: Pooled, planned: list[dict]) -> str:
     """Where a pooled comparison stands against its registered design (``Profile.planned_units``):
     ``"complete: n of n planned units"`` once every planned unit is pooled with all its folds and
-    both arms' seeds, else ``"interim: k of n planned units complete"``. An interim verdict is
+    both arms' seeds, else ``"interim: k of n planned units complete, m pooled"`` (units pooled
+    before their design is complete count as they are). An interim verdict is
     printed and labelled, never a reason to stop: the registered design decides (no optional
     stopping on a look at accumulating folds). Empty without a plan."""
     if not planned:
@@ -166,8 +167,9 @@ def design_progress(result: Pooled, planned: list[dict]) -> str:
     done = sum(1 for p in planned if (u := pooled.get((p["dataset"], p["network"]))) is not None
                and u["folds"] >= p["folds"] and u["replicates_a"] >= p["replicates_a"]
                and u["replicates_b"] >= p["replicates_b"])
-    n = len(planned)
-    return f"complete: {n} of {n} planned units" if done == n else f"interim: {done} of {n} planned units complete"
+    n, pooled_now = len(planned), len(pooled)
+    return (f"complete: {n} of {n} planned units" if done == n else
+            f"interim: {done} of {n} planned units complete, {pooled_now} pooled")
 
 
 def power_table(df: pd.DataFrame, result: Pooled, taus=(3.0, 5.0), **designs) -> tuple[meta.Components, pd.DataFrame]:

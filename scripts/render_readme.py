@@ -53,7 +53,7 @@ def _cell(text) -> str:
 def verdict_table(claims: pd.DataFrame) -> str:
     from medlib.claims import CLAIMS
 
-    lines = ["| claim | verdict | estimate [95% CI] | across datasets | sensitivity (at-floor runs out) | profile |",
+    lines = ["| claim | verdict | estimate [95% CI] | across datasets | sensitivity (at-floor runs out; repeat spread: its most influential block out) | profile |",
              "|---|---|---|---|---|---|"]
     for r in claims.itertuples():
         fmt = CLAIMS[r.key].number_format if r.key in CLAIMS else "{:.1f}"  # points, or map scores in [0, 1]
@@ -117,7 +117,8 @@ def power_table(root: Path = ROOT) -> str:
     half = student_t.ppf(0.975, n_datasets - 1) * meta.pooled_se(comp, n_datasets, folds, seeds)
     lines = [f"Observed: fold SD {comp.fold ** 0.5:.1f} points (one network), seed SD {comp.seed ** 0.5:.1f}, "
              f"between a dataset's networks {comp.network ** 0.5:.1f}, between datasets {comp.dataset ** 0.5:.1f}. "
-             f"Complete, the registered design ({n_datasets} datasets x {folds} folds x {seeds} seeds) gives an interval "
+             f"Complete, the registered design ({n_datasets} datasets x {len(WITH_WEIGHTS)} networks x {folds} folds x "
+             f"{seeds} seeds) gives an interval "
              f"of about +-{half:.1f} points "
              "at the observed components: wide enough to decide a large effect, far too wide to show a tie "
              f"within +-{stats.MARGIN:g} (last column).",

@@ -194,14 +194,14 @@ def test_a_pooled_verdict_is_interim_until_its_registered_design_completes():
             for i in range(3)]
     assert evidence.design_progress(result, plan) == "complete: 3 of 3 planned units"
     assert evidence.design_progress(result, plan + [{**plan[0], "dataset": "d3"}]) == \
-        "interim: 3 of 4 planned units complete"
+        "interim: 3 of 4 planned units complete, 3 pooled"
     assert evidence.design_progress(result, [{**u, "replicates_b": 2} for u in plan]) == \
-        "interim: 0 of 3 planned units complete"  # a second seed planned on the scratch arm
+        "interim: 0 of 3 planned units complete, 3 pooled"  # a second seed planned on the scratch arm
     assert evidence.design_progress(result, []) == ""
     # the claims row measures itself against its profile's registered plan (extended: 12 units)
     row = _central(_datasets([[20, 24, 18, 22, 21]] * 3))
-    assert row["design"] == "interim: 0 of 12 planned units complete"
-    assert "(extended; interim: 0 of 12 planned units complete)" in report.summary(pd.DataFrame([row]))
+    assert row["design"] == "interim: 0 of 12 planned units complete, 3 pooled"
+    assert "(extended; interim: 0 of 12 planned units complete, 3 pooled)" in report.summary(pd.DataFrame([row]))
 
 
 def test_clustered_images_whose_folds_disagree_cannot_hold():
