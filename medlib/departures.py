@@ -47,7 +47,7 @@ DEPARTURES: tuple[Departure, ...] = (
     Departure("folds", "10-fold cross-validation", "10-fold splits (patient-grouped where ids exist); "
               "from scratch the first 5 folds (extended); off-the-shelf all 10 on COV_CT and Cells2, the first 5 on "
               "the other four",
-              "CPU hours: a fold from scratch takes 5-110 minutes by network, dataset and CPU (docs/benchmarks.md)",
+              "CPU hours: a fold from scratch takes 1-110 minutes by network, dataset and CPU (docs/benchmarks.md)",
               "interval widths; the paired comparisons use the shared folds only"),
     Departure("COV_CT budget and size", "no input size or epochs stated for COV_CT",
               "112x112, a fixed 30 epochs from scratch (the validation loss of ~100 images is too noisy to "

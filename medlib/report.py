@@ -640,7 +640,7 @@ def _crm_scores(by_profile: dict, part: str, claim: str) -> dict:
                      f"[{iv.low:.3f}, {iv.high:.3f}] over {iv.n} classes, CRM smaller in "
                      f"{int((gap > 0).sum())} of {len(gap)}")
     return _kim_row(claim, profile, intervals, parts, s["network"], n_pairs=intervals[0].n if intervals else np.nan,
-                    note=f"the smaller of CAM's and Grad-CAM's {part} minus CRM's: below 0, CRM's is the larger")
+                    note=f"the smaller of CAM's and Grad-CAM's {part} minus CRM's (above 0: CRM's is smaller)")
 
 
 def crm_mean_smaller(by_profile: dict) -> dict:
