@@ -247,7 +247,8 @@ def index_page(profile: str, out_dir: Path) -> str:
     parts = [f"<h1>medlib: what was found</h1>",
              f"<p>This page belongs to a run of profile <code>{html.escape(profile)}</code>. Each claim is "
              "decided from the strongest evidence on this machine or committed (the profile is named), "
-             "by a rule written before the run; this run's own verdict sits beside it where they differ. "
+             "by a rule registered before its folds ran (a rule revised after a review is dated, with its "
+             "reason, in docs/methods.md); this run's own verdict sits beside it where they differ. "
              "Intervals are 95 %; comparisons are paired folds, pooled across datasets, intention to treat "
              "primary.</p>",
              f"<h2>Findings ({len(tested)} claims decided)</h2>"]
