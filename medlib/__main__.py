@@ -62,6 +62,10 @@ def cmd_run(args) -> int:
             seed = f" (seed replicate {j.replicate})" if j.replicate else ""
             print(f"{state:8s} {j.dataset} {j.network} {j.strategy} {j.head} fold {j.fold}{seed}")
         print(f"{sum(j.is_done() for j in jobs)} of {len(jobs)} done")
+        from .experiments.transfer import held_readings
+
+        for key, why in held_readings([j for j in jobs if not j.is_done()]).items():
+            print(f"held: {key}'s jobs wait for their registered condition ({why})")
         from .experiments.transfer import plan
 
         print(remaining_text(jobs, reference=plan(args.profile, seed=args.seed)))
@@ -139,6 +143,18 @@ def cmd_cross(args) -> int:
     return 0
 
 
+def cmd_gate(args) -> int:
+    """Exit 0 when recipe reading ``args.reading``'s registered condition holds on the profile's
+    current fold files (:func:`medlib.readings.reading_gate`), else 1; the reason printed either way.
+    Reads the fold files, writes nothing: a long run asks before queueing the reading."""
+    from .experiments.transfer import collect
+    from .readings import reading_gate
+
+    run, why = reading_gate(collect(args.profile), args.reading, args.profile)
+    print(f"[gate] {args.reading}: {why}")
+    return 0 if run else 1
+
+
 def main(argv=None) -> int:
     from .profiles import PROFILES
 
@@ -180,6 +196,10 @@ def main(argv=None) -> int:
     col = sub.add_parser("collect", help="write the tidy tables from the fold files")
     col.add_argument("--profile", required=True, choices=list(PROFILES))
     col.set_defaults(func=cmd_collect)
+    gate = sub.add_parser("gate", help="whether a recipe reading's registered condition holds (exit 0) or not (1)")
+    gate.add_argument("reading", help="a recipe reading's key, e.g. cov_ct_shared_lr")
+    gate.add_argument("--profile", default="extended", choices=list(PROFILES))
+    gate.set_defaults(func=cmd_gate)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -29,7 +29,8 @@ DEPARTURES: tuple[Departure, ...] = (
     Departure("plain VGGs' learning rate", "no learning rate stated (Keras's Adam default is 1e-3)",
               "1e-4 for VGG19 and FF-VGG19 from scratch, 1e-3 for the batch-normalised networks",
               "at 1e-3 on ImageNet-scaled inputs the un-normalised VGGs blow up and collapse (measured, "
-              "medlib.profiles.PLAIN_VGG_LR)", "Table 7 for VGG19 and FF-VGG19; 'most suitable'"),
+              "medlib.profiles.PLAIN_VGG_LR); every network at 1e-3 is the registered second reading "
+              "cov_ct_shared_lr, run if the noise readings leave a plain VGG at its COV_CT floor", "Table 7 for VGG19 and FF-VGG19; 'most suitable'"),
     Departure("ResNet", "'Residual Network v.151' (Table 2)", "Keras's ResNet50 (the zoo also builds ResNet152, "
               "which no profile trains)", "not recorded when the zoo was built; ResNet152 has three times the "
               "layers of ResNet50, so its folds would cost several times as many CPU hours",

@@ -101,6 +101,9 @@ class Block:
     # per-network batch-norm re-estimate after each epoch: "eager" (default) or "traced"
     # (medlib.experiments.training.recompute_batchnorm); part of the fold's configuration hash
     bn_passes: dict = field(default_factory=dict)
+    # per-network input scale from scratch, another ImageNet preprocessing mode than the
+    # architecture's ("tf": [-1, 1], "unit": [0, 1]; see SHARED_LR_RECIPE); in the hash when set
+    input_scales: dict = field(default_factory=dict)
 
     def lr_for(self, network: str) -> float:
         return self.learning_rates.get(network, self.learning_rate)
@@ -110,6 +113,9 @@ class Block:
 
     def bn_pass_for(self, network: str) -> str:
         return self.bn_passes.get(network, "eager")
+
+    def input_scale_for(self, network: str) -> str | None:
+        return self.input_scales.get(network)
 
     def fold_ids(self, cv_folds: int) -> list[int]:
         if self.folds == "official":
@@ -257,6 +263,13 @@ TRACED_BN = {"densenet121": "traced", "nasnetmobile": "traced"}
 # `python -m medlib run --precision float32` selects what an AVX2 machine should run.
 BFLOAT16_COVCT_STARTED = {n: "mixed_bfloat16" for n in ("vgg19", "ff_vgg19", "xception")}
 
+# the shared-learning-rate recipe (issue 37; medlib.data.registry.SHARED_LR_RULE): every network at
+# the block's 1e-3, each with its own ImageNet input preprocessing. Inputs in [-1, 1] or [0, 1]
+# ("input_scales") were tried first and left FF-VGG19 dead at its Cells2 floor at 1e-3, where
+# caffe's +-128 learned (scripts/check_shared_lr.py, 2 seeds, 2026-12-07; docs/methods.md)
+SHARED_LR_NETWORKS = ("ff_vgg19", "vgg19")
+SHARED_LR_RECIPE = dict(learning_rates={})
+
 # the second COV_CT noise reading (issue 37): FF-VGG19 (the paper's headline network, at its floor
 # under the first reading), VGG19 (also at its floor), Xception (the control that learned)
 NOISE_READING_NETWORKS = ("ff_vgg19", "vgg19", "xception")
@@ -387,6 +400,13 @@ PROFILES = MappingProxyType({
                   **{**_SCRATCH_COVCT_EXT, "note": "COV_CT's scratch block with the noise read on "
                      "0-255 pixels (sigma 0.1/255 on [0, 1]: practically no noise), shifts kept; "
                      "a labelled second reading, paired with cov_ct's folds"}),
+            # issue 37: the paper's silence on the learning rate read as Adam's default for all
+            # eight networks (only the plain VGGs change); runs once readings.reading_gate says the
+            # noise readings left a plain VGG at its floor (scripts/long_run.sh asks it)
+            Block("cov_ct_shared_lr", "scratch", SHARED_LR_NETWORKS,
+                  **{**_SCRATCH_COVCT_EXT, **SHARED_LR_RECIPE, "note": "COV_CT's scratch block with "
+                     "every network at 1e-3 (the plain VGGs too); a labelled second reading, paired "
+                     "with cov_ct's folds"}),
         ),
         # issue 37: cross-device as the paper ran it (s3.3: FF-VGG19 and Xception from scratch), beside
         # the off-the-shelf heads of quick; 250 images a class of each site (balanced: accuracy equals

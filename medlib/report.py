@@ -41,6 +41,8 @@ from . import evidence, meta, paper, stats, tables
 from .stats import rank_methods  # noqa: F401 (re-exported: notebook 05 ranks methods with it)
 from .diagnose import FLOOR_MARGIN, LEARNED_MARGIN, at_floor, diagnosis_causes, learned  # noqa: F401 (re-exported)
 from .experiments import compare
+from .readings import (ADOPT, KEEP, LEARNS, STAYS_AT_FLOOR, UNDECIDED, adopt_reading,  # noqa: F401 (re-exported)
+                       reading_differences, reading_gate, recipe_reading)
 from .metrics import METRICS
 
 ACCURACY_TOLERANCE = 5.0
@@ -1121,55 +1123,6 @@ def sanity_overall(verdicts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-ADOPT, KEEP, UNDECIDED = "adopt", "keep the first reading", "inconclusive: first reading stays"
-
-
-def reading_differences(df: pd.DataFrame, reading, network: str) -> pd.DataFrame:
-    """Per fold: ``network``'s accuracy under ``reading`` (a :class:`medlib.data.registry.Reading`)
-    and under its base dataset, seed replicates averaged within a fold, paired by fold index;
-    with each side's floor and the fold's test/train ratio."""
-    ok = df[(df["network"] == network) & (df["strategy"] == "scratch") & (df["status"] == "ok")]
-    ok = ok.assign(n_fit=ok["n_train"] + ok["n_val"])  # the images the learner had
-
-    def side(key):
-        g = ok[ok["dataset"] == key]
-        return g.groupby("fold").agg(accuracy=("accuracy", "mean"), majority=("majority", "first"),
-                                     n_test=("n_test", "first"), n_fit=("n_fit", "first"))
-    new, base = side(reading.key), side(reading.base)
-    both = new.join(base, lsuffix="_reading", rsuffix="_base", how="inner")
-    both["difference"] = both["accuracy_reading"] - both["accuracy_base"]
-    return both.reset_index()
-
-
-def adopt_reading(df: pd.DataFrame, reading, decisive: str = "ff_vgg19",
-                  control: str = "xception") -> dict:
-    """The adoption rule of a second reading (``reading.adoption_rule``, written before its run),
-    applied to the fold table ``df``: per network, the Nadeau-Bengio corrected interval of the
-    paired differences (reading minus base); ``decision`` is :data:`ADOPT`, :data:`KEEP` or
-    :data:`UNDECIDED`. A network with fewer than 3 paired folds gives no interval: undecided."""
-    out = {}
-    for net in dict.fromkeys((decisive, control, *sorted(set(df["network"])))):
-        pairs = reading_differences(df, reading, net)
-        if not len(pairs):
-            continue
-        ratio = float((pairs["n_test_base"] / pairs["n_fit_base"]).mean())
-        iv = stats.corrected_fold_interval(pairs["difference"], ratio)
-        out[net] = {"interval": iv, "folds": len(pairs),
-                    "learned": bool((pairs["accuracy_reading"] - pairs["majority_reading"]).mean() > FLOOR_MARGIN)}
-    dec, ctl = out.get(decisive), out.get(control)
-    defined = dec is not None and ctl is not None and all(
-        np.isfinite(x["interval"].low) for x in (dec, ctl))
-    if defined and (dec["interval"].high < 0 or ctl["interval"].high < 0):
-        decision = KEEP
-    elif defined and dec["interval"].low > 0 and dec["learned"]:
-        decision = ADOPT
-    else:
-        decision = UNDECIDED
-    return {"decision": decision, "networks": out, "rule": reading.adoption_rule}
-
-
-
-
 SMEARS, CROPS, NEITHER = "whole smears", "white-cell crops", "neither"
 CELLS2_TASKS = (("cells2_smears", SMEARS), ("cells2", CROPS))
 CELLS2_TASK_NETWORKS = ("ff_vgg19", "xception", "mobilenetv2")
@@ -1291,7 +1244,8 @@ def second_reading_decisions(df: pd.DataFrame) -> pd.DataFrame:
         if not len(ran):
             decision = "not run yet"
         elif key in READINGS:
-            decision = adopt_reading(df, READINGS[key])["decision"]
+            rule = recipe_reading if READINGS[key].kind == "recipe" else adopt_reading
+            decision = rule(df, READINGS[key])["decision"]
         elif key == "cells2_smears":
             decision = cells2_task_decision(cells2_task_table(df))
         else:

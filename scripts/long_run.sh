@@ -18,13 +18,17 @@ elif ! grep -q avx512_bf16 /proc/cpuinfo; then RUN="$RUN --precision float32"
   echo "[long_run] no AVX512-BF16 on this CPU: float32 jobs only"; fi
 BENCH="${MEDLIB_RESULTS_DIR:-results}/bench"
 # A CPU with native bfloat16 first runs the jobs only such a CPU can run (they pair with bfloat16
-# folds): COV_CT's second noise reading (issue 37), COV_CT Xception's second seed (issue 36) and
-# cross-device from scratch (issue 37). Float32 jobs run on any CPU, so they wait.
+# folds): COV_CT's second noise reading (issue 37), COV_CT Xception's second seed (issue 36),
+# cross-device from scratch (issue 37), then the shared-learning-rate recipe if its condition holds
+# (issue 37). Float32 jobs run on any CPU, so they wait.
 if [ -z "${MEDLIB_PRECISION:-}" ] && grep -q avx512_bf16 /proc/cpuinfo; then
   BF16="$RUN --precision mixed_bfloat16"
   $BF16 --datasets cov_ct_noise255
   $BF16 --datasets cov_ct --strategies scratch --networks xception
   nice -n 10 .venv/bin/python -m medlib cross --profile extended --quiet
+  # issue 37: every network at 1e-3 (medlib.data.registry.SHARED_LR_RULE); the engine holds these
+  # jobs until the noise readings leave a plain VGG at its floor (`python -m medlib gate cov_ct_shared_lr`)
+  $BF16 --datasets cov_ct_shared_lr
 fi
 # issue 36 first: scratch vs off-the-shelf for Xception and MobileNetV2 on every dataset with both arms
 # (scripts/plan_central_claim.py printed the design's power and hours: docs/central_claim_plan.md);

@@ -111,6 +111,7 @@ LAYERS = (
     {"config", "progress", "metrics", "stats", "claims", "departures", "strategies"},
     {"meta", "diagnose", "tables", "data", "models", "explain", "paper"},
     {"features", "profiles"},
+    {"readings"},
     {"experiments"},
     {"evidence", "viz"},
     {"report"},

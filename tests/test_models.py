@@ -23,6 +23,17 @@ def test_too_small_input_is_refused():
         build_model("xception", (64, 64, 3), 2)
 
 
+def test_a_scratch_network_can_take_another_input_scale_but_imagenet_weights_cannot():
+    model = build_model("vgg19", (32, 32, 3), 2, input_scale="tf")
+    pre = model.get_layer("imagenet_preprocess")
+    assert pre.mode == "tf"
+    x = np.full((1, 32, 32, 3), 0.75, "float32")
+    np.testing.assert_allclose(pre(x), 0.5)  # [0, 1] -> [-1, 1], not caffe's +-128
+    assert build_model("vgg19", (32, 32, 3), 2).get_layer("imagenet_preprocess").mode == "caffe"
+    with pytest.raises(ValueError, match="expect 'tf' inputs, not 'caffe'"):
+        build_model("xception", (75, 75, 3), 2, "off_the_shelf", input_scale="caffe")
+
+
 def test_weights_offline_and_honest_refusal(mirror):
     have = available_weights()
     assert have["Xception"] and have["MobileNetV2"]

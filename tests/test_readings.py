@@ -169,7 +169,7 @@ def test_an_early_look_is_labelled_interim():
 
 def test_every_second_reading_is_listed_with_its_rule_and_its_decision():
     out = report.second_reading_decisions(pd.DataFrame(columns=["dataset", "network", "status"])).set_index("reading")
-    assert set(out.index) == {"cov_ct_noise255", "cells2_smears"}
+    assert set(out.index) == {"cov_ct_noise255", "cells2_smears", "cov_ct_shared_lr"}
     assert out["decision"].eq("not run yet").all()
     assert out["rule"].str.startswith("Written 2026-12-0").all()
     assert out.loc["cells2_smears", "of"] == "cells2"
@@ -181,3 +181,82 @@ def test_every_second_reading_is_listed_with_its_rule_and_its_decision():
     assert out.loc["cov_ct_noise255", "decision"] == report.ADOPT
     claim = report.cells2_task({"extended": {"transfer": pd.DataFrame({"dataset": ["cells2"], "status": ["ok"]})}})
     assert claim["verdict"] == "not tested here"
+
+
+# --- the shared-learning-rate recipe: a reading of how networks train, run only on its condition
+
+
+def test_the_recipe_reading_changes_only_the_plain_vggs_learning_rate():
+    from medlib.profiles import SHARED_LR_NETWORKS
+
+    profile = get_profile("extended")
+    spec = get_spec("cov_ct_shared_lr")
+    assert spec.reading_of == "cov_ct" and spec.augmentation == DATASETS["cov_ct"].augmentation
+    for net in SHARED_LR_NETWORKS:
+        new, base = profile.block("cov_ct_shared_lr", "scratch", net), profile.block("cov_ct", "scratch", net)
+        cfg_new = provenance.fold_config(new, profile, net, "scratch", "dense", 42)
+        cfg_base = provenance.fold_config(base, profile, net, "scratch", "dense", 42)
+        changed = {k for k in cfg_new.keys() | cfg_base.keys() if cfg_new.get(k) != cfg_base.get(k)}
+        assert changed == {"dataset", "learning_rate"}
+        assert (cfg_base["learning_rate"], cfg_new["learning_rate"]) == (1e-4, 1e-3)
+
+
+def test_an_input_scale_enters_the_hash_only_when_set():
+    from dataclasses import replace
+
+    profile = get_profile("extended")
+    base = profile.block("cov_ct", "scratch", "ff_vgg19")
+    cfg = provenance.fold_config(base, profile, "ff_vgg19", "scratch", "dense", 42)
+    scaled = provenance.fold_config(replace(base, input_scales={"ff_vgg19": "unit"}), profile,
+                                    "ff_vgg19", "scratch", "dense", 42)
+    assert "input_scale" not in cfg and scaled == {**cfg, "input_scale": "unit"}
+
+
+def _recipe(ff_new, vgg_new, base=(50, 49, 47, 49, 53)):
+    return pd.DataFrame(_rows("cov_ct_shared_lr", "ff_vgg19", ff_new) + _rows("cov_ct", "ff_vgg19", base)
+                        + _rows("cov_ct_shared_lr", "vgg19", vgg_new) + _rows("cov_ct", "vgg19", base))
+
+
+def test_the_recipe_rule_says_which_plain_vgg_learns_and_which_stays_at_its_floor():
+    from medlib import readings
+
+    out = readings.recipe_reading(_recipe([75, 78, 72, 80, 76], [52, 50, 48, 55, 50]), READINGS["cov_ct_shared_lr"])
+    assert out["networks"]["ff_vgg19"]["verdict"] == readings.LEARNS
+    assert out["networks"]["vgg19"]["verdict"] == readings.STAYS_AT_FLOOR
+    assert out["decision"] == f"{readings.LEARNS}: ff_vgg19; {readings.STAYS_AT_FLOOR}: vgg19"
+    two = readings.recipe_reading(_recipe([75, 78], [52, 50]), READINGS["cov_ct_shared_lr"])
+    assert {v["verdict"] for v in two["networks"].values()} == {"inconclusive"}  # under 3 paired folds
+
+
+def _noise_done(ff_new, vgg_new, x_new=(77, 79, 60, 70, 85)):
+    base = [50, 49, 47, 49, 53]
+    return pd.DataFrame(_rows("cov_ct_noise255", "ff_vgg19", ff_new) + _rows("cov_ct", "ff_vgg19", base)
+                        + _rows("cov_ct_noise255", "vgg19", vgg_new) + _rows("cov_ct", "vgg19", base)
+                        + _rows("cov_ct_noise255", "xception", x_new)
+                        + _rows("cov_ct", "xception", [77, 79, 52, 72, 88]))
+
+
+def test_the_recipe_waits_for_the_noise_readings_and_runs_only_if_a_plain_vgg_stays_at_its_floor():
+    from medlib import readings
+
+    run, why = readings.reading_gate(_noise_done([52, 50], [50, 50]))
+    assert not run and why.startswith("waiting") and why.endswith("(ff_vgg19, vgg19)")
+    run, why = readings.reading_gate(_noise_done([52, 50, 48, 55, 50], [50, 51, 49, 50, 52]))
+    assert run and "ff_vgg19, vgg19 at the cov_ct floor" in why
+    run, why = readings.reading_gate(_noise_done([75, 78, 72, 80, 76], [50, 51, 49, 50, 52]))
+    assert not run and why.startswith("not run: cov_ct_noise255 is adopted")
+    learned = _noise_done([52, 50, 48, 55, 50], [50, 51, 49, 50, 52])
+    learned.loc[learned["dataset"].eq("cov_ct") & learned["network"].isin(["ff_vgg19", "vgg19"]), "accuracy"] = 80
+    run, why = readings.reading_gate(learned)
+    assert not run and why.startswith("not needed")
+
+
+def test_the_engine_holds_a_recipe_readings_jobs_until_its_condition_holds(monkeypatch, tmp_path):
+    from medlib.experiments import transfer
+
+    monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path))  # no fold files: the noise readings have not run
+    jobs = transfer.plan("extended", datasets=["cov_ct_shared_lr"])
+    assert {j.network for j in jobs} == {"ff_vgg19", "vgg19"} and len(jobs) == 10
+    held = transfer.held_readings(jobs)
+    assert list(held) == ["cov_ct_shared_lr"] and held["cov_ct_shared_lr"].startswith("waiting")
+    assert transfer.held_readings(transfer.plan("extended", datasets=["cov_ct_noise255"])) == {}

@@ -405,21 +405,26 @@ class Reading:
     primary reading's, and every fold pairs with the base's fold of the same index).
 
     ``adoption_rule`` is written before the run (issue 37) and applied by
-    :func:`medlib.report.adopt_reading`; until it says "adopt", the base stays the primary
-    reading and this one is a labelled sensitivity analysis beside it."""
+    :func:`medlib.readings.adopt_reading`; until it says "adopt", the base stays the primary
+    reading and this one is a labelled sensitivity analysis beside it. A ``recipe`` reading reads
+    the paper's silence on *how* a network trains (its learning rate): the data as the base's,
+    ``augmentation`` None; the recipe itself is its profile block's (``medlib.profiles``), its
+    rule applied by :func:`medlib.readings.recipe_reading`, and it runs only once
+    :func:`medlib.readings.reading_gate` says its condition holds."""
 
     key: str
     base: str
     label: str
     passage: str
-    augmentation: Augmentation
+    augmentation: Augmentation | None
     adoption_rule: str
+    kind: str = "augmentation"  # or "recipe": the same data, trained another way
 
     def spec(self) -> DatasetSpec:
         from dataclasses import replace
 
         base = DATASETS[self.base]
-        return replace(base, key=self.key, paper_name=None, augmentation=self.augmentation,
+        return replace(base, key=self.key, paper_name=None, augmentation=self.augmentation or base.augmentation,
                        reading_of=self.base, adoption_rule=self.adoption_rule, notes=f"{self.label}. {base.notes}")
 
 
@@ -435,6 +440,27 @@ NOISE_255_RULE = (
     "Otherwise the choice is INCONCLUSIVE: the [0, 1] reading stays primary and both are "
     "printed side by side. VGG19's difference is reported but does not decide.")
 
+SHARED_LR_RULE = (
+    "Written 2026-12-07, before any fold of this recipe ran. The paper names no learning rate "
+    "(Keras's Adam default is 1e-3); the study trains the plain VGGs (VGG19, FF-VGG19) at 1e-4 "
+    "because 1e-3 blew them up on Cells2. This recipe trains them at 1e-3 like the other six "
+    "networks, on COV_CT's folds, size, budget, precision and first noise reading ([0, 1]). It RUNS "
+    "only once the first step (cov_ct_noise255, its planned folds complete) has not adopted the "
+    "0-255 reading and a plain VGG sits at its COV_CT floor (mean accuracy within 5 points of it) "
+    "under Table 7's recipe; if 0-255 is adopted it is not run as registered here. Per plain VGG, "
+    "the paired fold differences (this recipe minus Table 7's, the same 5 folds) get a "
+    "Nadeau-Bengio corrected 95 % interval: the network LEARNS under the shared recipe where the "
+    "interval lies wholly above 0 and its mean accuracy is more than 5 points above its floor (its "
+    "Table 7 floor is then the learning rate's); it STAYS AT ITS FLOOR where its mean accuracy is "
+    "within 5 points of the floor; otherwise INCONCLUSIVE. Table 7 keeps its rows either way (its "
+    "1e-4 was set on Cells2 before COV_CT ran, and Cells2's plain VGGs learned under it); this "
+    "recipe is printed beside them. Input scale (chosen 2026-12-07 on Cells2 fold 0 by the rule "
+    "in docs/methods.md, written before the two-seed check, before any COV_CT fold): each "
+    "network's own ImageNet preprocessing (caffe's +-128 for the VGGs), the only scale under which "
+    "FF-VGG19 learned at 1e-3 (test 85.7 and 78.6 % over a 64.3 % floor, 2 seeds); with inputs "
+    "in [-1, 1] or [0, 1] it sat at the floor in both seeds, 88-98 % of its block5_conv1 channels dead "
+    "(results/bench/shared_lr_cells2_ff_vgg19_fold0.csv).")
+
 _READINGS = (
     Reading(
         key="cov_ct_noise255", base="cov_ct",
@@ -442,6 +468,11 @@ _READINGS = (
         passage="s2.2: 'Gaussian noise with a mean of zero and a sigma of 0.01^0.5' (no scale given)",
         augmentation=Augmentation(shift=0.1, noise_sigma=PAPER_NOISE_SIGMA, noise_scale=255.0),
         adoption_rule=NOISE_255_RULE),
+    Reading(
+        key="cov_ct_shared_lr", base="cov_ct",
+        label="COV_CT, every network at Adam's default 1e-3",
+        passage="s2.2-2.3: no learning rate given (Keras's Adam default is 1e-3)",
+        augmentation=None, adoption_rule=SHARED_LR_RULE, kind="recipe"),
 )
 # Second readings, read-only, resolved by get_spec; not in DATASETS (no files of their own, so
 # the inventory and the data commands never list them twice)

@@ -242,13 +242,13 @@ def fit_scratch_fold(ctx, network, strategy, head, block, ds, train, val, target
     from ..models import build_model
 
     shape = tuple(ds.images.shape[1:])
-    lr, precision = block.lr_for(network), block.precision_for(network)
+    lr, precision, scale = block.lr_for(network), block.precision_for(network), block.input_scale_for(network)
 
     def build():
         with training.dtype_policy(precision):
-            return _compiled(build_model(network, shape, ds.spec.n_classes, strategy), lr)
+            return _compiled(build_model(network, shape, ds.spec.n_classes, strategy, input_scale=scale), lr)
 
-    model = ctx.fresh((strategy, network, shape, ds.spec.n_classes, lr, precision, build_seed), build)
+    model = ctx.fresh((strategy, network, shape, ds.spec.n_classes, lr, precision, scale, build_seed), build)
     return _fit_trained(ctx, model, network, block, ds, train, val, targets, seed, save_to,
                         traced_bn=block.bn_pass_for(network) == "traced")
 

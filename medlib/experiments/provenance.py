@@ -33,7 +33,7 @@ RECIPE_VERSION = 2
 
 # Block fields that change nothing a fold computes: what the block is *for*, not how it trains.
 _NOT_CONFIG = ("note", "networks", "folds", "save_models", "learning_rates", "precisions", "heads",
-               "replicates", "bn_passes")
+               "replicates", "bn_passes", "input_scales")
 
 
 # Block fields added after hashes existed enter the hash only when set away from their default,
@@ -59,6 +59,8 @@ def fold_config(block, profile, network: str, strategy: str, head: str, seed: in
            "val_fraction": profile.val_fraction, **settings}
     if trains and block.bn_pass_for(network) != "eager":  # added later: only when set
         cfg["bn_pass"] = block.bn_pass_for(network)
+    if trains and block.input_scale_for(network):  # added later: only when set
+        cfg["input_scale"] = block.input_scale_for(network)
     return cfg
 
 

@@ -302,6 +302,9 @@ def run_jobs(jobs: list[FoldJob], progress: bool = True, deadline: float | None 
     if absent:
         print(f"[run] dataset(s) not on this machine, their jobs stay pending: {', '.join(absent)}")
         todo = [j for j in todo if j.dataset not in absent]
+    for key, why in held_readings(todo).items():
+        print(f"[run] {key}'s jobs stay pending ({why})")
+        todo = [j for j in todo if j.dataset != key]
     ctx = Context()
     current = None
     for i, job in enumerate(progress_bar(todo, desc="fold jobs", disable=not progress)):
@@ -323,6 +326,22 @@ def run_jobs(jobs: list[FoldJob], progress: bool = True, deadline: float | None 
             on_fold(job)
     ctx.release()
     ctx.loaded.clear()
+
+
+def held_readings(jobs: list[FoldJob]) -> dict[str, str]:
+    """``{reading: why}`` for the recipe readings among ``jobs`` whose registered condition does not
+    hold yet on their profile's fold files (:func:`medlib.readings.reading_gate`): the engine
+    never trains them early, whoever asks (the run queue, a notebook, ``make reproduce``)."""
+    from ..data.registry import READINGS
+    from ..readings import reading_gate
+
+    held = {}
+    for key, profile in sorted({(j.dataset, j.profile) for j in jobs if j.dataset in READINGS
+                                and READINGS[j.dataset].kind == "recipe"}, key=str):
+        run, why = reading_gate(collect(profile), key, profile)
+        if not run:
+            held[key] = why
+    return held
 
 
 def run_experiment(profile: str | Profile, datasets=None, networks=None, strategies=None,

@@ -5,13 +5,16 @@ architecture's ImageNet weights were trained on (keras.applications modes):
 ``caffe`` (RGB->BGR, minus the ImageNet mean on a 0-255 scale: VGG, ResNet),
 ``tf`` (to [-1, 1]: Xception, Inception, MobileNet, NASNet), ``torch``
 (ImageNet mean/std: DenseNet). Having no weights, it does not disturb loading
-ImageNet weight files by layer order.
+ImageNet weight files by layer order. ``unit`` leaves images in [0, 1] (what Keras's
+``ImageDataGenerator(rescale=1/255)`` feeds a network without ImageNet weights): an input scale
+for a network trained from scratch, never for ImageNet weights.
 """
 from __future__ import annotations
 
 import keras
 from keras import ops
 
+MODES = ("caffe", "tf", "torch", "unit")
 _MEAN_BGR = (103.939, 116.779, 123.68)
 _MEAN_RGB = (0.485, 0.456, 0.406)
 _STD_RGB = (0.229, 0.224, 0.225)
@@ -21,11 +24,13 @@ _STD_RGB = (0.229, 0.224, 0.225)
 class ImagenetPreprocess(keras.layers.Layer):
     def __init__(self, mode: str, **kwargs):
         super().__init__(**kwargs)
-        if mode not in ("caffe", "tf", "torch"):
+        if mode not in MODES:
             raise ValueError(f"unknown preprocessing mode {mode!r}")
         self.mode = mode
 
     def call(self, x):
+        if self.mode == "unit":
+            return x
         if self.mode == "tf":
             return x * 2.0 - 1.0
         if self.mode == "torch":

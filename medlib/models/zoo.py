@@ -77,8 +77,13 @@ class HeadConfig:
 def build_model(arch: str, input_shape: tuple[int, int, int], n_classes: int,
                 strategy: str = "scratch", head: HeadConfig = HeadConfig(),
                 ffvgg: FFVGG19Config = FFVGG19Config(), fine_tune_fraction: float = 0.2,
-                allow_download: bool | None = None) -> keras.Model:
-    """Build ``arch`` for ``input_shape`` (H, W, 3) and ``n_classes`` under ``strategy``."""
+                allow_download: bool | None = None, input_scale: str | None = None) -> keras.Model:
+    """Build ``arch`` for ``input_shape`` (H, W, 3) and ``n_classes`` under ``strategy``.
+
+    ``input_scale``: another :class:`ImagenetPreprocess` mode than the architecture's, for a
+    network trained from scratch (no ImageNet weights expect a scale): ``"tf"`` ([-1, 1]) or
+    ``"unit"`` ([0, 1]) instead of a plain VGG's ``caffe`` +-128 (``scripts/check_shared_lr.py``
+    trains both ways)."""
     if strategy not in MODEL_STRATEGIES:
         raise ValueError(f"strategy {strategy!r}; choose from {MODEL_STRATEGIES}")
     spec = ARCHITECTURES[arch]
@@ -87,9 +92,12 @@ def build_model(arch: str, input_shape: tuple[int, int, int], n_classes: int,
                          f"got {input_shape[:2]}")
     weights = None
     if get_strategy(strategy).needs_weights:
+        if input_scale not in (None, spec.preprocess):
+            raise ValueError(f"{arch} under {strategy!r} loads ImageNet weights, which expect "
+                             f"{spec.preprocess!r} inputs, not {input_scale!r}")
         weights = imagenet_weights(spec.app, allow_download=allow_download)  # may raise
     inp = keras.Input(input_shape, name="image")
-    x = ImagenetPreprocess(spec.preprocess, name="imagenet_preprocess")(inp)
+    x = ImagenetPreprocess(input_scale or spec.preprocess, name="imagenet_preprocess")(inp)
     backbone = getattr(keras.applications, spec.app)(include_top=False, weights=weights,
                                                      input_tensor=x)
     feature_layer = backbone.layers[-1].name
