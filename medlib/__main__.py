@@ -64,8 +64,10 @@ def cmd_run(args) -> int:
         print(f"{sum(j.is_done() for j in jobs)} of {len(jobs)} done")
         from .experiments.transfer import held_readings
 
-        for key, why in held_readings([j for j in jobs if not j.is_done()]).items():
-            print(f"held: {key}'s jobs wait for their registered condition ({why})")
+        held = held_readings([j for j in jobs if not j.is_done()])
+        for key, why in held.items():
+            print(f"held: {key}'s jobs are not trained now, and not priced below ({why})")
+        jobs = [j for j in jobs if j.dataset not in held]
         from .experiments.transfer import plan
 
         print(remaining_text(jobs, reference=plan(args.profile, seed=args.seed)))
@@ -156,6 +158,7 @@ def cmd_gate(args) -> int:
 
 
 def main(argv=None) -> int:
+    from .data.registry import READINGS
     from .profiles import PROFILES
 
     parser = argparse.ArgumentParser(prog="python -m medlib", description=__doc__,
@@ -197,7 +200,8 @@ def main(argv=None) -> int:
     col.add_argument("--profile", required=True, choices=list(PROFILES))
     col.set_defaults(func=cmd_collect)
     gate = sub.add_parser("gate", help="whether a recipe reading's registered condition holds (exit 0) or not (1)")
-    gate.add_argument("reading", help="a recipe reading's key, e.g. cov_ct_shared_lr")
+    gate.add_argument("reading", choices=[k for k, r in READINGS.items() if r.kind == "recipe"],
+                      help="a recipe reading's key")
     gate.add_argument("--profile", default="extended", choices=list(PROFILES))
     gate.set_defaults(func=cmd_gate)
     args = parser.parse_args(argv)

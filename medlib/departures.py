@@ -28,8 +28,9 @@ DEPARTURES: tuple[Departure, ...] = (
               "Table 7 on COV_CT: the plain VGGs sit at their floor under the first reading"),
     Departure("plain VGGs' learning rate", "no learning rate stated (Keras's Adam default is 1e-3)",
               "1e-4 for VGG19 and FF-VGG19 from scratch, 1e-3 for the batch-normalised networks",
-              "at 1e-3 on ImageNet-scaled inputs the un-normalised VGGs blow up and collapse (measured, "
-              "medlib.profiles.PLAIN_VGG_LR); every network at 1e-3 is the registered second reading "
+              "at 1e-3 on ImageNet-scaled inputs the un-normalised VGGs blew up and collapsed (one seed, "
+              "medlib.profiles.PLAIN_VGG_LR; a two-seed recheck blew up without collapsing, "
+              "docs/methods.md); every network at 1e-3 is the registered second reading "
               "cov_ct_shared_lr, run if the noise readings leave a plain VGG at its COV_CT floor", "Table 7 for VGG19 and FF-VGG19; 'most suitable'"),
     Departure("ResNet", "'Residual Network v.151' (Table 2)", "Keras's ResNet50 (the zoo also builds ResNet152, "
               "which no profile trains)", "not recorded when the zoo was built; ResNet152 has three times the "

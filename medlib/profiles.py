@@ -102,7 +102,8 @@ class Block:
     # (medlib.experiments.training.recompute_batchnorm); part of the fold's configuration hash
     bn_passes: dict = field(default_factory=dict)
     # per-network input scale from scratch, another ImageNet preprocessing mode than the
-    # architecture's ("tf": [-1, 1], "unit": [0, 1]; see SHARED_LR_RECIPE); in the hash when set
+    # architecture's ("tf": [-1, 1], "unit": [0, 1]; scripts/check_shared_lr.py tries them); no
+    # profile block sets one today; in the fold's hash when set
     input_scales: dict = field(default_factory=dict)
 
     def lr_for(self, network: str) -> float:
@@ -129,7 +130,11 @@ class Block:
 # blocks 4-5 are dead (zero on every test image; 2-4% at initialisation) and the network answers
 # the majority class; with 1e-4 training loss falls from 1.06 to 0.38, validation accuracy reaches
 # 94%, and at most 5% of any layer's channels are dead. That collapse is what the previous quick
-# profile's FF-VGG19 feature maps showed.
+# profile's FF-VGG19 feature maps showed. That was one seed under an earlier recipe: rechecked on
+# 2026-12-07 (scripts/check_shared_lr.py, 2 seeds, fixed 12 epochs, today's recipe) 1e-3 still blows
+# up the first epoch (training loss 180 and 20) and kills 67-77 % of block5_conv1's channels, but
+# FF-VGG19 ends as far above the floor as at 1e-4 (test 85.7 and 78.6 % at both rates, floor 64.3 %,
+# 14 test images). 1e-4 stays Table 7's rate (set before COV_CT ran); cov_ct_shared_lr tries 1e-3.
 PLAIN_VGG_LR = {"vgg19": 1e-4, "ff_vgg19": 1e-4}
 
 
@@ -346,8 +351,8 @@ PROFILES = MappingProxyType({
                   learning_rates=PLAIN_VGG_LR, save_models=True,
                   note="FF-VGG19 at 100 px: about 10 s an epoch, so one fold (for notebook 04's "
                        "feature maps; 5 folds run in `extended`); with Adam 1e-4 fold 0's "
-                       "validation loss fell for 11 of 12 epochs (1e-3 collapses it, see "
-                       "PLAIN_VGG_LR)"),
+                       "validation loss fell for 11 of 12 epochs (1e-3 blew it up when the rate "
+                       "was set, see PLAIN_VGG_LR)"),
             _ots("covid_chestxray", views=2),
             _ots("pneumoniamnist", folds="official"),
             _ots("breastmnist", folds="official"),

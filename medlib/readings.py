@@ -68,18 +68,31 @@ def adopt_reading(df: pd.DataFrame, reading, decisive: str = "ff_vgg19",
 LEARNS, STAYS_AT_FLOOR = "learns under the recipe", "stays at its floor"
 
 
-def recipe_reading(df: pd.DataFrame, reading, networks=None) -> dict:
-    """The rule of a ``recipe`` reading (:data:`medlib.data.registry.SHARED_LR_RULE`, written
-    before its run), per network of ``networks`` (default: the reading's block's) on the folds
-    it shares with its base: the corrected 95 % interval of the paired differences (recipe minus
-    base), and :data:`LEARNS` (interval wholly above 0 and mean accuracy more than 5 points above
-    the floor), :data:`STAYS_AT_FLOOR` (mean within 5 points of the floor) or inconclusive
-    (fewer than 3 paired folds included). ``decision`` lists the networks by verdict. The base's
-    rows are never replaced: a recipe reading is printed beside them."""
-    from .profiles import SHARED_LR_NETWORKS
+def _block(key: str, profile: str):
+    """``profile``'s block for reading ``key`` (from scratch) and its planned fold count, or
+    ``(None, 0)`` where the profile does not run the reading."""
+    from .profiles import get_profile
 
+    plan = get_profile(profile)
+    try:
+        block = plan.block(key, "scratch")
+    except KeyError:
+        return None, 0
+    return block, len(block.fold_ids(plan.cv_folds))
+
+
+def recipe_reading(df: pd.DataFrame, reading, profile: str = "extended") -> dict:
+    """The rule of a ``recipe`` reading (:data:`medlib.data.registry.SHARED_LR_RULE`, written
+    before its run), per network of ``profile``'s block for it, on the folds it shares with its
+    base: the corrected 95 % interval of the paired differences (recipe minus base), and
+    :data:`LEARNS` (interval wholly above 0 and mean accuracy more than 5 points above the floor),
+    :data:`STAYS_AT_FLOOR` (mean within 5 points of the floor, at least 3 paired folds) or
+    inconclusive; a verdict on fewer folds than the block plans says "interim (k of n folds)".
+    ``decision`` lists the networks by verdict. The base's rows are never replaced: a recipe
+    reading is printed beside them."""
+    block, planned = _block(reading.key, profile)
     out = {}
-    for net in networks or SHARED_LR_NETWORKS:
+    for net in block.networks if block else ():
         pairs = reading_differences(df, reading, net)
         if not len(pairs):
             continue
@@ -92,39 +105,66 @@ def recipe_reading(df: pd.DataFrame, reading, networks=None) -> dict:
             verdict = LEARNS
         else:
             verdict = stats.INCONCLUSIVE
+        if len(pairs) < planned:
+            verdict = f"interim ({len(pairs)} of {planned} folds): {verdict}"
         out[net] = {"interval": iv, "folds": len(pairs), "above_floor": above, "verdict": verdict}
     decision = "; ".join(f"{v['verdict']}: {n}" for n, v in out.items()) or "not run yet"
     return {"decision": decision, "networks": out, "rule": reading.adoption_rule}
 
 
+def _missing(df: pd.DataFrame | None, dataset: str, networks, block, planned: int) -> list[str]:
+    """``networks`` with fewer finished (status ok) runs of ``dataset`` from scratch than ``block``
+    plans (folds x seed replicates)."""
+    need = planned * block.replicates
+    if df is None or not len(df):
+        return list(networks)
+    ok = df[df["status"].eq("ok") & df["strategy"].eq("scratch") & df["dataset"].eq(dataset)]
+    rep = ok["replicate"] if "replicate" in ok else pd.Series(0, index=ok.index)
+    done = ok.assign(replicate=rep).groupby("network")[["fold", "replicate"]].apply(
+        lambda g: len(g.drop_duplicates())) if len(ok) else pd.Series(dtype=int)
+    return [n for n in networks if int(done.get(n, 0)) < need]
+
+
 def reading_gate(df: pd.DataFrame, key: str = "cov_ct_shared_lr", profile: str = "extended") -> tuple[bool, str]:
     """Whether recipe reading ``key`` is to run now, by its rule's condition
-    (:data:`medlib.data.registry.SHARED_LR_RULE`), and why: the noise readings' planned folds
-    (``profile``'s cov_ct_noise255 block) complete, the 0-255 reading not adopted
-    (:func:`adopt_reading`), and a plain VGG at its floor on the base dataset under Table 7's
-    recipe (mean accuracy within 5 points of it). The engine holds the reading's jobs until then
-    (:func:`medlib.experiments.transfer.held_readings`)."""
+    (:data:`medlib.data.registry.SHARED_LR_RULE`), and why. The first step, COV_CT's noise
+    readings, must be complete (the planned runs of ``profile``'s cov_ct_noise255 block and of
+    cov_ct's blocks for the same networks, so the adoption rule sees the seeds it will always
+    see), must not have adopted 0-255 (:func:`adopt_reading`), and must have left a plain VGG
+    (any of the reading's networks) at its floor under both noise readings (mean accuracy within
+    5 points of it): the question the recipe asks is then still open for that network.
+    :func:`medlib.experiments.transfer.held_readings` holds the jobs until this says run."""
     from .data.registry import READINGS
-    from .profiles import SHARED_LR_NETWORKS, get_profile
+    from .profiles import get_profile
 
-    reading, noise = READINGS[key], READINGS["cov_ct_noise255"]
+    reading = READINGS.get(key)
+    if reading is None or reading.kind != "recipe":
+        raise ValueError(f"{key!r} is not a recipe reading; recipe readings: "
+                         f"{', '.join(k for k, r in READINGS.items() if r.kind == 'recipe')}")
+    block, _ = _block(key, profile)
+    if block is None:
+        return False, f"not run: profile {profile!r} does not train {key}"
+    noise = READINGS["cov_ct_noise255"]
+    noise_block, planned = _block(noise.key, profile)
     plan = get_profile(profile)
-    block = plan.block(noise.key, "scratch")
-    ok = df[df["status"].eq("ok") & df["strategy"].eq("scratch")] if len(df) else None
-
-    def rows(dataset, network):
-        return ok[ok["dataset"].eq(dataset) & ok["network"].eq(network)] if ok is not None else ok
-
-    planned = len(block.fold_ids(plan.cv_folds))
-    missing = [n for n in block.networks if ok is None or rows(noise.key, n)["fold"].nunique() < planned]
-    if missing:
-        return False, f"waiting: {noise.key} has not finished its planned folds ({', '.join(missing)})"
+    waiting = _missing(df, noise.key, noise_block.networks, noise_block, planned)
+    for net in noise_block.networks:
+        base = plan.block(noise.base, "scratch", net)
+        if _missing(df, noise.base, [net], base, len(base.fold_ids(plan.cv_folds))):
+            waiting.append(f"{noise.base} {net}")
+    if waiting:
+        return False, f"waiting: the noise readings' planned runs are not all finished ({', '.join(waiting)})"
     decision = adopt_reading(df, noise)["decision"]
     if decision == ADOPT:
         return False, (f"not run: {noise.key} is adopted, and {key} is registered on the first reading "
                        "(register it on the adopted one first)")
-    floor = [n for n in SHARED_LR_NETWORKS if len(rows(reading.base, n))
-             and (rows(reading.base, n)["accuracy"] - rows(reading.base, n)["majority"]).mean() <= FLOOR_MARGIN]
+    ok = df[df["status"].eq("ok") & df["strategy"].eq("scratch")]
+
+    def at_floor(dataset, net):
+        g = ok[ok["dataset"].eq(dataset) & ok["network"].eq(net)]
+        return len(g) and (g["accuracy"] - g["majority"]).mean() <= FLOOR_MARGIN
+
+    floor = [n for n in block.networks if at_floor(reading.base, n) and at_floor(noise.key, n)]
     if not floor:
-        return False, f"not needed: no plain VGG sits at its {reading.base} floor ({noise.key}: {decision})"
-    return True, f"run: {', '.join(floor)} at the {reading.base} floor, {noise.key}: {decision}"
+        return False, f"not needed: no plain VGG sits at its floor under both noise readings ({noise.key}: {decision})"
+    return True, f"run: {', '.join(floor)} at the floor under both noise readings ({noise.key}: {decision})"

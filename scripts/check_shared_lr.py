@@ -20,7 +20,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-RECIPES = (("caffe inputs (+-128), 1e-4 (today)", None, 1e-4), ("caffe inputs (+-128), 1e-3", None, 1e-3),
+RECIPES = (("caffe inputs (+-128), 1e-4 (Table 7's rate)", None, 1e-4), ("caffe inputs (+-128), 1e-3", None, 1e-3),
            ("[-1, 1] inputs, 1e-3", "tf", 1e-3), ("[0, 1] inputs, 1e-3", "unit", 1e-3))
 
 
@@ -44,6 +44,7 @@ def main():
     job = FoldJob(args.dataset, args.network, "scratch", args.fold, args.profile)
     data = fold_data(job)
     ds, train, val, test = data.ds, data.train, data.val, data.test
+    majority = 100 * float(np.bincount(ds.targets[test]).max() / len(test))
     rows, layers = [], []
     for label, scale, lr in RECIPES:
         block = replace(job.block(), epochs=args.epochs, patience=None,
@@ -51,13 +52,17 @@ def main():
                         input_scales={args.network: scale} if scale else {})
         for r in range(args.seeds):
             ctx, start = Context(), time.time()
+            seed, build_seed = job.seed + args.fold + 1000 * r, job.seed + r
             (proba,), info = fit_predict(ctx, args.network, "scratch", "dense", block, ds, train, val,
-                                         [(ds, test)], job.seed + args.fold + 1000 * r, build_seed=job.seed + r)
+                                         [(ds, test)], seed, build_seed=build_seed)
             (model, _), = ctx._models.values()  # the one model this context built, as trained
             layers = layers or activation_layers(model)
             dead = channel_activity(model, layers, ds.images[test]).set_index("layer")["dead_on_all_images_%"]
             hist = info["history"]
-            rows.append({"recipe": label, "seed": r, "first_epoch_loss": round(hist[0]["loss"], 3),
+            rows.append({"recipe": label, "seed": r, "train_seed": seed, "build_seed": build_seed,
+                         "learning_rate": lr, "input_scale": scale or "own", "epochs": args.epochs,
+                         "n_test": len(test), "floor": round(majority, 1),
+                         "first_epoch_loss": round(hist[0]["loss"], 3),
                          "last_epoch_loss": round(hist[-1]["loss"], 3),
                          "best_val_accuracy": round(max(h["val_accuracy"] for h in hist), 1),
                          "test_accuracy": round(100 * float((proba.argmax(1) == ds.targets[test]).mean()), 1),
@@ -69,7 +74,6 @@ def main():
     table = pd.DataFrame(rows)
     path = out / f"shared_lr_{args.dataset}_{args.network}_fold{args.fold}.csv"
     table.to_csv(path, index=False)
-    majority = 100 * float(np.bincount(ds.targets[test]).max() / len(test))
     print(table.T.to_string(header=False))
     print(f"test floor (majority) {majority:.1f} %; one test image = {100 / len(test):.1f} points; "
           f"{args.epochs} epochs each; wrote {path}")

@@ -224,16 +224,18 @@ def test_the_recipe_rule_says_which_plain_vgg_learns_and_which_stays_at_its_floo
     assert out["networks"]["ff_vgg19"]["verdict"] == readings.LEARNS
     assert out["networks"]["vgg19"]["verdict"] == readings.STAYS_AT_FLOOR
     assert out["decision"] == f"{readings.LEARNS}: ff_vgg19; {readings.STAYS_AT_FLOOR}: vgg19"
+    early = readings.recipe_reading(_recipe([75, 78, 72], [52, 50, 48]), READINGS["cov_ct_shared_lr"])
+    assert early["networks"]["ff_vgg19"]["verdict"] == f"interim (3 of 5 folds): {readings.LEARNS}"
     two = readings.recipe_reading(_recipe([75, 78], [52, 50]), READINGS["cov_ct_shared_lr"])
-    assert {v["verdict"] for v in two["networks"].values()} == {"inconclusive"}  # under 3 paired folds
+    assert {v["verdict"] for v in two["networks"].values()} == {"interim (2 of 5 folds): inconclusive"}
 
 
-def _noise_done(ff_new, vgg_new, x_new=(77, 79, 60, 70, 85)):
-    base = [50, 49, 47, 49, 53]
-    return pd.DataFrame(_rows("cov_ct_noise255", "ff_vgg19", ff_new) + _rows("cov_ct", "ff_vgg19", base)
-                        + _rows("cov_ct_noise255", "vgg19", vgg_new) + _rows("cov_ct", "vgg19", base)
-                        + _rows("cov_ct_noise255", "xception", x_new)
-                        + _rows("cov_ct", "xception", [77, 79, 52, 72, 88]))
+def _noise_done(ff_new, vgg_new, x_new=(77, 79, 60, 70, 85), base=(50, 49, 47, 49, 53)):
+    x_base = pd.DataFrame(_rows("cov_ct", "xception", [77, 79, 52, 72, 88]))
+    return pd.concat([pd.DataFrame(_rows("cov_ct_noise255", "ff_vgg19", ff_new) + _rows("cov_ct", "ff_vgg19", base)
+                                   + _rows("cov_ct_noise255", "vgg19", vgg_new) + _rows("cov_ct", "vgg19", base)
+                                   + _rows("cov_ct_noise255", "xception", x_new)).assign(replicate=0),
+                      x_base.assign(replicate=0), x_base.assign(replicate=1)], ignore_index=True)
 
 
 def test_the_recipe_waits_for_the_noise_readings_and_runs_only_if_a_plain_vgg_stays_at_its_floor():
@@ -241,14 +243,21 @@ def test_the_recipe_waits_for_the_noise_readings_and_runs_only_if_a_plain_vgg_st
 
     run, why = readings.reading_gate(_noise_done([52, 50], [50, 50]))
     assert not run and why.startswith("waiting") and why.endswith("(ff_vgg19, vgg19)")
+    one_seed = _noise_done([52, 50, 48, 55, 50], [50, 51, 49, 50, 52])
+    run, why = readings.reading_gate(one_seed[~(one_seed["dataset"].eq("cov_ct") & one_seed["replicate"].eq(1))])
+    assert not run and why.endswith("(cov_ct xception)")  # COV_CT Xception's second seed not yet run
     run, why = readings.reading_gate(_noise_done([52, 50, 48, 55, 50], [50, 51, 49, 50, 52]))
-    assert run and "ff_vgg19, vgg19 at the cov_ct floor" in why
+    assert run and "ff_vgg19, vgg19 at the floor under both noise readings" in why
     run, why = readings.reading_gate(_noise_done([75, 78, 72, 80, 76], [50, 51, 49, 50, 52]))
     assert not run and why.startswith("not run: cov_ct_noise255 is adopted")
-    learned = _noise_done([52, 50, 48, 55, 50], [50, 51, 49, 50, 52])
-    learned.loc[learned["dataset"].eq("cov_ct") & learned["network"].isin(["ff_vgg19", "vgg19"]), "accuracy"] = 80
-    run, why = readings.reading_gate(learned)
+    run, why = readings.reading_gate(_noise_done([52, 50, 48, 55, 50], [70, 71, 69, 72, 75]))
+    assert run and why.startswith("run: ff_vgg19 at the floor")  # VGG19 learned under 0-255: not asked
+    run, why = readings.reading_gate(_noise_done([52, 50, 48, 55, 50], [50, 51, 49, 50, 52], base=(80,) * 5))
     assert not run and why.startswith("not needed")
+    with pytest.raises(ValueError, match="not a recipe reading"):
+        readings.reading_gate(_noise_done([52], [50]), "cov_ct_noise255")
+    assert readings.reading_gate(_noise_done([52], [50]), profile="quick") == (
+        False, "not run: profile 'quick' does not train cov_ct_shared_lr")
 
 
 def test_the_engine_holds_a_recipe_readings_jobs_until_its_condition_holds(monkeypatch, tmp_path):

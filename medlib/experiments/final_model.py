@@ -15,7 +15,7 @@ import json
 
 import numpy as np
 
-from .. import config
+from .. import config, strategies
 from ..models import build_model
 from ..profiles import get_profile
 from .training import predict
@@ -43,7 +43,8 @@ def fold_model(profile_name: str, dataset: str, network: str, strategy: str = "s
     if not job.model_path().exists():
         run_fold(job, ds, Context())
     row = json.loads(job.result_path().read_text())
-    model = build_model(network, ds.images.shape[1:], ds.spec.n_classes, strategy)
+    scale = None if strategies.get(strategy).needs_weights else block.input_scale_for(network)
+    model = build_model(network, ds.images.shape[1:], ds.spec.n_classes, strategy, input_scale=scale)
     model.load_weights(job.model_path())
     return model, ds, np.asarray(load_predictions(job)["test_index"]), row
 

@@ -59,7 +59,7 @@ def fold_config(block, profile, network: str, strategy: str, head: str, seed: in
            "val_fraction": profile.val_fraction, **settings}
     if trains and block.bn_pass_for(network) != "eager":  # added later: only when set
         cfg["bn_pass"] = block.bn_pass_for(network)
-    if trains and block.input_scale_for(network):  # added later: only when set
+    if not strategies.get(strategy).needs_weights and block.input_scale_for(network):  # scratch; only when set
         cfg["input_scale"] = block.input_scale_for(network)
     return cfg
 

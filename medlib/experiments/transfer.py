@@ -330,8 +330,9 @@ def run_jobs(jobs: list[FoldJob], progress: bool = True, deadline: float | None 
 
 def held_readings(jobs: list[FoldJob]) -> dict[str, str]:
     """``{reading: why}`` for the recipe readings among ``jobs`` whose registered condition does not
-    hold yet on their profile's fold files (:func:`medlib.readings.reading_gate`): the engine
-    never trains them early, whoever asks (the run queue, a notebook, ``make reproduce``)."""
+    hold on their profile's fold files (:func:`medlib.readings.reading_gate`): :func:`run_jobs`,
+    the queue every runner goes through (the CLI, notebooks, ``make reproduce``, a lent GPU),
+    leaves them pending. :func:`run_fold` alone trains what it is given."""
     from ..data.registry import READINGS
     from ..readings import reading_gate
 
