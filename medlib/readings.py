@@ -39,11 +39,13 @@ def reading_differences(df: pd.DataFrame, reading, network: str) -> pd.DataFrame
 
 
 def adopt_reading(df: pd.DataFrame, reading, decisive: str = "ff_vgg19",
-                  control: str = "xception") -> dict:
+                  control: str = "xception", profile: str = "extended") -> dict:
     """The adoption rule of a second reading (``reading.adoption_rule``, written before its run),
     applied to the fold table ``df``: per network, the Nadeau-Bengio corrected interval of the
     paired differences (reading minus base); ``decision`` is :data:`ADOPT`, :data:`KEEP` or
-    :data:`UNDECIDED`. A network with fewer than 3 paired folds gives no interval: undecided."""
+    :data:`UNDECIDED`. A network with fewer than 3 paired folds gives no interval: undecided.
+    ``label`` is the decision in words, "interim (k of n folds)" while the decisive or control
+    network has fewer paired folds than ``profile``'s block for the reading plans."""
     out = {}
     for net in dict.fromkeys((decisive, control, *sorted(set(df["network"])))):
         pairs = reading_differences(df, reading, net)
@@ -62,7 +64,11 @@ def adopt_reading(df: pd.DataFrame, reading, decisive: str = "ff_vgg19",
         decision = ADOPT
     else:
         decision = UNDECIDED
-    return {"decision": decision, "networks": out, "rule": reading.adoption_rule}
+    _, planned = _block(reading.key, profile)
+    folds = {n: out[n]["folds"] if n in out else 0 for n in (decisive, control)}
+    label = decision if min(folds.values()) >= planned else (
+        f"interim ({', '.join(f'{n} {k}' for n, k in folds.items())} of {planned} folds): {decision}")
+    return {"decision": decision, "label": label, "networks": out, "rule": reading.adoption_rule}
 
 
 LEARNS, STAYS_AT_FLOOR = "learns under the recipe", "stays at its floor"

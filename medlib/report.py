@@ -1244,8 +1244,10 @@ def second_reading_decisions(df: pd.DataFrame) -> pd.DataFrame:
         if not len(ran):
             decision = "not run yet"
         elif key in READINGS:
-            rule = recipe_reading if READINGS[key].kind == "recipe" else adopt_reading
-            decision = rule(df, READINGS[key])["decision"]
+            if READINGS[key].kind == "recipe":
+                decision = recipe_reading(df, READINGS[key])["decision"]
+            else:
+                decision = adopt_reading(df, READINGS[key])["label"]
         elif key == "cells2_smears":
             decision = cells2_task_decision(cells2_task_table(df))
         else:

@@ -68,6 +68,9 @@ def test_adoption_rule_is_undecided_when_ffvgg19_stays_at_its_floor():
     out = report.adopt_reading(_table([52, 50, 48, 55, 50], [50, 49, 47, 49, 53],
                                       [77, 79, 60, 70, 85], [77, 79, 52, 72, 88]), READINGS["cov_ct_noise255"])
     assert out["decision"] == report.UNDECIDED
+    assert out["label"] == report.UNDECIDED  # all 5 planned folds: a decision, not an interim look
+    early = report.adopt_reading(_table([75], [50], [], []), READINGS["cov_ct_noise255"])
+    assert early["label"] == f"interim (ff_vgg19 1, xception 0 of 5 folds): {report.UNDECIDED}"
 
 
 def test_cells2_whole_smears_are_the_same_images_and_folds_as_the_crops():
