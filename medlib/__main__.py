@@ -62,12 +62,11 @@ def cmd_run(args) -> int:
             seed = f" (seed replicate {j.replicate})" if j.replicate else ""
             print(f"{state:8s} {j.dataset} {j.network} {j.strategy} {j.head} fold {j.fold}{seed}")
         print(f"{sum(j.is_done() for j in jobs)} of {len(jobs)} done")
-        from .experiments.transfer import held_readings
+        from .experiments.transfer import hold_conditional
 
-        held = held_readings([j for j in jobs if not j.is_done()])
-        for key, why in held.items():
-            print(f"held: {key}'s jobs are not trained now, and not priced below ({why})")
-        jobs = [j for j in jobs if j.dataset not in held]
+        jobs, held = hold_conditional(jobs)
+        for what, why in held.items():
+            print(f"held: {what}: not trained now, and not priced below ({why})")
         from .experiments.transfer import plan
 
         print(remaining_text(jobs, reference=plan(args.profile, seed=args.seed)))
@@ -146,20 +145,20 @@ def cmd_cross(args) -> int:
 
 
 def cmd_gate(args) -> int:
-    """Exit 0 when recipe reading ``args.reading``'s registered condition holds on the profile's
-    current fold files (:func:`medlib.readings.reading_gate`), else 1; the reason printed either way.
-    Reads the fold files, writes nothing: a long run asks before queueing the reading."""
+    """Exit 0 when registered condition ``args.condition`` (:data:`medlib.readings.CONDITIONS`, a
+    block's ``when``) holds on the profile's current fold files, else 1; the reason printed either
+    way. Reads the fold files, writes nothing."""
     from .experiments.transfer import collect
-    from .readings import reading_gate
+    from .readings import CONDITIONS
 
-    run, why = reading_gate(collect(args.profile), args.reading, args.profile)
-    print(f"[gate] {args.reading}: {why}")
+    run, why = CONDITIONS[args.condition](collect(args.profile), args.profile)
+    print(f"[gate] {args.condition}: {why}")
     return 0 if run else 1
 
 
 def main(argv=None) -> int:
-    from .data.registry import READINGS
     from .profiles import PROFILES
+    from .readings import CONDITIONS
 
     parser = argparse.ArgumentParser(prog="python -m medlib", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -199,9 +198,8 @@ def main(argv=None) -> int:
     col = sub.add_parser("collect", help="write the tidy tables from the fold files")
     col.add_argument("--profile", required=True, choices=list(PROFILES))
     col.set_defaults(func=cmd_collect)
-    gate = sub.add_parser("gate", help="whether a recipe reading's registered condition holds (exit 0) or not (1)")
-    gate.add_argument("reading", choices=[k for k, r in READINGS.items() if r.kind == "recipe"],
-                      help="a recipe reading's key")
+    gate = sub.add_parser("gate", help="whether a block's registered condition holds (exit 0) or not (1)")
+    gate.add_argument("condition", choices=list(CONDITIONS), help="a condition a profile block waits for")
     gate.add_argument("--profile", default="extended", choices=list(PROFILES))
     gate.set_defaults(func=cmd_gate)
     args = parser.parse_args(argv)

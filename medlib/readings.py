@@ -7,9 +7,12 @@ same index. This module applies each reading's registered rule to the fold table
 (:func:`adopt_reading`); a *recipe* reading (every network at Adam's default learning rate)
 says per network whether it learns under the recipe or stays at its floor
 (:func:`recipe_reading`), and runs only once its condition holds (:func:`reading_gate`, asked
-by the run queue). Below ``experiments`` in the layers, so the engine can hold a reading's jobs.
+by the run queue). A profile block that follows a decision names its condition (``Block.when``,
+:data:`CONDITIONS`). Below ``experiments`` in the layers, so the engine can hold those jobs.
 """
 from __future__ import annotations
+
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -64,7 +67,7 @@ def adopt_reading(df: pd.DataFrame, reading, decisive: str = "ff_vgg19",
         decision = ADOPT
     else:
         decision = UNDECIDED
-    _, planned = _block(reading.key, profile)
+    _, planned = _block(reading.key, profile, deciding=True)
     folds = {n: out[n]["folds"] if n in out else 0 for n in (decisive, control)}
     label = decision if min(folds.values()) >= planned else (
         f"interim ({', '.join(f'{n} {k}' for n, k in folds.items())} of {planned} folds): {decision}")
@@ -74,17 +77,18 @@ def adopt_reading(df: pd.DataFrame, reading, decisive: str = "ff_vgg19",
 LEARNS, STAYS_AT_FLOOR = "learns under the recipe", "stays at its floor"
 
 
-def _block(key: str, profile: str):
-    """``profile``'s block for reading ``key`` (from scratch) and its planned fold count, or
-    ``(None, 0)`` where the profile does not run the reading."""
+def _block(key: str, profile: str, deciding: bool = False):
+    """``profile``'s first block for reading ``key`` from scratch and its planned fold count, or
+    ``(None, 0)`` where the profile does not run the reading. ``deciding``: only a block that
+    runs unconditionally (one with a ``when`` follows the reading's decision, it does not make it)."""
     from .profiles import get_profile
 
     plan = get_profile(profile)
-    try:
-        block = plan.block(key, "scratch")
-    except KeyError:
+    found = [b for b in plan.blocks if b.dataset == key and b.strategy == "scratch"
+             and not (deciding and b.when)]
+    if not found:
         return None, 0
-    return block, len(block.fold_ids(plan.cv_folds))
+    return found[0], len(found[0].fold_ids(plan.cv_folds))
 
 
 def recipe_reading(df: pd.DataFrame, reading, profile: str = "extended") -> dict:
@@ -131,17 +135,50 @@ def _missing(df: pd.DataFrame | None, dataset: str, networks, block, planned: in
     return [n for n in networks if int(done.get(n, 0)) < need]
 
 
+def noise_settled(df: pd.DataFrame, profile: str = "extended") -> tuple[str | None, str]:
+    """``(decision, why)`` of COV_CT's noise readings (:func:`adopt_reading`) once their planned
+    runs are all finished (``profile``'s cov_ct_noise255 block and cov_ct's blocks for the same
+    networks, seeds included, so the rule sees what it will always see); ``(None, "waiting:
+    ...")`` before. The conditions of the blocks that follow the decision start here."""
+    from .data.registry import READINGS
+    from .profiles import get_profile
+
+    noise = READINGS["cov_ct_noise255"]
+    noise_block, planned = _block(noise.key, profile, deciding=True)
+    if noise_block is None:
+        return None, f"not run: profile {profile!r} does not train {noise.key}"
+    plan = get_profile(profile)
+    waiting = _missing(df, noise.key, noise_block.networks, noise_block, planned)
+    for net in noise_block.networks:
+        base = plan.block(noise.base, "scratch", net)
+        if _missing(df, noise.base, [net], base, len(base.fold_ids(plan.cv_folds))):
+            waiting.append(f"{noise.base} {net}")
+    if waiting:
+        return None, f"waiting: the noise readings' planned runs are not all finished ({', '.join(waiting)})"
+    decision = adopt_reading(df, noise, profile=profile)["decision"]
+    return decision, f"cov_ct_noise255: {decision}"
+
+
+def noise_adopted(df: pd.DataFrame, profile: str = "extended") -> tuple[bool, str]:
+    """Whether the networks that follow an adopted 0-255 reading are to run
+    (:data:`medlib.data.registry.NOISE_255_RULE`: "the other five networks are rerun in it, so
+    Table 7 stays like for like"), and why."""
+    decision, why = noise_settled(df, profile)
+    if decision is None:
+        return False, why
+    if decision == ADOPT:
+        return True, "run: cov_ct_noise255 is adopted, so the other networks follow in it (Table 7 like for like)"
+    return False, f"not run: {why}; Table 7 stays in the first reading"
+
+
 def reading_gate(df: pd.DataFrame, key: str = "cov_ct_shared_lr", profile: str = "extended") -> tuple[bool, str]:
     """Whether recipe reading ``key`` is to run now, by its rule's condition
     (:data:`medlib.data.registry.SHARED_LR_RULE`), and why. The first step, COV_CT's noise
-    readings, must be complete (the planned runs of ``profile``'s cov_ct_noise255 block and of
-    cov_ct's blocks for the same networks, so the adoption rule sees the seeds it will always
-    see), must not have adopted 0-255 (:func:`adopt_reading`), and must have left a plain VGG
-    (any of the reading's networks) at its floor under both noise readings (mean accuracy within
-    5 points of it): the question the recipe asks is then still open for that network.
-    :func:`medlib.experiments.transfer.held_readings` holds the jobs until this says run."""
+    readings, must be complete (:func:`noise_settled`), must not have adopted 0-255, and must
+    have left a plain VGG (any of the reading's networks) at its floor under both noise readings
+    (mean accuracy within 5 points of it): the question the recipe asks is then still open for
+    that network."""
     from .data.registry import READINGS
-    from .profiles import get_profile
 
     reading = READINGS.get(key)
     if reading is None or reading.kind != "recipe":
@@ -150,19 +187,11 @@ def reading_gate(df: pd.DataFrame, key: str = "cov_ct_shared_lr", profile: str =
     block, _ = _block(key, profile)
     if block is None:
         return False, f"not run: profile {profile!r} does not train {key}"
-    noise = READINGS["cov_ct_noise255"]
-    noise_block, planned = _block(noise.key, profile)
-    plan = get_profile(profile)
-    waiting = _missing(df, noise.key, noise_block.networks, noise_block, planned)
-    for net in noise_block.networks:
-        base = plan.block(noise.base, "scratch", net)
-        if _missing(df, noise.base, [net], base, len(base.fold_ids(plan.cv_folds))):
-            waiting.append(f"{noise.base} {net}")
-    if waiting:
-        return False, f"waiting: the noise readings' planned runs are not all finished ({', '.join(waiting)})"
-    decision = adopt_reading(df, noise)["decision"]
+    decision, why = noise_settled(df, profile)
+    if decision is None:
+        return False, why
     if decision == ADOPT:
-        return False, (f"not run: {noise.key} is adopted, and {key} is registered on the first reading "
+        return False, (f"not run: cov_ct_noise255 is adopted, and {key} is registered on the first reading "
                        "(register it on the adopted one first)")
     ok = df[df["status"].eq("ok") & df["strategy"].eq("scratch")]
 
@@ -170,7 +199,15 @@ def reading_gate(df: pd.DataFrame, key: str = "cov_ct_shared_lr", profile: str =
         g = ok[ok["dataset"].eq(dataset) & ok["network"].eq(net)]
         return len(g) and (g["accuracy"] - g["majority"]).mean() <= FLOOR_MARGIN
 
-    floor = [n for n in block.networks if at_floor(reading.base, n) and at_floor(noise.key, n)]
+    floor = [n for n in block.networks if at_floor(reading.base, n) and at_floor("cov_ct_noise255", n)]
     if not floor:
-        return False, f"not needed: no plain VGG sits at its floor under both noise readings ({noise.key}: {decision})"
-    return True, f"run: {', '.join(floor)} at the floor under both noise readings ({noise.key}: {decision})"
+        return False, f"not needed: no plain VGG sits at its floor under both noise readings ({why})"
+    return True, f"run: {', '.join(floor)} at the floor under both noise readings ({why})"
+
+
+# The registered conditions a profile block can wait for (``Block.when``), by name: each maps a
+# fold table and a profile name to (run now?, why). Read-only; the engine asks before training.
+CONDITIONS = MappingProxyType({
+    "cov_ct_shared_lr": lambda df, profile: reading_gate(df, "cov_ct_shared_lr", profile),
+    "noise255_adopted": noise_adopted,
+})

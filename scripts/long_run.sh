@@ -38,7 +38,8 @@ $RUN --datasets cov_ct cells2 $CLAIM --strategies off_the_shelf --networks xcept
 $RUN --datasets cov_ct $CLAIM --strategies scratch --networks mobilenetv2
 $RUN --datasets $CLAIM --strategies scratch --networks xception --replicates 0
 $RUN --datasets cov_ct $CLAIM --strategies scratch --networks xception
-# issue 37: the second reading of COV_CT's noise (bfloat16, as the folds it pairs with: an AVX512-BF16 CPU)
+# issue 37: the second reading of COV_CT's noise (bfloat16, as the folds it pairs with: an AVX512-BF16 CPU);
+# the other five networks follow in float32 only if it is adopted (the engine holds them until then)
 $RUN --datasets cov_ct_noise255
 # issue 38: fine-tuning, the third arm, on COV_CT and Cells2 (float32): before the smears, as it is
 # all that issue still needs, while issue 37 also waits for bfloat16 folds

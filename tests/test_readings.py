@@ -263,12 +263,36 @@ def test_the_recipe_waits_for_the_noise_readings_and_runs_only_if_a_plain_vgg_st
         False, "not run: profile 'quick' does not train cov_ct_shared_lr")
 
 
-def test_the_engine_holds_a_recipe_readings_jobs_until_its_condition_holds(monkeypatch, tmp_path):
+def test_the_other_networks_follow_the_noise_reading_only_once_it_is_adopted():
+    from medlib import readings
+
+    assert readings.noise_adopted(_noise_done([52, 50], [50, 50]))[0] is False
+    run, why = readings.noise_adopted(_noise_done([75, 78, 72, 80, 76], [50, 51, 49, 50, 52]))
+    assert run and why.startswith("run: cov_ct_noise255 is adopted")
+    run, why = readings.noise_adopted(_noise_done([52, 50, 48, 55, 50], [50, 51, 49, 50, 52]))
+    assert not run and why == f"not run: cov_ct_noise255: {readings.UNDECIDED}; Table 7 stays in the first reading"
+    assert set(readings.CONDITIONS) == {"cov_ct_shared_lr", "noise255_adopted"}
+
+
+def test_the_engine_holds_a_conditional_blocks_jobs_until_its_condition_holds(monkeypatch, tmp_path):
     from medlib.experiments import transfer
+    from medlib.profiles import NOISE_FOLLOW_NETWORKS, NOISE_READING_NETWORKS
 
     monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path))  # no fold files: the noise readings have not run
-    jobs = transfer.plan("extended", datasets=["cov_ct_shared_lr"])
-    assert {j.network for j in jobs} == {"ff_vgg19", "vgg19"} and len(jobs) == 10
-    held = transfer.held_readings(jobs)
-    assert list(held) == ["cov_ct_shared_lr"] and held["cov_ct_shared_lr"].startswith("waiting")
-    assert transfer.held_readings(transfer.plan("extended", datasets=["cov_ct_noise255"])) == {}
+    jobs = transfer.plan("extended", datasets=["cov_ct_shared_lr", "cov_ct_noise255"])
+    assert {j.network for j in jobs if j.dataset == "cov_ct_shared_lr"} == {"ff_vgg19", "vgg19"}
+    keep, held = transfer.hold_conditional(jobs)
+    assert {j.network for j in keep} == set(NOISE_READING_NETWORKS)  # the decisive block runs
+    assert set(held) == {"cov_ct_shared_lr ff_vgg19, vgg19", f"cov_ct_noise255 {', '.join(NOISE_FOLLOW_NETWORKS)}"}
+    assert all(why.startswith("waiting") for why in held.values())
+    assert len(jobs) - len(keep) == 10 + 5 * len(NOISE_FOLLOW_NETWORKS)
+
+
+def test_a_blocks_condition_is_not_part_of_its_folds_hash():
+    from dataclasses import replace
+
+    profile = get_profile("extended")
+    block = profile.block("cov_ct_noise255", "scratch", "ff_vgg19")
+    cfg = provenance.fold_config(block, profile, "ff_vgg19", "scratch", "dense", 42)
+    assert provenance.fold_config(replace(block, when="noise255_adopted"), profile, "ff_vgg19", "scratch",
+                                  "dense", 42) == cfg

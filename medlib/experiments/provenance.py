@@ -33,7 +33,7 @@ RECIPE_VERSION = 2
 
 # Block fields that change nothing a fold computes: what the block is *for*, not how it trains.
 _NOT_CONFIG = ("note", "networks", "folds", "save_models", "learning_rates", "precisions", "heads",
-               "replicates", "bn_passes", "input_scales")
+               "replicates", "bn_passes", "input_scales", "when")
 
 
 # Block fields added after hashes existed enter the hash only when set away from their default,

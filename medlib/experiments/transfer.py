@@ -302,9 +302,9 @@ def run_jobs(jobs: list[FoldJob], progress: bool = True, deadline: float | None 
     if absent:
         print(f"[run] dataset(s) not on this machine, their jobs stay pending: {', '.join(absent)}")
         todo = [j for j in todo if j.dataset not in absent]
-    for key, why in held_readings(todo).items():
-        print(f"[run] {key}'s jobs stay pending ({why})")
-        todo = [j for j in todo if j.dataset != key]
+    todo, held = hold_conditional(todo)
+    for what, why in held.items():
+        print(f"[run] {what}: its jobs stay pending ({why})")
     ctx = Context()
     current = None
     for i, job in enumerate(progress_bar(todo, desc="fold jobs", disable=not progress)):
@@ -328,21 +328,27 @@ def run_jobs(jobs: list[FoldJob], progress: bool = True, deadline: float | None 
     ctx.loaded.clear()
 
 
-def held_readings(jobs: list[FoldJob]) -> dict[str, str]:
-    """``{reading: why}`` for the recipe readings among ``jobs`` whose registered condition does not
-    hold on their profile's fold files (:func:`medlib.readings.reading_gate`): :func:`run_jobs`,
-    the queue every runner goes through (the CLI, notebooks, ``make reproduce``, a lent GPU),
-    leaves them pending. :func:`run_fold` alone trains what it is given."""
-    from ..data.registry import READINGS
-    from ..readings import reading_gate
+def hold_conditional(jobs: list[FoldJob]) -> tuple[list[FoldJob], dict[str, str]]:
+    """``(jobs to run, {held block: why})``: the jobs of blocks that wait for a registered condition
+    (``Block.when``, :data:`medlib.readings.CONDITIONS`) that does not hold on their profile's fold
+    files are held. :func:`run_jobs`, the queue every runner goes through (the CLI, notebooks,
+    ``make reproduce``, a lent GPU), leaves them pending; :func:`run_fold` alone trains what it is
+    given."""
+    from ..readings import CONDITIONS
 
-    held = {}
-    for key, profile in sorted({(j.dataset, j.profile) for j in jobs if j.dataset in READINGS
-                                and READINGS[j.dataset].kind == "recipe"}, key=str):
-        run, why = reading_gate(collect(profile), key, profile)
-        if not run:
-            held[key] = why
-    return held
+    verdicts, held, keep = {}, {}, []
+    for job in jobs:
+        block = job.block()
+        if block.when:
+            key = (job.profile, block.when)
+            if key not in verdicts:
+                verdicts[key] = CONDITIONS[block.when](collect(job.profile), job.profile)
+            run, why = verdicts[key]
+            if not run:
+                held[f"{block.dataset} {', '.join(block.networks)}"] = why
+                continue
+        keep.append(job)
+    return keep, held
 
 
 def run_experiment(profile: str | Profile, datasets=None, networks=None, strategies=None,
