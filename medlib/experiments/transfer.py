@@ -241,7 +241,8 @@ def _planned(profile: Profile) -> Profile | None:
 
 
 def plan_table(profile: str | Profile, datasets=None) -> pd.DataFrame:
-    """The profile's blocks on ``datasets`` (default: all), one row each, as notebook 02 shows them."""
+    """The profile's blocks on ``datasets`` (default: all), one row each, as notebook 02 shows them;
+    ``waits for``: the registered condition a block is held for (``python -m medlib gate NAME``)."""
     profile, datasets = get_profile(profile), _keys(datasets)
     return pd.DataFrame([{
         "dataset": b.dataset, "strategy": b.strategy, "networks": ", ".join(b.networks),
@@ -249,7 +250,7 @@ def plan_table(profile: str | Profile, datasets=None) -> pd.DataFrame:
         "epochs (cap)": b.epochs, "patience": b.patience, "lr": _rates(b), "batch": b.batch_size,
         "seeds": b.replicates, "precision": _per_network(b, b.precision_for, "float32"),
         "views": b.views, "heads": ", ".join(strategy_heads(b)),
-        "why": b.note} for b in profile.blocks if not datasets or b.dataset in datasets])
+        "waits for": b.when or "", "why": b.note} for b in profile.blocks if not datasets or b.dataset in datasets])
 
 
 def _per_network(block: Block, value, default) -> str:
