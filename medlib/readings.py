@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import stats
-from .diagnose import FLOOR_MARGIN
+from .diagnose import at_floor
 
 
 ADOPT, KEEP, UNDECIDED = "adopt", "keep the first reading", "inconclusive: first reading stays"
@@ -57,7 +57,7 @@ def adopt_reading(df: pd.DataFrame, reading, decisive: str = "ff_vgg19",
         ratio = float((pairs["n_test_base"] / pairs["n_fit_base"]).mean())
         iv = stats.corrected_fold_interval(pairs["difference"], ratio)
         out[net] = {"interval": iv, "folds": len(pairs),
-                    "learned": bool((pairs["accuracy_reading"] - pairs["majority_reading"]).mean() > FLOOR_MARGIN)}
+                    "learned": not at_floor(pairs["accuracy_reading"].mean(), pairs["majority_reading"].mean())}
     dec, ctl = out.get(decisive), out.get(control)
     defined = dec is not None and ctl is not None and all(
         np.isfinite(x["interval"].low) for x in (dec, ctl))
@@ -109,9 +109,10 @@ def recipe_reading(df: pd.DataFrame, reading, profile: str = "extended") -> dict
         ratio = float((pairs["n_test_base"] / pairs["n_fit_base"]).mean())
         iv = stats.corrected_fold_interval(pairs["difference"], ratio)
         above = float((pairs["accuracy_reading"] - pairs["majority_reading"]).mean())
-        if above <= FLOOR_MARGIN and len(pairs) >= stats.MIN_FOLD_PAIRS:
+        floor = at_floor(pairs["accuracy_reading"].mean(), pairs["majority_reading"].mean())
+        if floor and len(pairs) >= stats.MIN_FOLD_PAIRS:
             verdict = STAYS_AT_FLOOR
-        elif np.isfinite(iv.low) and iv.low > 0 and above > FLOOR_MARGIN:
+        elif np.isfinite(iv.low) and iv.low > 0 and not floor:
             verdict = LEARNS
         else:
             verdict = stats.INCONCLUSIVE
@@ -195,11 +196,11 @@ def reading_gate(df: pd.DataFrame, key: str = "cov_ct_shared_lr", profile: str =
                        "(register it on the adopted one first)")
     ok = df[df["status"].eq("ok") & df["strategy"].eq("scratch")]
 
-    def at_floor(dataset, net):
+    def stays(dataset, net):
         g = ok[ok["dataset"].eq(dataset) & ok["network"].eq(net)]
-        return len(g) and (g["accuracy"] - g["majority"]).mean() <= FLOOR_MARGIN
+        return len(g) > 0 and at_floor(g["accuracy"].mean(), g["majority"].mean())
 
-    floor = [n for n in block.networks if at_floor(reading.base, n) and at_floor("cov_ct_noise255", n)]
+    floor = [n for n in block.networks if stays(reading.base, n) and stays("cov_ct_noise255", n)]
     if not floor:
         return False, f"not needed: no plain VGG sits at its floor under both noise readings ({why})"
     return True, f"run: {', '.join(floor)} at the floor under both noise readings ({why})"

@@ -337,13 +337,15 @@ def hold_conditional(jobs: list[FoldJob]) -> tuple[list[FoldJob], dict[str, str]
     given."""
     from ..readings import CONDITIONS
 
-    verdicts, held, keep = {}, {}, []
+    tables, verdicts, held, keep = {}, {}, {}, []
     for job in jobs:
         block = job.block()
         if block.when:
             key = (job.profile, block.when)
-            if key not in verdicts:
-                verdicts[key] = CONDITIONS[block.when](collect(job.profile), job.profile)
+            if key not in verdicts:  # one read of a profile's fold files, however many conditions
+                if job.profile not in tables:
+                    tables[job.profile] = collect(job.profile)
+                verdicts[key] = CONDITIONS[block.when](tables[job.profile], job.profile)
             run, why = verdicts[key]
             if not run:
                 held[f"{block.dataset} {', '.join(block.networks)}"] = why
