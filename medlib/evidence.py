@@ -167,9 +167,15 @@ def design_progress(result: Pooled, planned: list[dict]) -> str:
     done = sum(1 for p in planned if (u := pooled.get((p["dataset"], p["network"]))) is not None
                and u["folds"] >= p["folds"] and u["replicates_a"] >= p["replicates_a"]
                and u["replicates_b"] >= p["replicates_b"])
-    n, pooled_now = len(planned), len(pooled)
-    return (f"complete: {n} of {n} planned units" if done == n else
-            f"interim: {done} of {n} planned units complete, {pooled_now} pooled")
+    return progress_label(done, len(planned), "planned units", f", {len(pooled)} pooled")
+
+
+def progress_label(done: int, planned: int, what: str, interim_detail: str = "") -> str:
+    """A claim's ``design`` column in one wording: ``"complete: n of n <what>"``, else
+    ``"interim: k of n <what> complete<interim_detail>"``."""
+    if done == planned:
+        return f"complete: {planned} of {planned} {what}"
+    return f"interim: {done} of {planned} {what} complete{interim_detail}"
 
 
 def power_table(df: pd.DataFrame, result: Pooled, taus=(3.0, 5.0), **designs) -> tuple[meta.Components, pd.DataFrame]:

@@ -1214,9 +1214,8 @@ def cells2_task(by_profile: dict) -> dict:
     decision = cells2_task_decision(table)
     verdict = {SMEARS: stats.HOLDS, CROPS: stats.FAILS, NEITHER: stats.FAILS}.get(decision, stats.INCONCLUSIVE)
     smears = table[table["task"] == SMEARS]
-    done = int(table.groupby("network")["complete"].all().sum())
-    design = (f"complete: {done} of {len(CELLS2_TASK_NETWORKS)} networks" if done == len(CELLS2_TASK_NETWORKS)
-              else f"interim: {done} of {len(CELLS2_TASK_NETWORKS)} networks complete (5 folds x 2 seeds, both tasks)")
+    design = evidence.progress_label(int(table.groupby("network")["complete"].all().sum()),
+                                     len(CELLS2_TASK_NETWORKS), "networks", " (5 folds x 2 seeds, both tasks)")
     parts = "; ".join(
         f"{r.network} {r.task} {r.accuracy:.1f}% [{r.ci_low:.1f}, {r.ci_high:.1f}] vs paper {r.paper:.1f} +-"
         f"{ACCURACY_TOLERANCE:g}: {r.band} ({r.folds} folds, at least {r.seeds} seed(s) each"
@@ -1278,9 +1277,9 @@ def _arm_verdict(low: float, high: float, a: str, b: str, margin: float = stats.
 
     if not (np.isfinite(low) and np.isfinite(high)):
         return f"{stats.INCONCLUSIVE} (no interval: the folds do not spread, or no split sizes)"
-    tie = -margin < low and high < margin
-    if low > 0 or high < 0:
-        better, beyond = (get(b).label, low > margin) if low > 0 else (get(a).label, high < -margin)
+    side, beyond, tie = stats.margin_position(low, high, margin)
+    if side:
+        better = get(b).label if side > 0 else get(a).label
         word = f"{better} better ({'by more than' if beyond else 'not shown by more than'} {margin:g})"
         return word + (f"; equivalent within +-{margin:g}" if tie else "")
     return f"{stats.EQUIVALENT} (within +-{margin:g})" if tie else stats.INCONCLUSIVE

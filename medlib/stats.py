@@ -195,6 +195,16 @@ MARGIN = 2.0  # the paper's run-to-run spread ("repeats vary by about 2 points")
 EQUIVALENT, REVERSED = "equivalent", "reversed"
 
 
+def margin_position(low: float, high: float, margin: float = MARGIN) -> tuple[int, bool, bool]:
+    """Where an interval lies against 0 and ``+-margin``, the facts every margin verdict is worded
+    from (:func:`decide_margin`, the arms' :func:`medlib.report.arm_comparisons`): ``side`` +1
+    wholly above 0, -1 wholly below, 0 across it; ``beyond`` wholly past ``margin`` on that side;
+    ``within`` wholly inside ``+-margin`` (a tie by the rule). ``low`` and ``high`` are finite."""
+    side = 1 if low > 0 else -1 if high < 0 else 0
+    beyond = low > margin if side > 0 else high < -margin if side < 0 else False
+    return side, beyond, -margin < low and high < margin
+
+
 def decide_margin(low: float, high: float, margin: float = MARGIN) -> str:
     """The verdict of a comparison ``b - a`` from its interval, against the paper's own margin
     (issue 36): **holds** where the interval lies wholly above 0, saying whether also above
@@ -202,13 +212,12 @@ def decide_margin(low: float, high: float, margin: float = MARGIN) -> str:
     ``+-margin``; otherwise **inconclusive**. An undefined interval is inconclusive."""
     if not (np.isfinite(low) and np.isfinite(high)):
         return INCONCLUSIVE
-    if low > 0:
-        return f"{HOLDS} (above +{margin:g})" if low > margin else f"{HOLDS} (not shown above +{margin:g})"
-    if high < 0:
+    side, beyond, within = margin_position(low, high, margin)
+    if side > 0:
+        return f"{HOLDS} (above +{margin:g})" if beyond else f"{HOLDS} (not shown above +{margin:g})"
+    if side < 0:
         return REVERSED
-    if -margin < low and high < margin:
-        return EQUIVALENT
-    return INCONCLUSIVE
+    return EQUIVALENT if within else INCONCLUSIVE
 
 
 def decide_all(verdicts) -> str:

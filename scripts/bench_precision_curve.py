@@ -11,29 +11,22 @@ adopted for a network only where it is faster (scripts/bench_precision.py) and t
 """
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from dataclasses import replace
-from pathlib import Path
 
 
 def main():
     import numpy as np
     import pandas as pd
 
-    from medlib.experiments.transfer import Context, FoldJob, fit_predict, fold_data
+    from medlib.experiments.fold_scripts import fold_parser, out_dir, scratch_job
+    from medlib.experiments.transfer import Context, fit_predict, fold_data
     from medlib.profiles import get_profile
 
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--profile", default="extended")
-    ap.add_argument("--dataset", default="cells2")
-    ap.add_argument("--network", default="ff_vgg19")
-    ap.add_argument("--fold", type=int, default=0)
-    ap.add_argument("--out", default=None, help="folder (default: results/bench, under MEDLIB_RESULTS_DIR if set)")
-    args = ap.parse_args()
+    args = fold_parser(__doc__).parse_args()
     profile = get_profile(args.profile)
-    job = FoldJob(args.dataset, args.network, "scratch", args.fold, args.profile)
+    job = scratch_job(args)
     block = job.block()
     data = fold_data(job)
     ds, train, val, test = data.ds, data.train, data.val, data.test
@@ -55,10 +48,8 @@ def main():
                         "seconds": round(secs, 1), "seconds_per_epoch": round(secs / max(len(history), 1), 1),
                         "final_loss": round(history[-1]["loss"], 4),
                         "best_val_loss": round(min(h["val_loss"] for h in history), 4)})
-    from medlib import config
 
-    out = Path(args.out) if args.out else config.results_dir("bench")
-    out.mkdir(parents=True, exist_ok=True)
+    out = out_dir(args)
     stem = f"precision_curve_{args.dataset}_{args.network}_fold{args.fold}"
     pd.DataFrame(curves).to_csv(out / f"{stem}.csv", index=False)
     s = pd.DataFrame(summary)

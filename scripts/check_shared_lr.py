@@ -15,10 +15,8 @@ training loss, the best validation accuracy, the test accuracy and the share of 
 """
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import replace
-from pathlib import Path
 
 RECIPES = (("caffe inputs (+-128), 1e-4 (Table 7's rate)", None, 1e-4), ("caffe inputs (+-128), 1e-3", None, 1e-3),
            ("[-1, 1] inputs, 1e-3", "tf", 1e-3), ("[0, 1] inputs, 1e-3", "unit", 1e-3))
@@ -28,20 +26,14 @@ def main():
     import numpy as np
     import pandas as pd
 
-    from medlib import config
+    from medlib.experiments.fold_scripts import fold_parser, out_dir, scratch_job
     from medlib.explain.activity import activation_layers, channel_activity
-    from medlib.experiments.transfer import Context, FoldJob, fit_predict, fold_data
+    from medlib.experiments.transfer import Context, fit_predict, fold_data
 
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--profile", default="extended")
-    ap.add_argument("--dataset", default="cells2")
-    ap.add_argument("--network", default="ff_vgg19")
-    ap.add_argument("--fold", type=int, default=0)
-    ap.add_argument("--epochs", type=int, default=12)
+    ap = fold_parser(__doc__, epochs=12)
     ap.add_argument("--seeds", type=int, default=1, help="training seeds per recipe (the fold's first and more)")
-    ap.add_argument("--out", default=None, help="folder (default: results/bench, under MEDLIB_RESULTS_DIR if set)")
     args = ap.parse_args()
-    job = FoldJob(args.dataset, args.network, "scratch", args.fold, args.profile)
+    job = scratch_job(args)
     data = fold_data(job)
     ds, train, val, test = data.ds, data.train, data.val, data.test
     majority = 100 * float(np.bincount(ds.targets[test]).max() / len(test))
@@ -69,8 +61,7 @@ def main():
                          **{f"dead_%_{k}": round(v, 1) for k, v in dead.items()},
                          "seconds": round(time.time() - start, 1)})
             ctx.release()
-    out = Path(args.out) if args.out else config.results_dir("bench")
-    out.mkdir(parents=True, exist_ok=True)
+    out = out_dir(args)
     table = pd.DataFrame(rows)
     path = out / f"shared_lr_{args.dataset}_{args.network}_fold{args.fold}.csv"
     table.to_csv(path, index=False)

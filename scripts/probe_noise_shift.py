@@ -14,30 +14,23 @@ has learnt the augmented input distribution, not failed to learn.
 """
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import replace
-from pathlib import Path
 
 
 def main():
     import numpy as np
     import pandas as pd
 
-    from medlib import config
+    from medlib.experiments.fold_scripts import fold_parser, out_dir, scratch_job
     from medlib.data.augment import make_augmenter
     from medlib.data.registry import Augmentation
     from medlib.experiments import training
     from medlib.experiments.engine import Context, fit_predict
-    from medlib.experiments.transfer import FoldJob, fold_data
+    from medlib.experiments.transfer import fold_data
     from medlib.profiles import get_profile
 
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--profile", default="extended")
-    ap.add_argument("--dataset", default="cov_ct")
-    ap.add_argument("--network", default="ff_vgg19")
-    ap.add_argument("--fold", type=int, default=0)
-    ap.add_argument("--epochs", type=int, default=12)
+    ap = fold_parser(__doc__, dataset="cov_ct", epochs=12)
     ap.add_argument("--precision", choices=["float32", "mixed_bfloat16"],
                     help="train under this policy instead of the block's (float32 on a CPU without "
                          "AVX512-BF16, where bfloat16 is emulated and 5-10x slower)")
@@ -45,10 +38,9 @@ def main():
     ap.add_argument("--train-sample", type=int,
                     help="score this many training images (a random subset; default all): on a slow CPU "
                          "the four scorings of every training image cost minutes")
-    ap.add_argument("--out", default=None, help="folder (default: results/bench, under MEDLIB_RESULTS_DIR if set)")
     args = ap.parse_args()
     profile = get_profile(args.profile)
-    job = FoldJob(args.dataset, args.network, "scratch", args.fold, args.profile)
+    job = scratch_job(args)
     block = replace(job.block(), epochs=args.epochs)
     if args.precision:
         block = replace(block, precisions={**block.precisions, args.network: args.precision})
@@ -87,8 +79,7 @@ def main():
                          "accuracy": round(100 * float((pred == ds.targets[idx]).mean()), 1),
                          "called_positive": round(100 * float((pred == positive).mean()), 1),
                          "majority": round(100 * float(np.bincount(ds.targets[idx]).max() / len(idx)), 1)})
-    out = Path(args.out) if args.out else config.results_dir("bench")
-    out.mkdir(parents=True, exist_ok=True)
+    out = out_dir(args)
     table = pd.DataFrame(rows)
     stem = f"noise_shift_{args.dataset}_{args.network}_fold{args.fold}"
     table.to_csv(out / f"{stem}.csv", index=False)

@@ -114,3 +114,20 @@ def test_the_nadeau_bengio_interval_against_a_hand_computation():
     corrected, plain = stats.corrected_fold_interval(diffs, 0.25), stats.fold_interval(diffs)
     assert (corrected.low, corrected.high) == (pytest.approx(0.110, abs=1e-3), pytest.approx(11.890, abs=1e-3))
     assert (plain.low, plain.high) == (pytest.approx(2.074, abs=1e-3), pytest.approx(9.926, abs=1e-3))
+
+
+@pytest.mark.parametrize("low, high, verdict, position", [
+    (3.0, 5.0, "holds (above +2)", (1, True, False)),
+    (0.5, 4.0, "holds (not shown above +2)", (1, False, False)),
+    (0.2, 0.8, "holds (not shown above +2)", (1, False, True)),  # above 0 first: the rule's order
+    (-1.5, 1.5, stats.EQUIVALENT, (0, False, True)),
+    (-3.0, 1.0, INCONCLUSIVE, (0, False, False)),
+    (-5.0, -3.0, stats.REVERSED, (-1, True, False)),
+    (np.nan, 1.0, INCONCLUSIVE, None),
+])
+def test_the_margin_rule_reads_one_position_of_the_interval(low, high, verdict, position):
+    """Issue 36's rule (holds / equivalent / reversed / inconclusive against +-2) and the arms'
+    wording share :func:`stats.margin_position`: one place says where an interval lies."""
+    assert stats.decide_margin(low, high) == verdict
+    if position is not None:
+        assert stats.margin_position(low, high) == position
