@@ -1233,27 +1233,34 @@ def cells2_task(by_profile: dict) -> dict:
 
 def second_reading_decisions(df: pd.DataFrame) -> pd.DataFrame:
     """Every second reading (:func:`medlib.data.registry.second_readings`) with the folds it has
-    run, its decision by its own rule (written before its run) and the rule: one row each, so a
-    notebook shows both readings of every ambiguous passage and where each stands."""
+    run, its decision by its own rule (written before its run), each network's paired difference
+    from the first reading (``differences``: mean [corrected 95 % interval], folds; readings with
+    an adoption or recipe rule) and the rule: one row each, so a notebook and the README show both
+    readings of every ambiguous passage and where each stands."""
     from .data.registry import READINGS, second_readings
 
     rows = []
     for key, spec in second_readings().items():
         ran = df[df["dataset"].eq(key) & df["status"].eq("ok")] if len(df) else df
+        nets = {}
         if not len(ran):
             decision = "not run yet"
         elif key in READINGS:
-            if READINGS[key].kind == "recipe":
-                decision = recipe_reading(df, READINGS[key])["decision"]
-            else:
-                decision = adopt_reading(df, READINGS[key])["label"]
+            found = (recipe_reading if READINGS[key].kind == "recipe" else adopt_reading)(df, READINGS[key])
+            decision, nets = found.get("label", found["decision"]), found["networks"]
         elif key == "cells2_smears":
             decision = cells2_task_decision(cells2_task_table(df))
         else:
             decision = "no decision function"
-        rows.append({"reading": key, "of": spec.reading_of, "networks": ", ".join(sorted(set(ran["network"])))
-                     if len(ran) else "", "fold_runs": len(ran), "decision": decision, "rule": spec.adoption_rule})
-    return pd.DataFrame(rows, columns=["reading", "of", "networks", "fold_runs", "decision", "rule"])
+        differences = "; ".join(
+            f"{n} {v['interval'].estimate:+.1f} [{v['interval'].low:+.1f}, {v['interval'].high:+.1f}] ({v['folds']} folds)"
+            if np.isfinite(v["interval"].low) else f"{n}: {v['folds']} fold(s), no interval" for n, v in nets.items())
+        rows.append({"reading": key, "label": READINGS[key].label if key in READINGS else spec.notes.split(":")[0],
+                     "of": spec.reading_of, "networks": ", ".join(sorted(set(ran["network"]))) if len(ran) else "",
+                     "fold_runs": len(ran), "decision": decision, "differences": differences,
+                     "rule": spec.adoption_rule})
+    return pd.DataFrame(rows, columns=["reading", "label", "of", "networks", "fold_runs", "decision", "differences",
+                                       "rule"])
 
 
 def arm_pairs(present) -> list[tuple[str, str]]:

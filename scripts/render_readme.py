@@ -5,7 +5,9 @@ fails when the README and this script disagree).
   from the strongest profile that tested it (extended before quick);
 * coverage: every claim of the registry (``medlib.claims``), its verdict or why it is not tested;
 * departures: ``medlib.departures``;
-* power: the central claim's power table from the committed ``extended`` folds.
+* power: the central claim's power table from the committed ``extended`` folds;
+* readings: every second reading of an ambiguous passage, its folds and its rule's decision
+  (``medlib.report.second_reading_decisions`` on the committed ``extended`` folds).
 
 Each table sits between ``<!-- name:begin -->`` and ``<!-- name:end -->`` markers.
 
@@ -132,10 +134,26 @@ def power_table(root: Path = ROOT) -> str:
     return "\n".join(lines)
 
 
+def readings_table(root: Path = ROOT) -> str:
+    """Each second reading (``medlib.report.second_reading_decisions``): what it reads, the fold
+    runs committed, its rule's decision (interim until its planned folds) and each network's
+    paired difference from the first reading."""
+    from medlib import report, tables
+
+    path = root / "results" / "extended" / tables.TABLES["transfer"].file
+    df = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["dataset", "network", "status"])
+    lines = ["| second reading | fold runs | decision by its rule | this reading minus the first, per network [95% CI] |",
+             "|---|---|---|---|"]
+    for r in report.second_reading_decisions(df).itertuples():
+        lines.append(f"| `{r.reading}`: {_cell(r.label)} | {r.fold_runs} | {_cell(r.decision)} | {_cell(r.differences)} |")
+    return "\n".join(lines)
+
+
 def render(text: str, root: Path = ROOT) -> str:
     claims = strongest_claims(root)
     blocks = {"verdicts": verdict_table(claims), "coverage": coverage_table(claims),
-              "departures": departures_table(), "power": power_table(root)}
+              "departures": departures_table(), "power": power_table(root),
+              "readings": readings_table(root)}
     for name, table in blocks.items():
         pattern = re.compile(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)", re.S)
         if not pattern.search(text):

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_readme_is_short_and_opens_with_the_two_commands():
     lines = (ROOT / "README.md").read_text().splitlines()
-    assert len(lines) <= 210
+    assert len(lines) <= 200
     head = "\n".join(lines[:40])
     assert "make reproduce" in head and "make test" in head
 
