@@ -219,10 +219,31 @@ def _finding(row, own: dict, profile: str, out_dir: Path) -> str:
             '</details></section>')
 
 
+def _readings_section(by_profile: dict) -> list[str]:
+    """The second readings (:func:`medlib.report.second_reading_decisions`) at the highest profile
+    with folds: where the paper is ambiguous, both readings side by side, each rule's decision and
+    each network's paired difference; the rules themselves folded."""
+    from . import report
+
+    prof, df = report._highest(by_profile, "transfer", lambda t: {"dataset", "network", "status"} <= set(t.columns))
+    if df is None:
+        return []
+    table = report.second_reading_decisions(df)
+    rows = "".join(f"<tr><td><code>{html.escape(r.reading)}</code>: {html.escape(r.label)}</td><td>{r.fold_runs}</td>"
+                   f"<td>{html.escape(r.decision)}</td><td>{html.escape(r.differences)}</td></tr>"
+                   for r in table.itertuples())
+    rules = "".join(f"<p><b>{html.escape(r.reading)}</b>: {html.escape(r.rule)}</p>" for r in table.itertuples())
+    return [f"<h2>Second readings of ambiguous passages (decided at <code>{html.escape(prof)}</code>)</h2>",
+            "<table><tr><th>second reading</th><th>fold runs</th><th>decision by its rule</th>"
+            "<th>this reading minus the first, per network [95% CI]</th></tr>" + rows + "</table>",
+            f"<details><summary>the rules, each written before its first fold</summary>{rules}</details>"]
+
+
 def index_page(profile: str, out_dir: Path) -> str:
     """The HTML of ``build/<profile>/index.html``, read like a results section: what was found
     (every claim from the strongest evidence on this machine or committed, this run's verdict
-    beside it, its interval, figure and notebook), then the notebooks, tables and provenance
+    beside it, its interval, figure and notebook; the second readings), then the notebooks, tables
+    and provenance
     (links relative to ``out_dir``)."""
     from . import report
 
@@ -257,7 +278,10 @@ def index_page(profile: str, out_dir: Path) -> str:
     parts.append(f"<h2>Not tested here ({len(untested)})</h2><ul>")
     parts += [f"<li><b>{html.escape(str(r['claim']))}</b>: {html.escape(str(r['verdict']))}; "
               f"{html.escape(str(r['evidence'])[:400])}</li>" for _, r in untested.iterrows()]
-    parts.append("</ul><h2>Notebooks</h2><ul>")
+    parts.append("</ul>")
+    if not warning:
+        parts += _readings_section(by_profile)
+    parts.append("<h2>Notebooks</h2><ul>")
     parts += [f"<li>{_link(p, out_dir, p.stem)}</li>" for p in sorted(out_dir.glob("[0-9][0-9]_*.html"))]
     parts.append("</ul>")
     if own_path.exists():

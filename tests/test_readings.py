@@ -296,3 +296,14 @@ def test_a_blocks_condition_is_not_part_of_its_folds_hash():
     cfg = provenance.fold_config(block, profile, "ff_vgg19", "scratch", "dense", 42)
     assert provenance.fold_config(replace(block, when="noise255_adopted"), profile, "ff_vgg19", "scratch",
                                   "dense", 42) == cfg
+
+
+def test_the_report_page_shows_both_readings_and_their_decisions():
+    from medlib import manifest
+
+    ran = _table([75, 78, 72, 80, 76], [50, 49, 47, 49, 53], [77, 79, 60, 70, 85], [77, 79, 52, 72, 88]).assign(
+        head="dense", diagnosis="")
+    html_parts = "".join(manifest._readings_section({"extended": {"transfer": ran}}))
+    assert "decided at <code>extended</code>" in html_parts and "cov_ct_noise255" in html_parts
+    assert report.ADOPT in html_parts and "ff_vgg19 +" in html_parts and "Written 2026-12-06" in html_parts
+    assert manifest._readings_section({}) == []
