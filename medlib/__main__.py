@@ -61,8 +61,9 @@ def cmd_run(args) -> int:
             state = "done" if j.is_done() else "stale" if j.result_path().exists() else "pending"
             seed = f" (seed replicate {j.replicate})" if j.replicate else ""
             print(f"{state:8s} {j.dataset} {j.network} {j.strategy} {j.head} fold {j.fold}{seed}")
-        print(f"{sum(j.is_done() for j in jobs)} of {len(jobs)} done")
-        from .experiments.transfer import hold_conditional
+        from .experiments.transfer import done_text, hold_conditional
+
+        print(done_text(jobs))
 
         jobs, held = hold_conditional(jobs)
         for what, why in held.items():
@@ -76,7 +77,9 @@ def cmd_run(args) -> int:
             for path in (j.result_path(), j.predictions_path(), j.model_path()):
                 path.unlink(missing_ok=True)
     run_jobs(jobs, progress=not args.quiet)
-    print(f"[run] {sum(j.is_done() for j in jobs)} of {len(jobs)} fold jobs done "
+    from .experiments.transfer import done_text
+
+    print(f"[run] {done_text(jobs)} "
           f"(profile {args.profile}{', shard ' + args.shard if args.shard else ''})")
     return 0
 

@@ -102,7 +102,7 @@ RISING_WINDOW = 3    # epochs: the last RISING_WINDOW against the RISING_WINDOW 
 
 
 def convergence_diagnosis(history, train_majority: float | None = None, plateau: bool | None = None) -> str:
-    """For a model trained from scratch, above its floor or not: ``not converged`` where the
+    """For a model whose backbone trained (from scratch, fine-tuned), above its floor or not: ``not converged`` where the
     training accuracy was still rising at the last epoch (mean of the last
     :data:`RISING_WINDOW` epochs at least :data:`RISING_POINTS` above the window before) and
     the run did not stop on a validation plateau, or where it ends below the training set's

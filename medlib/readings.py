@@ -17,7 +17,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from . import stats
+from . import stats, strategies
 from .diagnose import at_floor
 
 
@@ -84,7 +84,7 @@ def _block(key: str, profile: str, deciding: bool = False):
     from .profiles import get_profile
 
     plan = get_profile(profile)
-    found = [b for b in plan.blocks if b.dataset == key and b.strategy == "scratch"
+    found = [b for b in plan.blocks if b.dataset == key and strategies.is_(b, "scratch")
              and not (deciding and b.when)]
     if not found:
         return None, 0

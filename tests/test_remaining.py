@@ -279,3 +279,27 @@ def test_folds_of_this_cpu_kind_win_over_a_nearer_workload():
     precision = {k: "float32" for k in [*folds, ("new", "xception", "scratch")]}
     per_epoch, ref, upper, _ = scaled_per_epoch(("new", "xception", "scratch"), folds, pixels, precision, "avx2", {})
     assert ref[0] == "far" and not upper and per_epoch == pytest.approx(40.0 / 4)
+
+
+def test_the_done_count_keeps_not_run_placeholders_apart(tmp_path):
+    """A network without ImageNet weights leaves a 'not run' fold file: the job is done (nothing to
+    train) but no work was done, so the count says so instead of inflating what finished."""
+    import json
+
+    from medlib.experiments.transfer import done_text
+
+    class Job:
+        def __init__(self, name, status):
+            self.path, self.status = tmp_path / f"{name}.json", status
+            if status:
+                self.path.write_text(json.dumps({"status": status}))
+
+        def is_done(self):
+            return self.status is not None
+
+        def result_path(self):
+            return self.path
+
+    jobs = [Job("a", "ok"), Job("b", "not run"), Job("c", "not run"), Job("d", None)]
+    assert done_text(jobs) == "3 of 4 fold jobs done (1 trained, 2 recorded as not run)"
+    assert done_text(jobs[:1] + jobs[3:]) == "1 of 2 fold jobs done"

@@ -69,3 +69,15 @@ def test_fine_tuning_copies_warmed_up_weights_by_position_even_with_unnamed_laye
     copy_weights(warm, tuned)
     assert all(np.array_equal(a, b) for a, b in zip(warm.get_weights(), tuned.get_weights()))
     keras.backend.clear_session()
+
+
+def test_no_strategy_name_is_compared_outside_the_registry():
+    """Issue 38: code asks a strategy's registered values, it does not test its name
+    (an equality test on ``strategy``); pandas filters that select a strategy's rows are data, not branches."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(["git", "grep", "-n", "-E", r"strategy(\"\))? *[!=]= *\"", "--", "medlib", "scripts",
+                          ":!medlib/strategies.py"], cwd=root, capture_output=True, text=True).stdout
+    assert out == "", out

@@ -329,6 +329,16 @@ def run_jobs(jobs: list[FoldJob], progress: bool = True, deadline: float | None 
     ctx.loaded.clear()
 
 
+def done_text(jobs: list[FoldJob]) -> str:
+    """``"k of n fold jobs done"``, with the done jobs whose fold file records "not run" (a
+    network without ImageNet weights: nothing was trained) counted apart from those trained, so
+    a count of finished work is never inflated by placeholders."""
+    done = [j for j in jobs if j.is_done()]
+    not_run = sum(json.loads(j.result_path().read_text()).get("status") == "not run" for j in done)
+    text = f"{len(done)} of {len(jobs)} fold jobs done"
+    return text + (f" ({len(done) - not_run} trained, {not_run} recorded as not run)" if not_run else "")
+
+
 def hold_conditional(jobs: list[FoldJob]) -> tuple[list[FoldJob], dict[str, str]]:
     """``(jobs to run, {held block: why})``: the jobs of blocks that wait for a registered condition
     (``Block.when``, :data:`medlib.readings.CONDITIONS`) that does not hold on their profile's fold
@@ -418,10 +428,11 @@ def collect(profile: str | Profile, datasets=None, include_stale: bool = False) 
 
 
 def _with_convergence(row: dict, history) -> dict:
-    """A scratch row's diagnosis with :func:`~medlib.diagnose.convergence_diagnosis` added
-    (derived from the stored learning curve when the table is collected, so every fold file
-    is judged by today's rule)."""
-    if row.get("strategy") != "scratch" or row.get("status") != "ok":
+    """The diagnosis of a row whose backbone trained (``Strategy.trains_backbone``: scratch,
+    fine-tuning) with :func:`~medlib.diagnose.convergence_diagnosis` added (derived from the
+    stored learning curve when the table is collected, so every fold file is judged by today's
+    rule); a frozen backbone's head is not judged by its curve."""
+    if row.get("status") != "ok" or not get_strategy(row.get("strategy")).trains_backbone:
         return row
     train_majority = row.get("train_majority")
     note = convergence_diagnosis(history, train_majority,
@@ -465,6 +476,6 @@ def load_predictions(job: FoldJob) -> dict:
     return json.loads(job.predictions_path().read_text())
 
 
-__all__ = ["FoldJob", "Context", "run_fold", "run_jobs", "run_experiment", "plan", "select_shard",
+__all__ = ["FoldJob", "Context", "run_fold", "run_jobs", "done_text", "run_experiment", "plan", "select_shard",
            "collect", "config_report", "learning_curves", "fit_predict", "block_dataset", "plan_table",
            "fold_data", "FoldData"]
