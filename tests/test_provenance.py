@@ -92,6 +92,22 @@ def test_a_fold_alone_equals_the_fold_after_another(mirror, tiny_smoke, tmp_path
     assert json.loads(jobs[1].predictions_path().read_text()) == pred_after
 
 
+@pytest.mark.slow
+def test_a_fine_tuned_fold_alone_equals_the_fold_after_another(mirror, tiny_smoke, tmp_path, monkeypatch):
+    """Fine-tuning changes the ImageNet backbone itself: the next fold must start from ImageNet
+    weights again (warm-up and opened models both restored), not from the fold before's."""
+    _use_block(monkeypatch, replace(tiny_smoke, strategy="fine_tune"))
+    jobs = [FoldJob("cells2", "mobilenetv2", "fine_tune", k, "smoke") for k in (0, 1)]
+    ctx = Context()
+    after = [run_fold(j, ctx=ctx) for j in jobs][1]
+    ctx.release()
+    assert after["status"] == "ok", after.get("reason")
+    monkeypatch.setenv("MEDLIB_RESULTS_DIR", str(tmp_path / "alone"))
+    alone = run_fold(jobs[1], ctx=Context())
+    assert {k: alone[k] for k in SAME} == {k: after[k] for k in SAME}
+    assert alone["history"] == after["history"] and alone["warmup_history"] == after["warmup_history"]
+
+
 def test_hash_is_stable_when_an_option_is_added():
     """A fixed configuration keeps its hash across releases: a new Block option at its default
     (``class_weight``, added after hashes existed) must not make hours of fold files stale."""
