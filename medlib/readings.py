@@ -56,8 +56,9 @@ def adopt_reading(df: pd.DataFrame, reading, decisive: str = "ff_vgg19",
             continue
         ratio = float((pairs["n_test_base"] / pairs["n_fit_base"]).mean())
         iv = stats.corrected_fold_interval(pairs["difference"], ratio)
-        out[net] = {"interval": iv, "folds": len(pairs),
-                    "learned": not at_floor(pairs["accuracy_reading"].mean(), pairs["majority_reading"].mean())}
+        acc, floor = float(pairs["accuracy_reading"].mean()), float(pairs["majority_reading"].mean())
+        out[net] = {"interval": iv, "folds": len(pairs), "accuracy": acc, "floor": floor,
+                    "learned": not at_floor(acc, floor)}
     dec, ctl = out.get(decisive), out.get(control)
     defined = dec is not None and ctl is not None and all(
         np.isfinite(x["interval"].low) for x in (dec, ctl))
@@ -118,7 +119,8 @@ def recipe_reading(df: pd.DataFrame, reading, profile: str = "extended") -> dict
             verdict = stats.INCONCLUSIVE
         if len(pairs) < planned:
             verdict = f"interim ({len(pairs)} of {planned} folds): {verdict}"
-        out[net] = {"interval": iv, "folds": len(pairs), "above_floor": above, "verdict": verdict}
+        out[net] = {"interval": iv, "folds": len(pairs), "above_floor": above, "verdict": verdict,
+                    "accuracy": float(pairs["accuracy_reading"].mean()), "floor": float(pairs["majority_reading"].mean())}
     decision = "; ".join(f"{v['verdict']}: {n}" for n, v in out.items()) or "not run yet"
     return {"decision": decision, "networks": out, "rule": reading.adoption_rule}
 

@@ -1234,8 +1234,8 @@ def cells2_task(by_profile: dict) -> dict:
 def second_reading_decisions(df: pd.DataFrame) -> pd.DataFrame:
     """Every second reading (:func:`medlib.data.registry.second_readings`) with the folds it has
     run, its decision by its own rule (written before its run), each network's paired difference
-    from the first reading (``differences``: mean [corrected 95 % interval], folds; readings with
-    an adoption or recipe rule) and the rule: one row each, so a notebook and the README show both
+    from the first reading (``differences``: mean [corrected 95 % interval], folds, and its mean
+    accuracy under this reading beside its floor; readings with an adoption or recipe rule) and the rule: one row each, so a notebook and the README show both
     readings of every ambiguous passage and where each stands."""
     from .data.registry import READINGS, second_readings
 
@@ -1253,8 +1253,9 @@ def second_reading_decisions(df: pd.DataFrame) -> pd.DataFrame:
         else:
             decision = "no decision function"
         differences = "; ".join(
-            f"{n} {v['interval'].estimate:+.1f} [{v['interval'].low:+.1f}, {v['interval'].high:+.1f}] ({v['folds']} folds)"
-            if np.isfinite(v["interval"].low) else f"{n}: {v['folds']} fold(s), no interval" for n, v in nets.items())
+            (f"{n} {v['interval'].estimate:+.1f} [{v['interval'].low:+.1f}, {v['interval'].high:+.1f}]"
+             if np.isfinite(v["interval"].low) else f"{n}: no interval")
+            + f" ({v['folds']} folds; {v['accuracy']:.1f} % vs a {v['floor']:.1f} % floor)" for n, v in nets.items())
         rows.append({"reading": key, "label": READINGS[key].label if key in READINGS else spec.notes.split(":")[0],
                      "of": spec.reading_of, "networks": ", ".join(sorted(set(ran["network"]))) if len(ran) else "",
                      "fold_runs": len(ran), "decision": decision, "differences": differences,
