@@ -228,7 +228,11 @@ def _readings_section(by_profile: dict) -> list[str]:
     prof, df = report._highest(by_profile, "transfer", lambda t: {"dataset", "network", "status"} <= set(t.columns))
     if df is None:
         return []
-    table = report.second_reading_decisions(df)
+    try:
+        table = report.second_reading_decisions(df, profile=prof)
+    except (KeyError, ValueError) as exc:  # a table from an older run lacks what a rule reads
+        return [f"<h2>Second readings</h2><p>Not derived from <code>{html.escape(prof)}</code>'s fold table "
+                f"({html.escape(type(exc).__name__)}: {html.escape(str(exc))}).</p>"]
     rows = "".join(f"<tr><td><code>{html.escape(r.reading)}</code>: {html.escape(r.label)}</td><td>{r.fold_runs}</td>"
                    f"<td>{html.escape(r.decision)}</td><td>{html.escape(r.differences)}</td></tr>"
                    for r in table.itertuples())

@@ -47,7 +47,7 @@ def adopt_reading(df: pd.DataFrame, reading, decisive: str = "ff_vgg19",
     applied to the fold table ``df``: per network, the Nadeau-Bengio corrected interval of the
     paired differences (reading minus base); ``decision`` is :data:`ADOPT`, :data:`KEEP` or
     :data:`UNDECIDED`. A network with fewer than 3 paired folds gives no interval: undecided.
-    ``label`` is the decision in words, "interim (k of n folds)" while the decisive or control
+    ``label`` is the decision in words, "interim (k of n folds); so far ..." while the decisive or control
     network has fewer paired folds than ``profile``'s block for the reading plans."""
     out = {}
     for net in dict.fromkeys((decisive, control, *sorted(set(df["network"])))):
@@ -71,7 +71,7 @@ def adopt_reading(df: pd.DataFrame, reading, decisive: str = "ff_vgg19",
     _, planned = _block(reading.key, profile, deciding=True)
     folds = {n: out[n]["folds"] if n in out else 0 for n in (decisive, control)}
     label = decision if min(folds.values()) >= planned else (
-        f"interim ({', '.join(f'{n} {k}' for n, k in folds.items())} of {planned} folds): {decision}")
+        f"interim ({', '.join(f'{n} {k} of {planned}' for n, k in folds.items())} folds); so far {decision}")
     return {"decision": decision, "label": label, "networks": out, "rule": reading.adoption_rule}
 
 
@@ -98,7 +98,7 @@ def recipe_reading(df: pd.DataFrame, reading, profile: str = "extended") -> dict
     base: the corrected 95 % interval of the paired differences (recipe minus base), and
     :data:`LEARNS` (interval wholly above 0 and mean accuracy more than 5 points above the floor),
     :data:`STAYS_AT_FLOOR` (mean within 5 points of the floor, at least 3 paired folds) or
-    inconclusive; a verdict on fewer folds than the block plans says "interim (k of n folds)".
+    inconclusive; a verdict on fewer folds than the block plans says "interim (k of n folds); so far ...".
     ``decision`` lists the networks by verdict. The base's rows are never replaced: a recipe
     reading is printed beside them."""
     block, planned = _block(reading.key, profile)
@@ -118,7 +118,7 @@ def recipe_reading(df: pd.DataFrame, reading, profile: str = "extended") -> dict
         else:
             verdict = stats.INCONCLUSIVE
         if len(pairs) < planned:
-            verdict = f"interim ({len(pairs)} of {planned} folds): {verdict}"
+            verdict = f"interim ({len(pairs)} of {planned} folds); so far {verdict}"
         out[net] = {"interval": iv, "folds": len(pairs), "above_floor": above, "verdict": verdict,
                     "accuracy": float(pairs["accuracy_reading"].mean()), "floor": float(pairs["majority_reading"].mean())}
     decision = "; ".join(f"{v['verdict']}: {n}" for n, v in out.items()) or "not run yet"

@@ -58,18 +58,24 @@ CLAIM_TABLES = ("transfer", "cross", "cross_folds", "explain", "modality", "moda
 def load(profile: str) -> dict[str, pd.DataFrame]:
     """The result tables notebooks 02-05 wrote for ``profile`` (those that exist)."""
     out = tables.load_all(profile, CLAIM_TABLES)
-    for key in ("transfer", "cross_folds", "cross"):  # tables written before heads and floors
+    for key in ("transfer", "cross_folds", "cross"):
         if key in out:
-            t = out[key]
-            defaults = [("head", "dense"), ("majority", np.nan), ("diagnosis", ""),
-                        *((m, np.nan) for m in METRICS)]
-            if key == "cross":
-                defaults.append(("strategy", "scratch"))
-            for col, default in defaults:
-                if col not in t:
-                    t[col] = default
-            t["diagnosis"] = t["diagnosis"].fillna("")
+            out[key] = with_defaults(out[key], key)
     return out
+
+
+def with_defaults(t: pd.DataFrame, key: str = "transfer") -> pd.DataFrame:
+    """Table ``key`` (``transfer``, ``cross_folds``, ``cross``) with the columns that tables
+    written before heads, floors and diagnoses existed lack, at their defaults: whoever reads a
+    committed table (``load``, ``scripts/render_readme.py``) reads it alike. In place; returned."""
+    defaults = [("head", "dense"), ("majority", np.nan), ("diagnosis", ""), *((m, np.nan) for m in METRICS)]
+    if key == "cross":
+        defaults.append(("strategy", "scratch"))
+    for col, default in defaults:
+        if col not in t:
+            t[col] = default
+    t["diagnosis"] = t["diagnosis"].fillna("")
+    return t
 
 
 def load_all(profiles=EVIDENCE_PROFILES) -> dict[str, dict[str, pd.DataFrame]]:
@@ -1231,12 +1237,14 @@ def cells2_task(by_profile: dict) -> dict:
                   rows_used=", ".join(f"{r.dataset} {r.network}" for r in table.itertuples() if r.folds))
 
 
-def second_reading_decisions(df: pd.DataFrame) -> pd.DataFrame:
-    """Every second reading (:func:`medlib.data.registry.second_readings`) with the folds it has
-    run, its decision by its own rule (written before its run), each network's paired difference
-    from the first reading (``differences``: mean [corrected 95 % interval], folds, and its mean
-    accuracy under this reading beside its floor; readings with an adoption or recipe rule) and the rule: one row each, so a notebook and the README show both
-    readings of every ambiguous passage and where each stands."""
+def second_reading_decisions(df: pd.DataFrame, profile: str = "extended") -> pd.DataFrame:
+    """Every second reading (:func:`medlib.data.registry.second_readings`) of ``profile``'s fold
+    table ``df``, one row each, so a notebook, the README and the report page show both readings
+    of every ambiguous passage and where each stands: ``label`` (what it reads), the fold runs,
+    its ``decision`` by its own rule (written before its run; interim against ``profile``'s
+    planned folds), its ``rule``, and for readings with an adoption or recipe rule each network's
+    ``differences``: the mean paired difference from the first reading with its corrected 95 %
+    interval, the folds, and the network's mean accuracy under this reading beside its floor."""
     from .data.registry import READINGS, second_readings
 
     rows = []
@@ -1246,22 +1254,31 @@ def second_reading_decisions(df: pd.DataFrame) -> pd.DataFrame:
         if not len(ran):
             decision = "not run yet"
         elif key in READINGS:
-            found = (recipe_reading if READINGS[key].kind == "recipe" else adopt_reading)(df, READINGS[key])
+            found = (recipe_reading if READINGS[key].kind == "recipe" else adopt_reading)(
+                df, READINGS[key], profile=profile)
             decision, nets = found.get("label", found["decision"]), found["networks"]
         elif key == "cells2_smears":
-            decision = cells2_task_decision(cells2_task_table(df))
+            decision = cells2_task_decision(cells2_task_table(df, profile=profile))
         else:
             decision = "no decision function"
-        differences = "; ".join(
-            (f"{n} {v['interval'].estimate:+.1f} [{v['interval'].low:+.1f}, {v['interval'].high:+.1f}]"
-             if np.isfinite(v["interval"].low) else f"{n}: no interval")
-            + f" ({v['folds']} folds; {v['accuracy']:.1f} % vs a {v['floor']:.1f} % floor)" for n, v in nets.items())
-        rows.append({"reading": key, "label": READINGS[key].label if key in READINGS else spec.notes.split(":")[0],
+        rows.append({"reading": key, "label": READINGS[key].label if key in READINGS else f"{spec.reading_of}: {spec.task}",
                      "of": spec.reading_of, "networks": ", ".join(sorted(set(ran["network"]))) if len(ran) else "",
-                     "fold_runs": len(ran), "decision": decision, "differences": differences,
+                     "fold_runs": len(ran), "decision": decision, "differences": _reading_differences_text(nets),
                      "rule": spec.adoption_rule})
     return pd.DataFrame(rows, columns=["reading", "label", "of", "networks", "fold_runs", "decision", "differences",
                                        "rule"])
+
+
+def _reading_differences_text(nets: dict) -> str:
+    """Per network: ``+d [low, high]`` (the estimate alone where fewer than 3 folds give no
+    interval), its fold count, and its mean accuracy under the reading beside its floor."""
+    parts = []
+    for n, v in nets.items():
+        iv = v["interval"]
+        est = f"{iv.estimate:+.1f} [{iv.low:+.1f}, {iv.high:+.1f}]" if np.isfinite(iv.low) else f"{iv.estimate:+.1f}, no interval"
+        folds = f"{v['folds']} fold" + ("s" if v["folds"] != 1 else "")
+        parts.append(f"{n} {est} ({folds}; {v['accuracy']:.1f} % vs a {v['floor']:.1f} % floor)")
+    return "; ".join(parts)
 
 
 def arm_pairs(present) -> list[tuple[str, str]]:

@@ -108,7 +108,7 @@ def power_table(root: Path = ROOT) -> str:
     path = root / "results" / "extended" / tables.TABLES["transfer"].file
     if not path.exists():
         return "(no committed extended folds)"
-    df = pd.read_csv(path)
+    df = report.with_defaults(pd.read_csv(path))
     result = report.strategy_comparison(df, "off_the_shelf", "scratch", WITH_WEIGHTS)
     if result is None:
         return "(no dataset has both arms)"
@@ -141,7 +141,7 @@ def readings_table(root: Path = ROOT) -> str:
     from medlib import report, tables
 
     path = root / "results" / "extended" / tables.TABLES["transfer"].file
-    df = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["dataset", "network", "status"])
+    df = report.with_defaults(pd.read_csv(path)) if path.exists() else pd.DataFrame(columns=["dataset", "network", "status"])
     lines = ["| second reading | fold runs | decision by its rule | this reading minus the first, per network [95% CI] |",
              "|---|---|---|---|"]
     for r in report.second_reading_decisions(df).itertuples():

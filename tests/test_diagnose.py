@@ -48,6 +48,18 @@ def test_not_converged_even_above_the_floor():
     assert "below the training majority 62%" in convergence_diagnosis(low, train_majority=62.0)
 
 
+def test_convergence_is_judged_where_the_backbone_trained():
+    """Scratch and fine-tuned rows are judged by their learning curve when collected; a frozen
+    backbone's head (off-the-shelf) is not (its curve is a head's on cached features)."""
+    from medlib.experiments.transfer import _with_convergence
+
+    rising = [{"accuracy": a} for a in (40, 50, 55, 60, 64, 68, 72, 77, 82)]
+    for strategy, judged in (("scratch", True), ("fine_tune", True), ("off_the_shelf", False)):
+        row = _with_convergence({"strategy": strategy, "status": "ok", "diagnosis": ""}, rising)
+        assert row["diagnosis"].startswith("not converged") == judged, strategy
+    assert _with_convergence({"strategy": "scratch", "status": "not run", "diagnosis": ""}, rising)["diagnosis"] == ""
+
+
 def test_a_summary_names_each_cause_once():
     from medlib.diagnose import diagnosis_causes
 

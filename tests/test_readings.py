@@ -70,7 +70,7 @@ def test_adoption_rule_is_undecided_when_ffvgg19_stays_at_its_floor():
     assert out["decision"] == report.UNDECIDED
     assert out["label"] == report.UNDECIDED  # all 5 planned folds: a decision, not an interim look
     early = report.adopt_reading(_table([75], [50], [], []), READINGS["cov_ct_noise255"])
-    assert early["label"] == f"interim (ff_vgg19 1, xception 0 of 5 folds): {report.UNDECIDED}"
+    assert early["label"] == f"interim (ff_vgg19 1 of 5, xception 0 of 5 folds); so far {report.UNDECIDED}"
 
 
 def test_cells2_whole_smears_are_the_same_images_and_folds_as_the_crops():
@@ -228,9 +228,9 @@ def test_the_recipe_rule_says_which_plain_vgg_learns_and_which_stays_at_its_floo
     assert out["networks"]["vgg19"]["verdict"] == readings.STAYS_AT_FLOOR
     assert out["decision"] == f"{readings.LEARNS}: ff_vgg19; {readings.STAYS_AT_FLOOR}: vgg19"
     early = readings.recipe_reading(_recipe([75, 78, 72], [52, 50, 48]), READINGS["cov_ct_shared_lr"])
-    assert early["networks"]["ff_vgg19"]["verdict"] == f"interim (3 of 5 folds): {readings.LEARNS}"
+    assert early["networks"]["ff_vgg19"]["verdict"] == f"interim (3 of 5 folds); so far {readings.LEARNS}"
     two = readings.recipe_reading(_recipe([75, 78], [52, 50]), READINGS["cov_ct_shared_lr"])
-    assert {v["verdict"] for v in two["networks"].values()} == {"interim (2 of 5 folds): inconclusive"}
+    assert {v["verdict"] for v in two["networks"].values()} == {"interim (2 of 5 folds); so far inconclusive"}
 
 
 def _noise_done(ff_new, vgg_new, x_new=(77, 79, 60, 70, 85), base=(50, 49, 47, 49, 53)):
@@ -307,3 +307,19 @@ def test_the_report_page_shows_both_readings_and_their_decisions():
     assert "decided at <code>extended</code>" in html_parts and "cov_ct_noise255" in html_parts
     assert report.ADOPT in html_parts and "ff_vgg19 +" in html_parts and "Written 2026-12-06" in html_parts
     assert manifest._readings_section({}) == []
+
+
+def test_a_reading_with_one_fold_prints_its_estimate_without_an_interval():
+    one = _table([72], [52], [], [])
+    row = report.second_reading_decisions(one).set_index("reading").loc["cov_ct_noise255"]
+    assert row["differences"] == "ff_vgg19 +20.0, no interval (1 fold; 72.0 % vs a 53.3 % floor)"
+    assert row["label"] == READINGS["cov_ct_noise255"].label
+    assert report.second_reading_decisions(one).set_index("reading").loc["cells2_smears", "label"].startswith("cells2: ")
+
+
+def test_the_report_page_survives_a_fold_table_from_an_older_run():
+    from medlib import manifest
+
+    old = _table([75, 78, 72], [50, 49, 47], [77, 79, 60], [77, 79, 52]).drop(columns="n_val").assign(head="dense")
+    page = "".join(manifest._readings_section({"extended": {"transfer": old}}))
+    assert "Not derived from" in page and "n_val" in page
