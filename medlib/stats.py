@@ -197,7 +197,7 @@ EQUIVALENT, REVERSED = "equivalent", "reversed"
 
 def margin_position(low: float, high: float, margin: float = MARGIN) -> tuple[int, bool, bool]:
     """Where an interval lies against 0 and ``+-margin``, the facts every margin verdict is worded
-    from (:func:`decide_margin`, the arms' :func:`medlib.report.arm_comparisons`): ``side`` +1
+    from (:func:`decide_margin`, the arms' :func:`medlib.arms.arm_comparisons`): ``side`` +1
     wholly above 0, -1 wholly below, 0 across it; ``beyond`` wholly past ``margin`` on that side;
     ``within`` wholly inside ``+-margin`` (a tie by the rule). ``low`` and ``high`` are finite."""
     side = 1 if low > 0 else -1 if high < 0 else 0

@@ -114,6 +114,7 @@ LAYERS = (
     {"readings"},
     {"experiments"},
     {"evidence", "viz"},
+    {"arms"},
     {"report"},
     {"manifest"},
     {"reproduce"},

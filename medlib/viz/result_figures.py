@@ -258,7 +258,7 @@ def forest_figure(result, profile: str, folder=None):
 
 
 def arms_figure(arms: pd.DataFrame, profile: str, folder=None):
-    """Every pair of arms per dataset and network (:func:`medlib.report.arm_comparisons`) as one
+    """Every pair of arms per dataset and network (:func:`medlib.arms.arm_comparisons`) as one
     forest of units, grouped by comparison, under its one file name, ``02_arms_pairwise_<profile>.png``;
     returns the path. Units not tested (fewer than 3 shared folds, or folds of more than one
     configuration hash) are left out."""
