@@ -2,14 +2,16 @@
 
 One :class:`Claim` per claim, like :data:`medlib.tables.TABLES`: its key, the paper and the
 paper's words, the rule that decides it (in words), the function that applies the rule
-(a dotted name in :mod:`medlib.report`, resolved when it runs, so this module imports
-nothing above it), the tables it needs and the notebook that shows it. A claim that cannot be
+(a name in :mod:`medlib.report`'s namespace, resolved when it runs, so this module imports
+nothing above it; the cross-device, Kim and second-reading claims live in their own modules and
+``report`` re-exports them), the tables it needs and the notebook that shows it. A claim that cannot be
 tested here carries ``untested``: why, and whether that is a limit of this world (data,
 weights, GPU) or a choice (not run yet, or not measurable as stated).
 
 :func:`medlib.report.claims` iterates :data:`CLAIMS` in order; tests select rows by ``key``;
 the README's verdict table and notebook 06's coverage table are generated from the rows.
-Adding a claim is adding one entry here and, if it is tested, one function in ``report``.
+Adding a claim is adding one entry here and, if it is tested, one function in ``report`` (or in
+:mod:`medlib.cross_claims`, :mod:`medlib.kim_claims` or :mod:`medlib.second_readings`, re-exported there).
 """
 from __future__ import annotations
 

@@ -220,12 +220,12 @@ def _finding(row, own: dict, profile: str, out_dir: Path) -> str:
 
 
 def _readings_section(by_profile: dict) -> list[str]:
-    """The second readings (:func:`medlib.report.second_reading_decisions`) at the highest profile
+    """The second readings (:func:`medlib.second_readings.second_reading_decisions`) at the highest profile
     with folds: where the paper is ambiguous, both readings side by side, each rule's decision and
     each network's paired difference; the rules themselves folded."""
     from . import report
 
-    prof, df = report._highest(by_profile, "transfer", lambda t: {"dataset", "network", "status"} <= set(t.columns))
+    prof, df = report.highest(by_profile, "transfer", lambda t: {"dataset", "network", "status"} <= set(t.columns))
     if df is None:
         return []
     try:

@@ -30,71 +30,36 @@ Every claim of :data:`medlib.claims.CLAIMS` is one row of the profile's ``claims
 (:func:`claims_table`, :mod:`medlib.tables`), in the registry's order, selected by ``key``.
 
 Each claim is decided at the highest profile that has the rows it needs
-(``full`` > ``extended`` > ``quick``), and the profile is named with the verdict.
+(``full`` > ``extended`` > ``quick``), and the profile is named with the verdict
+(:mod:`medlib.claim_rows`). The cross-device claims live in :mod:`medlib.cross_claims`, Kim's in
+:mod:`medlib.kim_claims`, the second readings' in :mod:`medlib.second_readings`, the arm-by-arm
+comparisons in :mod:`medlib.arms`; this module re-exports them and decides the rest.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from . import evidence, meta, paper, stats, tables
+from . import evidence, paper, stats, tables
 from .stats import rank_methods  # noqa: F401 (re-exported: notebook 05 ranks methods with it)
 from .diagnose import FLOOR_MARGIN, LEARNED_MARGIN, at_floor, diagnosis_causes, learned  # noqa: F401 (re-exported)
 from .experiments import compare
 from .readings import (ADOPT, KEEP, LEARNS, STAYS_AT_FLOOR, UNDECIDED, adopt_reading,  # noqa: F401 (re-exported)
                        reading_differences, reading_gate, recipe_reading)
 from .arms import ARM_COLUMNS, _arm_verdict, arm_comparisons, arm_design, arm_pairs  # noqa: F401 (re-exported)
-from .metrics import METRICS
+# the claim functions of the other claim modules are re-exported: claims() finds every registered
+# claim's function here, and notebooks read one namespace
+from .claim_rows import (ACCURACY_TOLERANCE, CLAIM_COLUMNS, CLAIM_TABLES, EVIDENCE_PROFILES,  # noqa: F401
+                         PROFILE_ORDER, claim_row, highest, load, load_all, with_defaults)
+from .cross_claims import (CROSS_PAIR, DROP_CLAIMED, DROP_TOLERANCE, SLIGHT_DROP,  # noqa: F401 (re-exported)
+                           cross_device_drop, cross_device_evidence, cross_device_slight)
+from .kim_claims import (CRM_MIN_REDUCTION, cam_equals_gradcam, crm_mean_smaller, crm_other_models,  # noqa: F401
+                         crm_roi_smaller, crm_spread_smaller, roi_reduction)
+from .second_readings import (CELLS2_TASK_NETWORKS, CELLS2_TASKS, CROPS, NEITHER, REJECTED,  # noqa: F401
+                              REPRODUCES, SMEARS, UNDECIDED_BAND, cells2_task, cells2_task_decision,
+                              cells2_task_table, second_reading_decisions)
 
-ACCURACY_TOLERANCE = 5.0
-DROP_CLAIMED, DROP_TOLERANCE = 10.0, 5.0
-CRM_MIN_REDUCTION = 30.0  # "over 30% reduction" (Kim s4.2): the claim's own size
-PROFILE_ORDER = ("full", "extended", "quick", "smoke")
-EVIDENCE_PROFILES = PROFILE_ORDER[:-1]  # smoke checks the pipeline (1 epoch, 4 images a class): never evidence
 DEEP_NETWORKS = ("xception", "resnet50", "inceptionv3", "densenet121")  # the paper's "deep" ones
-CLAIM_TABLES = ("transfer", "cross", "cross_folds", "explain", "modality", "modality_roi", "modality_roi_images",
-                "modality_scores")  # the tables (medlib.tables) claims are decided from
-
-
-def load(profile: str) -> dict[str, pd.DataFrame]:
-    """The result tables notebooks 02-05 wrote for ``profile`` (those that exist)."""
-    out = tables.load_all(profile, CLAIM_TABLES)
-    for key in ("transfer", "cross_folds", "cross"):
-        if key in out:
-            out[key] = with_defaults(out[key], key)
-    return out
-
-
-def with_defaults(t: pd.DataFrame, key: str = "transfer") -> pd.DataFrame:
-    """Table ``key`` (``transfer``, ``cross_folds``, ``cross``) with the columns that tables
-    written before heads, floors and diagnoses existed lack, at their defaults: whoever reads a
-    committed table (``load``, ``scripts/render_readme.py``) reads it alike. In place; returned."""
-    defaults = [("head", "dense"), ("majority", np.nan), ("diagnosis", ""), *((m, np.nan) for m in METRICS)]
-    if key == "cross":
-        defaults.append(("strategy", "scratch"))
-    for col, default in defaults:
-        if col not in t:
-            t[col] = default
-    t["diagnosis"] = t["diagnosis"].fillna("")
-    return t
-
-
-def load_all(profiles=EVIDENCE_PROFILES) -> dict[str, dict[str, pd.DataFrame]]:
-    """``{profile: tables}`` for every profile with at least one table, highest first. Smoke
-    results (left by ``make test``) are not loaded unless asked for: a claim must never be
-    decided on them when a real profile has nothing to say (a notebook run in smoke adds its
-    own tables)."""
-    out = {p: load(p) for p in profiles}
-    return {p: t for p, t in out.items() if t}
-
-
-def _highest(by_profile: dict, key: str, usable=lambda df: len(df) > 0):
-    """(profile, table) of the highest profile whose ``key`` table passes ``usable``."""
-    for p in PROFILE_ORDER:
-        t = by_profile.get(p, {}).get(key)
-        if t is not None and usable(t):
-            return p, t
-    return None, None
 
 
 def _verdict(diff: float, tol: float) -> str:
@@ -141,22 +106,6 @@ def number_table(results: dict) -> pd.DataFrame:
     return out
 
 
-CLAIM_COLUMNS = ["key", "paper", "claim", "verdict", "estimate", "ci_low", "ci_high", "estimate_of", "p", "p_equivalence", "n_pairs", "n_datasets",
-                 "tau", "pred_low", "pred_high", "margin", "analysis", "sens_estimate", "sens_low", "sens_high",
-                 "sens_n_datasets", "sens_verdict", "method", "n_images",
-                 "image_estimate", "image_ci_low", "image_ci_high", "image_p", "detectable", "one_image",
-                 "test", "profile", "design", "rows_used", "config_hashes", "rule", "evidence"]
-
-
-def _claim(paper_name: str, claim: str, profile, verdict: str, evidence: str, **numbers) -> dict:
-    row = {c: np.nan for c in CLAIM_COLUMNS}
-    row.update(paper=paper_name, claim=claim, profile=profile or "-", verdict=verdict, evidence=evidence,
-               test="", rows_used="", config_hashes="", analysis="", method="", sens_verdict="", estimate_of="",
-               design="")
-    row.update(numbers)
-    return row
-
-
 def _plain_datasets(df: pd.DataFrame) -> pd.DataFrame:
     """Rows of datasets in their primary reading: a second reading of a dataset (a
     ``medlib.data.READINGS`` key, or a registry dataset with ``reading_of``, such as Cells2's
@@ -199,7 +148,7 @@ def _pooled_claim(paper_name: str, claim: str, profile: str, result: evidence.Po
     (:func:`medlib.stats.decide_margin`); the sensitivity estimate and its verdict sit beside it."""
     p, sens = result.primary, result.sensitivity
     valid = result.pooled_units
-    return _claim(paper_name, claim, profile, stats.decide_margin(p.low, p.high), _pooled_text(result, side_a, side_b),
+    return claim_row(paper_name, claim, profile, stats.decide_margin(p.low, p.high), _pooled_text(result, side_a, side_b),
                   estimate=p.estimate, ci_low=p.low, ci_high=p.high, p=p.p, p_equivalence=p.p_equivalence,
                   n_pairs=int(valid["folds"].sum()),
                   n_datasets=p.k, tau=p.tau, pred_low=p.pred_low, pred_high=p.pred_high, margin=stats.MARGIN,
@@ -251,8 +200,8 @@ def scratch_vs_off_the_shelf(by_profile: dict) -> dict:
         plan = PROFILES[profile].planned_units("off_the_shelf", "scratch", WITH_WEIGHTS) if profile in PROFILES else []
         row["design"] = evidence.design_progress(result, plan)
         return row
-    profile, df = _highest(by_profile, "transfer")
-    return _claim("Apostolopoulos 2022", "training from scratch beats off-the-shelf ImageNet features "
+    profile, df = highest(by_profile, "transfer")
+    return claim_row("Apostolopoulos 2022", "training from scratch beats off-the-shelf ImageNet features "
                   "(Table 7 vs 5, Fig. 3)", profile, "not tested here",
                   "no network with offline ImageNet weights (Xception, MobileNetV2) was trained from scratch "
                   "on 3 or more of the same folds, at the same input size, as its off-the-shelf run")
@@ -267,7 +216,7 @@ def vgg19_off_the_shelf(by_profile: dict) -> dict:
         result = strategy_comparison(df, "scratch", "off_the_shelf", ("vgg19",))
         if result is not None and (result.units["invalid"] == "").any():
             return _pooled_claim("Apostolopoulos 2022", claim, profile, result, "scratch", "off_the_shelf")
-    return _claim("Apostolopoulos 2022", claim, _highest(by_profile, "transfer")[0], "not tested here",
+    return claim_row("Apostolopoulos 2022", claim, highest(by_profile, "transfer")[0], "not tested here",
                   "needs VGG19's ImageNet weights, not available offline")
 
 
@@ -361,7 +310,7 @@ def most_suitable(by_profile: dict) -> dict:
             verdict = sens_verdict = stats.INCONCLUSIVE
         note = (f"not compared (fewer than {stats.MIN_FOLD_PAIRS} paired folds): {', '.join(untested)}; "
                 if untested else "")
-        return _claim("Apostolopoulos 2022", claim, profile, verdict,
+        return claim_row("Apostolopoulos 2022", claim, profile, verdict,
                       note + f"{len(table)} paired comparisons (intention to treat), verdicts {counts}: "
                       + "; ".join(parts)
                       + f"; reversed with the family's error held at 2.5 % (Bonferroni over {len(table)}): "
@@ -381,351 +330,10 @@ def most_suitable(by_profile: dict) -> dict:
                       rows_used=f"weakest: {weakest['candidate']} - {weakest['other']} on {weakest['dataset']}; "
                       + "; ".join(f"{r.candidate} vs {r.other}: {r.dataset} folds {r.folds}" for r in table.itertuples()),
                       config_hashes=" ".join(sorted({h for x in table["config_hashes"] for h in x.split()})))
-    return _claim("Apostolopoulos 2022", "FF-VGG19 and Xception are the most suitable networks from scratch "
-                  "(Tables 7-8, Fig. 4)", _highest(by_profile, "transfer")[0], "not tested here",
+    return claim_row("Apostolopoulos 2022", "FF-VGG19 and Xception are the most suitable networks from scratch "
+                  "(Tables 7-8, Fig. 4)", highest(by_profile, "transfer")[0], "not tested here",
                   "FF-VGG19 and Xception were not both trained from scratch in the profiles run "
                   "(the extended profile does)")
-
-
-SLIGHT_DROP = 5.0  # "slightly affect": a drop under 5 points, half the paper's "about 10 %"
-CROSS_PAIR = "COV_CT <-> MosMed stands in for the paper's pairs (LIDC-IDRI/PET-CT, skin sets: not available here)"
-
-
-def _folds_interval(rows: pd.DataFrame, metric: str) -> tuple[float, float]:
-    """(mean, se) of ``metric`` over a dataset's CV folds, the se Nadeau-Bengio corrected."""
-    v = rows[metric].dropna().to_numpy(float)
-    if len(v) < 2:
-        return (float(v.mean()) if len(v) else np.nan), np.nan
-    ratio = evidence.test_train_ratio(rows)
-    return float(v.mean()), float(np.sqrt(stats.corrected_variance(v, ratio if np.isfinite(ratio) else 0.0)))
-
-
-def _auc_se(auc: float, n_pos: float, n_neg: float) -> float:
-    """Hanley & McNeil (1982) standard error of an AUC (points) on ``n_pos`` and ``n_neg`` images."""
-    a = auc / 100
-    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
-    return 100 * float(np.sqrt((a * (1 - a) + (n_pos - 1) * (q1 - a * a) + (n_neg - 1) * (q2 - a * a))
-                               / (n_pos * n_neg)))
-
-
-def cross_device_evidence(cross: pd.DataFrame, folds: pd.DataFrame) -> pd.DataFrame:
-    """Per cross-device row (source -> target, network, strategy, head): the source's own AUC
-    interval over its CV folds (the gate: a source must rank, its interval above 50), and the
-    drops (the target's in-domain mean over its folds minus the cross-domain score) in AUC and
-    balanced accuracy with 95 % normal intervals: the in-domain side's variance over folds
-    (Nadeau-Bengio corrected), the cross side's from its test images (Hanley-McNeil for AUC,
-    binomial sensitivity and specificity for balanced accuracy), the two independent."""
-    from scipy import stats as st
-
-    from .experiments.cross_device import drop_table
-    from .profiles import cross_device_key
-
-    table = drop_table(cross, folds)
-    if not len(table):
-        return table
-    ok = folds[folds["status"] == "ok"]
-    z = st.norm.ppf(1 - stats.ALPHA / 2)
-    t = table.merge(cross[["sources", "target", "network", "strategy", "head", "task"]].rename(
-        columns={"sources": "source"}), on=["source", "target", "network", "strategy", "head"], how="left")
-    rows = []
-    for r in t.to_dict("records"):
-        same = (ok["network"] == r["network"]) & (ok["strategy"] == r["strategy"]) & (ok["head"] == r["head"])
-        own = ok[same & (ok["dataset"] == cross_device_key(r["target"], r["task"]))]
-        src = ok[same & ok["dataset"].isin([cross_device_key(x, r["task"]) for x in r["source"].split("+")])]
-        src_auc, src_se = _folds_interval(src, "auc")
-        sens, spec, acc = r["cross_sensitivity"], r["cross_specificity"], r["cross_accuracy"]
-        share = (acc - spec) / (sens - spec) if abs(sens - spec) > 1e-9 else np.nan  # positive share of the target
-        if not 0 < share < 1:  # sensitivity = specificity: the split's sizes from the target's majority share,
-            share = r["target_majority"] / 100  # which of the two it is does not move either SE much
-        n_pos, n_neg = r["n_test"] * share, r["n_test"] * (1 - share)
-        out = dict(r, source_auc=src_auc, source_auc_low=src_auc - st.t.ppf(0.975, max(len(src) - 1, 1)) * src_se,
-                   ranks=bool(src_auc - st.t.ppf(0.975, max(len(src) - 1, 1)) * src_se > 50))
-        for metric, cross_se in (("auc", _auc_se(r["cross_auc"], n_pos, n_neg)),
-                                 ("balanced_accuracy", 50 * np.sqrt(sens / 100 * (1 - sens / 100) / n_pos
-                                                                      + spec / 100 * (1 - spec / 100) / n_neg))):
-            mean, se = _folds_interval(own, metric)
-            drop = mean - r[f"cross_{metric}"]
-            half = z * np.sqrt(se ** 2 + cross_se ** 2)
-            out.update({f"{metric}_drop": drop, f"{metric}_drop_low": drop - half, f"{metric}_drop_high": drop + half})
-        rows.append(out)
-    return pd.DataFrame(rows)
-
-
-def _cross_rows(by_profile: dict):
-    """(profile, evidence) at the highest profile with cross-device tables."""
-    for profile in PROFILE_ORDER:
-        res = by_profile.get(profile, {})
-        if "cross" in res and "cross_folds" in res and len(res["cross"]):
-            ev = cross_device_evidence(res["cross"], res["cross_folds"])
-            if len(ev):
-                return profile, ev
-    return None, None
-
-
-def _gated_cross(by_profile: dict, claim: str):
-    """``(profile, evidence, gated rows, None)``, or a "not tested" row as the last item where no
-    cross-device run exists or no source ranks its own images (its AUC interval above 50)."""
-    profile, ev = _cross_rows(by_profile)
-    if ev is None:
-        return None, None, None, _claim("Apostolopoulos 2022", claim, None, "not tested here", "no cross-device run")
-    gated = ev[ev["ranks"]]
-    if not len(gated):
-        return profile, ev, gated, _claim("Apostolopoulos 2022", claim, profile, "not tested here",
-                                          "no source model ranks its own images (AUC interval above 50): "
-                                          + _cross_text(ev))
-    return profile, ev, gated, None
-
-
-def _cross_text(ev: pd.DataFrame) -> str:
-    return "; ".join(
-        f"{r.source}->{r.target} {r.network} {r.strategy} ({r.head}): source AUC {r.source_auc:.1f} "
-        f"(lower bound {r.source_auc_low:.1f}{'' if r.ranks else ': does not rank, not tested'}); drop in AUC "
-        f"{r.auc_drop:.1f} [{r.auc_drop_low:.1f}, {r.auc_drop_high:.1f}], in balanced accuracy "
-        f"{r.balanced_accuracy_drop:.1f} [{r.balanced_accuracy_drop_low:.1f}, {r.balanced_accuracy_drop_high:.1f}] "
-        f"(cross AUC {r.cross_auc:.1f}, ACC {r.cross_accuracy:.1f}, SEN {r.cross_sensitivity:.1f}, "
-        f"SPE {r.cross_specificity:.1f}, F1 {r.cross_f1:.1f})" for r in ev.itertuples()) + f". {CROSS_PAIR}."
-
-
-def _drop_intervals(ev: pd.DataFrame) -> list[stats.Interval]:
-    return [stats.Interval(getattr(r, f"{m}_drop"), getattr(r, f"{m}_drop_low"), getattr(r, f"{m}_drop_high"),
-                           np.nan, int(r.n_test), f"{m} drop")
-            for r in ev.itertuples() for m in ("auc", "balanced_accuracy")]
-
-
-def cross_device_drop(by_profile: dict) -> dict:
-    """s3.3: 'A decrease of ~10% in accuracy was observed for the remaining experimental cases'.
-    Decided on the AUC and balanced-accuracy drops (accuracy moves with the two sites' class
-    mixes, 47 % vs 77 % COVID-19 here), for sources whose own AUC interval lies above 50: holds
-    where every drop interval lies within 10 +- 5, does not hold where every one lies outside."""
-    claim = (f"a network tested on another device's dataset loses about {DROP_CLAIMED:g} points (s3.3); "
-             "tested on AUC and balanced accuracy, COV_CT <-> MosMed")
-    profile, ev, gated, untested = _gated_cross(by_profile, claim)
-    if untested:
-        return untested
-    intervals = _drop_intervals(gated)
-    first = gated.iloc[0]
-    return _claim("Apostolopoulos 2022", claim, profile, stats.decide_band(intervals, DROP_CLAIMED, DROP_TOLERANCE),
-                  _cross_text(ev), estimate=first["balanced_accuracy_drop"],
-                  ci_low=first["balanced_accuracy_drop_low"], ci_high=first["balanced_accuracy_drop_high"],
-                  estimate_of=f"balanced-accuracy drop, {first['source']}->{first['target']} "
-                              f"{first['network']} {first['strategy']} ({first['head']} head), cross AUC "
-                              f"{first['cross_auc']:.1f}: 1 of {len(gated)} source models that rank their own "
-                              "images; every drop is in the evidence",
-                  n_pairs=len(gated), test="normal interval: in-domain folds (corrected) + cross images",
-                  rows_used="; ".join(f"{r.source}->{r.target} {r.network} {r.strategy} {r.head}"
-                                      for r in gated.itertuples()))
-
-
-def cross_device_slight(by_profile: dict) -> dict:
-    """Abstract: 'in some cases, device acquisition variations slightly affect the performance'.
-    For sources that rank their own images (AUC interval above 50): holds where some case has
-    both its AUC and balanced-accuracy drop intervals wholly below :data:`SLIGHT_DROP` points,
-    does not hold where every case has both wholly above, inconclusive otherwise."""
-    claim = (f"in some cases device variation only slightly affects performance (Abstract): a drop under "
-             f"{SLIGHT_DROP:g} points in AUC and balanced accuracy, COV_CT <-> MosMed")
-    profile, ev, gated, untested = _gated_cross(by_profile, claim)
-    if untested:
-        return untested
-    slight = (gated["auc_drop_high"] < SLIGHT_DROP) & (gated["balanced_accuracy_drop_high"] < SLIGHT_DROP)
-    large = (gated["auc_drop_low"] > SLIGHT_DROP) & (gated["balanced_accuracy_drop_low"] > SLIGHT_DROP)
-    verdict = stats.HOLDS if slight.any() else stats.FAILS if large.all() else stats.INCONCLUSIVE
-    best = gated.loc[gated["auc_drop_high"].idxmin()]
-    # the drop shown: the smallest AUC drop, unless a balanced-accuracy interval reaching below the
-    # threshold is what keeps the claim from "does not hold" (then that one)
-    metric = "auc"
-    if verdict == stats.INCONCLUSIVE and not (gated["auc_drop_low"] <= SLIGHT_DROP).any():
-        metric, best = "balanced_accuracy", gated.loc[gated["balanced_accuracy_drop_low"].idxmin()]
-    name = "AUC" if metric == "auc" else "balanced-accuracy"
-    return _claim("Apostolopoulos 2022", claim, profile, verdict, _cross_text(ev), estimate=best[f"{metric}_drop"],
-                  ci_low=best[f"{metric}_drop_low"], ci_high=best[f"{metric}_drop_high"], n_pairs=len(gated),
-                  estimate_of=f"the smallest {name} drop: {best['source']}->{best['target']} {best['network']} "
-                              f"{best['strategy']} ({best['head']} head), cross AUC {best['cross_auc']:.1f}",
-                  test="normal interval: in-domain folds (corrected) + cross images (Hanley-McNeil)",
-                  rows_used=f"smallest AUC drop: {best['source']}->{best['target']} {best['network']} "
-                            f"{best['strategy']} {best['head']}")
-
-
-def _modality_table(by_profile: dict, table: str, claim: str, cuts: bool = False):
-    """(profile, table, None) for a CRM-paper claim, or (.., .., the "not tested" claim) when no
-    modality classifier ran or none beats its floor. ``cuts``: the rows of backbones cut higher up
-    (:data:`medlib.experiments.crm_classifier.BACKBONES`, Kim's Figs 7-8) instead of those cut at
-    their last map (Table 3 and Fig. 6). The profile is the highest whose classifier table has
-    such rows; a classifier at its floor is never explained (no map rows), so it is named here."""
-    from .experiments.crm_classifier import BACKBONES
-
-    def rows(df):
-        return df[df["network"].isin(list(BACKBONES)) == cuts] if df is not None and len(df) else df
-
-    profile, clf = _highest(by_profile, "modality", lambda df: len(rows(df)) > 0)
-    if clf is None:
-        what = "no modality classifier cut as Kim cut Xception was run" if cuts else "no modality classifier run"
-        return None, None, _claim("Kim 2019", claim, None, "not tested here", what)
-    clf = rows(clf)
-    learned = [n for n, a, m in zip(clf["network"], clf["accuracy"], clf["majority"]) if not at_floor(a, m)]
-    t = rows(by_profile[profile].get(table))
-    t = t[t["network"].isin(learned)] if t is not None and len(t) else None
-    if not learned or t is None or not len(t):
-        why = ("the modality classifier does not beat its floor" if not learned
-               else f"no {table} rows for {', '.join(learned)}")
-        return profile, None, _claim("Kim 2019", claim, profile, "not tested here", why)
-    return profile, t, None
-
-
-def _kim_row(claim: str, profile, intervals: list, parts: list, networks, decide=stats.decide, note: str = "",
-             **numbers) -> dict:
-    """A CRM-paper claim's row from its per-network intervals: the verdict ``decide`` gives on all of
-    them, the first one's estimate and interval (``note``: what its sign or size means), the
-    networks used; "not tested here" without any."""
-    if not intervals:
-        return _claim("Kim 2019", claim, profile, "not tested here", "CAM not applicable")
-    iv, nets = intervals[0], sorted(pd.unique(networks))
-    # each network is one trained classifier: the intervals resample its test images, so they
-    # describe that fitted model (as Kim's own Table 3 does), not what another training run gives
-    return _claim("Kim 2019", claim, profile, decide(intervals), "; ".join(parts), estimate=iv.estimate,
-                  ci_low=iv.low, ci_high=iv.high, test=iv.test, rows_used=", ".join(nets),
-                  estimate_of=f"{nets[0]}: one trained classifier, its test images resampled" + (f"; {note}" if note else "")
-                  + (f"; {len(nets) - 1} more in the evidence" if len(nets) > 1 else ""), **numbers)
-
-
-def crm_roi_smaller(by_profile: dict) -> dict:
-    """Kim 2019, Table 3: CRM's ROI (above 20% of max) is 'over 30%' smaller than CAM's and
-    Grad-CAM's; tested at its own size (30 %) on the modality classifier (its own setting) if
-    it beats its floor, with a bootstrap interval over the classes' mean ROIs."""
-    claim = "CRM's ROI (above 20% of max) is over 30% smaller than CAM's and Grad-CAM's, on average (Table 3)"
-    profile, roi, untested = _modality_table(by_profile, "modality_roi", claim)
-    if untested:
-        return untested
-    per_image = by_profile[profile].get("modality_roi_images")
-    parts, intervals = [], []
-    for net, g in roi.groupby("network"):
-        wide = g.pivot_table(index="class", columns="method", values="roi_ratio")
-        if not {"crm", "cam", "gradcam"} <= set(wide.columns):
-            continue
-        images = per_image[per_image["network"] == net] if per_image is not None else None
-        if images is not None and len(images):
-            iv = stats.stratified_bootstrap(images.pivot_table(index=["class", "image"], columns="method",
-                                                               values="roi_ratio").reset_index(),
-                                            "class", roi_reduction,
-                                            test="bootstrap over images within classes (Table 3's class means)")
-        else:
-            reduction = 100 * (1 - wide["crm"] / wide[["cam", "gradcam"]].min(axis=1))
-            iv = stats.mean_interval(reduction, test="bootstrap over classes (no per-image ROIs)")
-        intervals.append(iv)
-        parts.append(f"{net}: CRM's ROI {iv.estimate:.1f}% smaller [95% CI {iv.low:.1f}, {iv.high:.1f}] over "
-                     f"{iv.n} {'images' if 'images' in iv.test else 'classes'} (CRM {wide['crm'].mean():.1f}%, "
-                     f"CAM {wide['cam'].mean():.1f}%, Grad-CAM {wide['gradcam'].mean():.1f}% of the image; paper: "
-                     f"{100 * (1 - paper.crm_roi_table().loc['crm'].mean() / paper.crm_roi_table().loc['cam'].mean()):.0f}% smaller)")
-    return _kim_row(claim, profile, intervals, parts, roi["network"],
-                    lambda ivs: stats.decide(ivs, CRM_MIN_REDUCTION),
-                    n_images=intervals[0].n if intervals else np.nan,
-                    detectable=intervals[0].detectable if intervals else np.nan)
-
-
-def roi_reduction(per_image: pd.DataFrame, against=("cam", "gradcam")) -> float:
-    """CRM's ROI reduction (%) against the smallest of ``against`` (default CAM's and Grad-CAM's),
-    from per-image ROI ratios (a column per method, one row per image, a ``class`` column):
-    Table 3's statistic, the mean over classes of each method's mean ROI."""
-    means = per_image.groupby("class")[["crm", *against]].mean().mean()
-    return float(100 * (1 - means["crm"] / means[list(against)].min()))
-
-
-def _crm_scores(by_profile: dict, part: str, claim: str) -> dict:
-    """Kim 2019, Fig. 6, one part (``"mean"`` or ``"sd"``): CRM's normalised scores have a smaller
-    ``part`` than CAM's and Grad-CAM's, per class (bootstrap over classes of the smaller of the
-    other two minus CRM's)."""
-    profile, s, untested = _modality_table(by_profile, "modality_scores", claim)
-    if untested:
-        return untested
-    parts, intervals = [], []
-    for net, g in s.groupby("network"):
-        wide = g.pivot_table(index="class", columns="method", values=part)
-        if not {"crm", "cam", "gradcam"} <= set(wide.columns):
-            continue
-        gap = wide[["cam", "gradcam"]].min(axis=1) - wide["crm"]  # > 0: CRM's is smaller
-        iv = stats.mean_interval(gap, test="bootstrap over classes")
-        intervals.append(iv)
-        parts.append(f"{net}: {part} CRM {wide['crm'].mean():.3f}, CAM {wide['cam'].mean():.3f}, Grad-CAM "
-                     f"{wide['gradcam'].mean():.3f}; smaller of the others minus CRM {iv.estimate:.3f} "
-                     f"[{iv.low:.3f}, {iv.high:.3f}] over {iv.n} classes, CRM smaller in "
-                     f"{int((gap > 0).sum())} of {len(gap)}")
-    return _kim_row(claim, profile, intervals, parts, s["network"], n_pairs=intervals[0].n if intervals else np.nan,
-                    note=f"the smaller of CAM's and Grad-CAM's {part} minus CRM's (above 0: CRM's is smaller)")
-
-
-def crm_mean_smaller(by_profile: dict) -> dict:
-    return _crm_scores(by_profile, "mean", "CRM's normalised map values have a smaller mean than CAM's and "
-                       "Grad-CAM's (Fig. 6)")
-
-
-def crm_spread_smaller(by_profile: dict) -> dict:
-    return _crm_scores(by_profile, "sd", "CRM's normalised map values have a smaller spread (SD) than CAM's "
-                       "and Grad-CAM's (Fig. 6)")
-
-
-def cam_equals_gradcam(by_profile: dict) -> dict:
-    """Kim 2019, Fig. 5 and Table 3: CAM's and Grad-CAM's maps are virtually the same. Tested on
-    their ROIs (share of the image above 20 % of the map's maximum): the bootstrap interval
-    (images within classes) of Grad-CAM's minus CAM's mean ROI lies within +-2 points."""
-    claim = "CAM's and Grad-CAM's maps are virtually the same: their ROIs differ by under 2 points of the image"
-    profile, roi, untested = _modality_table(by_profile, "modality_roi_images", claim)
-    if untested:
-        return untested
-    parts, intervals = [], []
-    for net, g in roi.groupby("network"):
-        wide = g.pivot_table(index=["class", "image"], columns="method", values="roi_ratio").reset_index()
-        if not {"cam", "gradcam"} <= set(wide.columns):
-            continue
-        iv = stats.stratified_bootstrap(
-            wide, "class", lambda w: float((w["gradcam"] - w["cam"]).groupby(w["class"]).mean().mean()),
-            test="bootstrap over images within classes (Table 3's class means)")
-        intervals.append(iv)
-        parts.append(f"{net}: Grad-CAM minus CAM ROI {iv.estimate:+.2f} points [{iv.low:+.2f}, {iv.high:+.2f}] "
-                     f"over {iv.n} images; identical on {int((wide['gradcam'] == wide['cam']).sum())}")
-    parts.append("with a head of global average pooling and one dense layer on the explained map, Grad-CAM's "
-                 "weights are CAM's divided by the map's area, so the two maps coincide up to scale (Selvaraju "
-                 "et al. 2017, s3.1) and their thresholded ROIs are equal: this row checks the implementation "
-                 "against that identity more than it tests Kim's observation")
-    return _kim_row(claim, profile, intervals, parts, roi["network"],
-                    lambda ivs: stats.decide_band(ivs, 0.0, stats.MARGIN),
-                    note="identical by construction for a global-average-pooling and dense head: an "
-                         "implementation check more than a finding",
-                    n_images=intervals[0].n if intervals else np.nan, margin=stats.MARGIN)
-
-
-def crm_other_models(by_profile: dict) -> dict:
-    """Kim 2019, Figs 7-8: on deeper networks cut higher up (Xception after "add_11"), CRM removes
-    the highlighted background CAM leaves. Rule, written before the run: the bootstrap interval
-    (images within classes) of CRM's ROI reduction against CAM's (the figures compare CAM only)
-    lies wholly above 0: holds (saying whether also above Table 3's 30 %); wholly below: does not
-    hold; otherwise inconclusive."""
-    claim = ("on Xception cut as Kim cut it (after the middle flow, 'add_11'), CRM's ROI is smaller than "
-             "CAM's (Figs 7-8)")
-    profile, images, untested = _modality_table(by_profile, "modality_roi_images", claim, cuts=True)
-    if untested:
-        return untested
-    parts, intervals = [], []
-    clf = by_profile[profile]["modality"].set_index("network")
-    for net, g in images.groupby("network"):
-        wide = g.pivot_table(index=["class", "image"], columns="method", values="roi_ratio").reset_index()
-        if not {"crm", "cam"} <= set(wide.columns):
-            continue
-        iv = stats.stratified_bootstrap(
-            wide, "class", lambda w: roi_reduction(w, against=("cam",)),
-            test="bootstrap over images within classes (Table 3's class means)")
-        intervals.append(iv)
-        row = clf.loc[net]
-        parts.append(f"{net} ({row.get('map', '?')} map; accuracy {row['accuracy']:.1f}% vs floor "
-                     f"{row['majority']:.1f}%): CRM's ROI {iv.estimate:.1f}% smaller than CAM's "
-                     f"[{iv.low:.1f}, {iv.high:.1f}] over {iv.n} images (CRM {wide['crm'].mean():.1f}%, "
-                     f"CAM {wide['cam'].mean():.1f}% of the image); "
-                     f"{_against(iv, CRM_MIN_REDUCTION)} Table 3's 30 %")
-    return _kim_row(claim, profile, intervals, parts, images["network"],
-                    n_images=intervals[0].n if intervals else np.nan)
-
-
-def _against(iv, size: float) -> str:
-    """Where an interval lies against ``size``: "above", "below", or "not shown above or below"."""
-    return "above" if iv.low > size else "below" if iv.high < size else "not shown above or below"
 
 
 SMALL_DATASET = "cells2"  # the paper's smallest dataset (142 images), and ours
@@ -753,7 +361,7 @@ def vgg19_mobilenet_small(by_profile: dict) -> dict:
         worst = table.loc[table["high"].fillna(np.inf).idxmin()]
         parts = [f"{r.candidate} - {r.other}: {r.estimate:+.1f} [{r.low:+.1f}, {r.high:+.1f}] {r.verdict}"
                  for r in table.itertuples()]
-        return _claim("Apostolopoulos 2022", claim, profile, _suitable_verdict(table),
+        return claim_row("Apostolopoulos 2022", claim, profile, _suitable_verdict(table),
                       f"{len(table)} paired comparisons on {SMALL_DATASET}, verdicts {counts}: " + "; ".join(parts)
                       + f"; reversed with the family's error held at 2.5 % (Bonferroni over {len(table)}): "
                       f"{int(_family_reversed(table).sum())}"
@@ -766,7 +374,7 @@ def vgg19_mobilenet_small(by_profile: dict) -> dict:
                       analysis=evidence.PRIMARY, sens_verdict=_suitable_verdict(sens),
                       method="per dataset: Nadeau-Bengio corrected t on paired folds; reversal Bonferroni-corrected",
                       rows_used=f"most against: {worst['candidate']} - {worst['other']}")
-    return _claim("Apostolopoulos 2022", claim, _highest(by_profile, "transfer")[0], "not tested here",
+    return claim_row("Apostolopoulos 2022", claim, highest(by_profile, "transfer")[0], "not tested here",
                   "VGG19 and MobileNetV2 were not both trained from scratch on Cells2")
 
 
@@ -788,7 +396,7 @@ def small_datasets_fail(by_profile: dict) -> dict:
         verdict = stats.HOLDS if failed.sum() > n / 2 else stats.FAILS if learned.sum() > n / 2 else stats.INCONCLUSIVE
         parts = [f"{r.network} {r.accuracy:.1f}% [{r.accuracy_ci_low:.1f}, {r.accuracy_ci_high:.1f}]"
                  for r in means.itertuples()]
-        return _claim("Apostolopoulos 2022", claim, profile, verdict,
+        return claim_row("Apostolopoulos 2022", claim, profile, verdict,
                       f"{int(learned.sum())} of {n} networks learned (interval wholly above floor + "
                       f"{FLOOR_MARGIN:g} = {means['majority'].mean() + FLOOR_MARGIN:.1f}%), {int(failed.sum())} failed: "
                       + "; ".join(parts) + ". Tested on white-cell crops; the paper's whole smears at 100 px "
@@ -799,7 +407,7 @@ def small_datasets_fail(by_profile: dict) -> dict:
                       n_pairs=int(means["folds"].sum()), n_datasets=1,
                       test="t interval over folds per network, Nadeau-Bengio corrected variance",
                       rows_used=", ".join(means["network"]))
-    return _claim("Apostolopoulos 2022", claim, _highest(by_profile, "transfer")[0], "not tested here",
+    return claim_row("Apostolopoulos 2022", claim, highest(by_profile, "transfer")[0], "not tested here",
                   "no network trained from scratch on Cells2")
 
 
@@ -869,7 +477,7 @@ def repeat_spread(by_profile: dict) -> dict:
             summary += (". Without each strategy's most influential block (largest seed difference): "
                         + "; ".join(f"{k}: SD {v[0]:.2f} [95% CI {v[1]:.2f}, {v[2]:.2f}]" for k, v in sorted(sens_per.items()))
                         + f", {sens_verdict}")
-        return _claim("Apostolopoulos 2022", claim, profile, verdict,
+        return claim_row("Apostolopoulos 2022", claim, profile, verdict,
                       f"run-to-run SD of a mean over folds, per strategy: {summary}. Blocks run twice on the same "
                       "folds (seed 1 minus seed 0 means; the two runs share initial weights and differ in batch "
                       "order, augmentation and dropout, so this is a lower bound on what re-initialised repeats "
@@ -880,7 +488,7 @@ def repeat_spread(by_profile: dict) -> dict:
                       n_pairs=sum(len(v) for v in diffs.values()), margin=stats.MARGIN,
                       test="chi-square interval of the SD from paired seed differences, per strategy",
                       rows_used="; ".join(parts))
-    return _claim("Apostolopoulos 2022", claim, _highest(by_profile, "transfer")[0], "not tested here",
+    return claim_row("Apostolopoulos 2022", claim, highest(by_profile, "transfer")[0], "not tested here",
                   "no block was run with two training seeds on 3 or more of the same folds")
 
 
@@ -889,12 +497,12 @@ def paper_below_chance(by_profile: dict) -> dict:
     the same networks' frozen features used with a head trained to convergence here."""
     claim = ("finding: the paper's off-the-shelf COV_CT accuracies below the majority rate "
              "(Table 5: DenseNet121 39.9%, MobileNetV2 40.3%) are not what frozen ImageNet features give")
-    profile, df = _highest(by_profile, "transfer", lambda t: "cov_ct" in set(t["dataset"]))
+    profile, df = highest(by_profile, "transfer", lambda t: "cov_ct" in set(t["dataset"]))
     ref = paper.accuracy_table("off_the_shelf").loc["cov_ct"]
     floor = _paper_majority_rate("cov_ct")[1]
     below = {n: v for n, v in ref.items() if v < floor}
     if df is None:
-        return _claim("ours", claim, None, "not tested here", "no COV_CT run")
+        return claim_row("ours", claim, None, "not tested here", "no COV_CT run")
     means = compare.mean_metrics(df)
     means = means[(means["dataset"] == "cov_ct") & (means["strategy"] == "off_the_shelf")]
     parts = []
@@ -916,7 +524,7 @@ def paper_below_chance(by_profile: dict) -> dict:
                        ci_high=float(r["accuracy_ci_high"]),
                        estimate_of=f"ours, {r['network']} off-the-shelf ({r['head']} head) on COV_CT, floor "
                                    f"{r['majority']:.1f}%; the paper's {ref[r['network']]:.1f}%")
-    return _claim("ours", claim, profile, verdict,
+    return claim_row("ours", claim, profile, verdict,
                   f"paper's networks below COV_CT's majority rate ({floor:.1f}%): "
                   + ", ".join(f"{n} {v:.1f}%" for n, v in below.items()) + "; " + "; ".join(parts), **numbers)
 
@@ -942,7 +550,7 @@ def paper_cells2_floor(by_profile: dict | None = None) -> dict:
     best = values.max()
     verdict = "holds" if best <= floor + FLOOR_MARGIN else "does not hold"
     table, network = values.idxmax()
-    return _claim("ours", f"finding: no Cells2 accuracy in the paper (Tables 5 and 7) beats always "
+    return claim_row("ours", f"finding: no Cells2 accuracy in the paper (Tables 5 and 7) beats always "
                   f"answering '{top}'", "paper", verdict,
                   f"Cells2 has {counts[top]} {top}s of {sum(counts.values())} images (majority rate {floor:.1f}%); "
                   f"the paper's best "
@@ -963,7 +571,7 @@ def claims(by_profile: dict) -> pd.DataFrame:
     for c in CLAIMS.values():
         if c.decide is None:
             kind, why = c.untested
-            row = _claim(c.paper, c.sentence, None, f"not tested ({kind})", why)
+            row = claim_row(c.paper, c.sentence, None, f"not tested ({kind})", why)
         else:
             row = globals()[c.decide](by_profile)
         rows.append({**{col: np.nan for col in CLAIM_COLUMNS}, **row, "key": c.key, "rule": c.rule})
@@ -1128,155 +736,3 @@ def sanity_overall(verdicts: pd.DataFrame) -> pd.DataFrame:
                           for r in g.itertuples())
         rows.append({"method": method, "verdict": verdict, "evidence": parts})
     return pd.DataFrame(rows)
-
-
-SMEARS, CROPS, NEITHER = "whole smears", "white-cell crops", "neither"
-CELLS2_TASKS = (("cells2_smears", SMEARS), ("cells2", CROPS))
-CELLS2_TASK_NETWORKS = ("ff_vgg19", "xception", "mobilenetv2")
-REPRODUCES, REJECTED, UNDECIDED_BAND = "reproduces", "rejected", "undecided"
-
-
-def _band(low: float, high: float, paper_value: float, tolerance: float = ACCURACY_TOLERANCE) -> str:
-    """An interval against ``paper_value +- tolerance``: inside, wholly outside, or neither."""
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return UNDECIDED_BAND
-    if paper_value - tolerance <= low and high <= paper_value + tolerance:
-        return REPRODUCES
-    return REJECTED if high < paper_value - tolerance or low > paper_value + tolerance else UNDECIDED_BAND
-
-
-def cells2_task_table(df: pd.DataFrame, networks=CELLS2_TASK_NETWORKS, profile=None) -> pd.DataFrame:
-    """Per network and Cells2 task (whole smears, white-cell crops) from scratch, on the folds
-    both tasks ran: mean accuracy with its corrected 95 % interval (seed replicates averaged
-    within a fold, :func:`medlib.experiments.compare.mean_metrics`; none under 3 shared folds or
-    without spread), the fewest seeds a fold has, the floor and whether the task sits at it, the
-    paper's Table 7 number and the interval against it +-5 (``band``: reproduces, rejected,
-    undecided), and, given ``profile``, whether the task has its registered design (``complete``).
-    The rows :data:`medlib.data.registry.CELLS2_TASK_RULE` decides from."""
-    from .profiles import get_profile
-
-    ok = compare.ok_rows(df) if len(df) else df
-    ok = ok[ok["strategy"].eq("scratch") & ok["head"].eq(compare.PAPER_HEAD)] if len(ok) else ok
-    paper_row = paper.accuracy_table("scratch").loc["cells2"]
-    plan = get_profile(profile) if profile is not None else None
-    rows = []
-    for net in networks:
-        sub = ok[ok["network"] == net] if len(ok) else ok
-        folds = [set(sub.loc[sub["dataset"] == key, "fold"]) for key, _ in CELLS2_TASKS] if len(sub) else [set()]
-        shared = set.intersection(*folds)
-        for key, task in CELLS2_TASKS:
-            runs = sub[(sub["dataset"] == key) & sub["fold"].isin(shared)] if shared else sub.iloc[:0]
-            m = compare.mean_metrics(runs) if len(runs) else []
-            r = m.iloc[0] if len(m) else {}
-            spread = r.get("accuracy_sd", np.nan)
-            defined = len(shared) >= stats.MIN_FOLD_PAIRS and np.isfinite(spread) and spread > 0
-            low, high = (r["accuracy_ci_low"], r["accuracy_ci_high"]) if defined else (np.nan, np.nan)
-            seeds = int(runs.groupby("fold").size().min()) if len(runs) else 0
-            complete = np.nan
-            if plan is not None:
-                try:
-                    block = plan.block(key, "scratch", net)
-                    complete = len(shared) >= len(block.fold_ids(plan.cv_folds)) and seeds >= block.replicates
-                except KeyError:
-                    complete = False
-            rows.append({"network": net, "task": task, "dataset": key, "folds": len(shared) if len(runs) else 0,
-                         "seeds": seeds, "accuracy": r.get("accuracy", np.nan), "ci_low": low, "ci_high": high,
-                         "floor": r.get("majority", np.nan), "at_floor": bool(r.get("at_floor", False)),
-                         "paper": float(paper_row[net]), "band": _band(low, high, float(paper_row[net])),
-                         "complete": complete})
-    return pd.DataFrame(rows)
-
-
-def cells2_task_decision(table: pd.DataFrame) -> str:
-    """:data:`SMEARS`, :data:`CROPS`, :data:`NEITHER` or inconclusive, by the rule written before
-    the smear folds ran (:data:`medlib.data.registry.CELLS2_TASK_RULE`), from
-    :func:`cells2_task_table`: a task is the paper's where it reproduces the paper's number for at
-    least 2 networks and the other task for none; neither where both are rejected for at least 2."""
-    band = {(r.network, r.task): r.band for r in table.itertuples()}
-    nets = list(dict.fromkeys(table["network"]))
-
-    def count(task, verdict):
-        return sum(band.get((n, task)) == verdict for n in nets)
-
-    if count(SMEARS, REPRODUCES) >= 2 and count(CROPS, REPRODUCES) == 0:
-        return SMEARS
-    if count(CROPS, REPRODUCES) >= 2 and count(SMEARS, REPRODUCES) == 0:
-        return CROPS
-    both_rejected = sum(band.get((n, SMEARS)) == REJECTED and band.get((n, CROPS)) == REJECTED for n in nets)
-    return NEITHER if both_rejected >= 2 else stats.INCONCLUSIVE
-
-
-def cells2_task(by_profile: dict) -> dict:
-    """Our finding (issue 37): the paper's Cells2 numbers are those of whole smears at 100x100,
-    not of white-cell crops; decided by :func:`cells2_task_decision` at the highest profile with
-    a finished whole-smear fold, interim until every network has its registered design."""
-    claim = ("finding: the paper's Cells2 numbers (Table 7) are those of whole smears at 100x100, not of "
-             "white-cell crops (FF-VGG19, Xception, MobileNetV2 from scratch)")
-    profile, df = _highest(by_profile, "transfer",
-                           lambda t: len(compare.ok_rows(t[t["dataset"].eq("cells2_smears")])) > 0)
-    if df is None:
-        return _claim("ours", claim, _highest(by_profile, "transfer")[0], "not tested here",
-                      "no whole-smear fold has run yet (extended queues them after the central claim's folds)")
-    table = cells2_task_table(df, profile=profile)
-    decision = cells2_task_decision(table)
-    verdict = {SMEARS: stats.HOLDS, CROPS: stats.FAILS, NEITHER: stats.FAILS}.get(decision, stats.INCONCLUSIVE)
-    smears = table[table["task"] == SMEARS]
-    design = evidence.progress_label(int(table.groupby("network")["complete"].all().sum()),
-                                     len(CELLS2_TASK_NETWORKS), "networks", " (5 folds x 2 seeds, both tasks)")
-    parts = "; ".join(
-        f"{r.network} {r.task} {r.accuracy:.1f}% [{r.ci_low:.1f}, {r.ci_high:.1f}] vs paper {r.paper:.1f} +-"
-        f"{ACCURACY_TOLERANCE:g}: {r.band} ({r.folds} folds, at least {r.seeds} seed(s) each"
-        + (f"; at its floor, {r.floor:.1f}%" if r.at_floor else "") + ")" if np.isfinite(r.ci_low)
-        else f"{r.network} {r.task}: {r.folds} shared folds, no interval" for r in table.itertuples())
-    return _claim("ours", claim, profile, verdict,
-                  f"decision: {decision}. {parts}. The three networks share the same 14-image test folds; the "
-                  "crops' FF-VGG19 and Xception trained in bfloat16, the smears in float32",
-                  n_pairs=int(smears.loc[np.isfinite(smears["ci_low"].astype(float)), "folds"].sum()),
-                  n_datasets=1, design=design,
-                  test="per network and task, t interval over shared folds with the Nadeau-Bengio corrected "
-                       f"variance, against the paper's number +-{ACCURACY_TOLERANCE:g}",
-                  rows_used=", ".join(f"{r.dataset} {r.network}" for r in table.itertuples() if r.folds))
-
-
-def second_reading_decisions(df: pd.DataFrame, profile: str = "extended") -> pd.DataFrame:
-    """Every second reading (:func:`medlib.data.registry.second_readings`) of ``profile``'s fold
-    table ``df``, one row each, so a notebook, the README and the report page show both readings
-    of every ambiguous passage and where each stands: ``label`` (what it reads), the fold runs,
-    its ``decision`` by its own rule (written before its run; interim against ``profile``'s
-    planned folds), its ``rule``, and for readings with an adoption or recipe rule each network's
-    ``differences``: the mean paired difference from the first reading with its corrected 95 %
-    interval, the folds, and the network's mean accuracy under this reading beside its floor."""
-    from .data.registry import READINGS, second_readings
-
-    rows = []
-    for key, spec in second_readings().items():
-        ran = df[df["dataset"].eq(key) & df["status"].eq("ok")] if len(df) else df
-        nets = {}
-        if not len(ran):
-            decision = "not run yet"
-        elif key in READINGS:
-            found = (recipe_reading if READINGS[key].kind == "recipe" else adopt_reading)(
-                df, READINGS[key], profile=profile)
-            decision, nets = found.get("label", found["decision"]), found["networks"]
-        elif key == "cells2_smears":
-            decision = cells2_task_decision(cells2_task_table(df, profile=profile))
-        else:
-            decision = "no decision function"
-        rows.append({"reading": key, "label": READINGS[key].label if key in READINGS else f"{spec.reading_of}: {spec.task}",
-                     "of": spec.reading_of, "networks": ", ".join(sorted(set(ran["network"]))) if len(ran) else "",
-                     "fold_runs": len(ran), "decision": decision, "differences": _reading_differences_text(nets),
-                     "rule": spec.adoption_rule})
-    return pd.DataFrame(rows, columns=["reading", "label", "of", "networks", "fold_runs", "decision", "differences",
-                                       "rule"])
-
-
-def _reading_differences_text(nets: dict) -> str:
-    """Per network: ``+d [low, high]`` (the estimate alone where fewer than 3 folds give no
-    interval), its fold count, and its mean accuracy under the reading beside its floor."""
-    parts = []
-    for n, v in nets.items():
-        iv = v["interval"]
-        est = f"{iv.estimate:+.1f} [{iv.low:+.1f}, {iv.high:+.1f}]" if np.isfinite(iv.low) else f"{iv.estimate:+.1f}, no interval"
-        folds = f"{v['folds']} fold" + ("s" if v["folds"] != 1 else "")
-        parts.append(f"{n} {est} ({folds}; {v['accuracy']:.1f} % vs a {v['floor']:.1f} % floor)")
-    return "; ".join(parts)
