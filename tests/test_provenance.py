@@ -165,3 +165,13 @@ def test_a_cpu_kind_is_its_best_vector_unit():
     assert provenance.kind_of(["avx2", "avx512f"]) == "avx512"
     assert provenance.kind_of(["sse2", "avx2"]) == "avx2"
     assert provenance.kind_of(["sse2"]) == "other"
+
+
+def test_the_allocator_is_read_from_the_preloaded_library(monkeypatch):
+    assert provenance.allocator("/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4") == "tcmalloc"
+    assert provenance.allocator("/opt/x/libfoo.so:/usr/lib/libjemalloc.so.2") == "jemalloc"
+    assert provenance.allocator("") == "glibc"
+    monkeypatch.setenv("LD_PRELOAD", "/usr/lib64/libjemalloc.so.2")
+    assert provenance.allocator() == "jemalloc"
+    monkeypatch.delenv("LD_PRELOAD")
+    assert provenance.allocator() == "glibc"

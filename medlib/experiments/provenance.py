@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import platform
 import subprocess
 from pathlib import Path
@@ -145,12 +146,25 @@ def cpu_kind() -> str:
     return kind_of(next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), []))
 
 
+ALLOCATORS = ("tcmalloc", "jemalloc")  # the malloc replacements scripts/allocator.sh preloads
+
+
+def allocator(preload: str | None = None) -> str:
+    """The memory allocator this process runs under: ``tcmalloc`` or ``jemalloc`` where
+    ``LD_PRELOAD`` (or ``preload``) names its library, else ``glibc``. Recorded, not hashed: it
+    leaves every number as it is (``scripts/bench_allocator.py`` compares losses and predictions
+    bit for bit) but moves a fold's seconds 2-2.4 times on this project's CPUs, where glibc hands
+    TensorFlow's freed tensors back to the kernel and faults them in again."""
+    names = (os.environ.get("LD_PRELOAD", "") if preload is None else preload).replace(":", " ").split()
+    return next((a for a in ALLOCATORS for n in names if a in Path(n).name), "glibc")
+
+
 def stamp(cfg: dict) -> dict:
     """The fields every fold file carries: ``config_hash``, ``precision``, ``recipe``, ``commit``,
-    ``cpu`` and ``cpu_kind``."""
+    ``cpu``, ``cpu_kind`` and the ``allocator`` (timing context, outside the hash)."""
     return {"config_hash": config_hash(cfg), "precision": cfg["precision"], "recipe": cfg["recipe"],
-            "commit": commit(), "cpu": cpu_model(), "cpu_kind": cpu_kind()}
+            "commit": commit(), "cpu": cpu_model(), "cpu_kind": cpu_kind(), "allocator": allocator()}
 
 
 __all__ = ["RECIPE_VERSION", "fold_config", "config_hash", "is_current", "commit", "cpu_model", "cpu_kind",
-           "kind_of", "native_bfloat16", "stamp"]
+           "kind_of", "native_bfloat16", "stamp", "allocator", "ALLOCATORS"]
