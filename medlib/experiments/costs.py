@@ -6,9 +6,10 @@ own fold files rather than quoted from a benchmark: a fold's ``seconds`` is its 
 (data, training, batch-norm passes, prediction of the test fold), and ``epochs_run`` the
 epochs it trained. Per epoch is ``sum(seconds) / sum(epochs_run)``, the whole fold's time
 spread over its epochs, so early stopping is not read as speed. Folds are grouped by the
-kind of machine that trained them (``cpu_kind``, or the accelerator where one was used):
-two "AMD EPYC" machines of this project differ 5.8 times on the same fold, and an average
-over both would time neither. A fold that ran beside other work (a CI run, a benchmark)
+kind of machine that trained them (``cpu_kind``, with the allocator where it was not glibc's,
+or the accelerator where one was used): two "AMD EPYC" machines of this project differ 5.8
+times on the same fold, one CPU 2.4 times between allocators, and an average over both would
+time neither. A fold that ran beside other work (a CI run, a benchmark)
 is slower than a quiet one; the table reports what was measured, so read it as an upper
 bound of the block's cost on a quiet machine of that kind.
 """

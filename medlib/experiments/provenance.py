@@ -115,16 +115,34 @@ KINDS = (("avx512_bf16", "avx512_bf16"), ("avx512", "avx512f"), ("avx2", "avx2")
 
 
 CPU_KINDS = frozenset({kind for kind, _ in KINDS} | {"other"})
+ALLOCATORS = ("tcmalloc", "jemalloc")  # the malloc replacements scripts/allocator.sh preloads
 
 
 def trained_on(row) -> str | None:
     """The machine kind a fold row was trained on: its accelerator where it had one (a GPU
-    fold is timed under the GPU, not its host's CPU), else its ``cpu_kind``; None where the
-    file predates both. ``row``: a fold file's dict or a results-table row (NaN = absent)."""
+    fold is timed under the GPU, not its host's CPU), else its ``cpu_kind``, with ``+tcmalloc``
+    or ``+jemalloc`` where it trained under that allocator (2-2.4x glibc's speed on one CPU, so
+    its seconds are another machine's); None where the file predates both. ``row``: a fold
+    file's dict or a results-table row (NaN = absent; files before the allocator was recorded
+    trained under glibc)."""
     for field in ("accelerator", "cpu_kind"):
         if isinstance(value := row.get(field), str) and value:
+            alloc = row.get("allocator")
+            if field == "cpu_kind" and isinstance(alloc, str) and alloc in ALLOCATORS:
+                return f"{value}+{alloc}"
             return value
     return None
+
+
+def machine_kind() -> str:
+    """This machine's kind as :func:`trained_on` names a fold it trains: its CPU kind, with the
+    allocator this process runs under where it is not glibc's."""
+    return cpu_kind() + ("" if allocator() == "glibc" else f"+{allocator()}")
+
+
+def base_kind(kind: str) -> str:
+    """The hardware part of a machine kind (``avx2+tcmalloc`` -> ``avx2``)."""
+    return kind.split("+", 1)[0]
 
 
 def kind_of(flags) -> str:
@@ -146,9 +164,6 @@ def cpu_kind() -> str:
     return kind_of(next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), []))
 
 
-ALLOCATORS = ("tcmalloc", "jemalloc")  # the malloc replacements scripts/allocator.sh preloads
-
-
 def allocator(preload: str | None = None) -> str:
     """The memory allocator this process runs under: ``tcmalloc`` or ``jemalloc`` where
     ``LD_PRELOAD`` (or ``preload``) names its library, else ``glibc``. Recorded, not hashed: it
@@ -167,4 +182,4 @@ def stamp(cfg: dict) -> dict:
 
 
 __all__ = ["RECIPE_VERSION", "fold_config", "config_hash", "is_current", "commit", "cpu_model", "cpu_kind",
-           "kind_of", "native_bfloat16", "stamp", "allocator", "ALLOCATORS"]
+           "kind_of", "native_bfloat16", "stamp", "allocator", "ALLOCATORS", "machine_kind", "base_kind", "trained_on"]

@@ -4,9 +4,11 @@ each estimate (``python -m medlib run --profile P --list``).
 A remaining fold is estimated from the best evidence there is, in this order:
 
 1. its own block's finished folds (same dataset, network and strategy, today's
-   configuration), by the CPU kind each fold file records (``cpu_kind``, written by runs
+   configuration), by the machine kind each fold file records (``cpu_kind``, written by runs
    from commit 5084389 on; two "AMD EPYC" machines of this project, one without AVX-512,
-   differ 5.8 times on a COV_CT ResNet50 fold): ``measured here``, the mean of the folds
+   differ 5.8 times on a COV_CT ResNet50 fold; with ``+tcmalloc`` or ``+jemalloc`` where the
+   fold trained under that allocator, 2-2.4 times glibc's speed on one CPU:
+   :func:`medlib.experiments.provenance.trained_on`): ``measured here``, the mean of the folds
    trained on this CPU's kind; else ``measured elsewhere, scaled``, each other kind's mean
    times the median speed ratio (seconds per epoch, this kind / that one, so early stopping
    is not read as speed) of the blocks of the same precision that ran on both; or
@@ -160,8 +162,8 @@ def _measured_estimate(block: list, kind: str, precision: str, ratios: dict) -> 
               for other in others if (other, precision) in ratios]
     if scaled:
         return float(np.mean(scaled)), BASES[1]
-    is_cpu = kind in provenance.CPU_KINDS
-    alike = {k for k in others if (k in provenance.CPU_KINDS) == is_cpu}
+    is_cpu = provenance.base_kind(kind) in provenance.CPU_KINDS
+    alike = {k for k in others if (provenance.base_kind(k) in provenance.CPU_KINDS) == is_cpu}
     if alike:
         return _mean([s for s, k, _ in block if k in alike]), BASES[2]
     if others:
@@ -222,7 +224,7 @@ def scaling_check(jobs, cpu_kind: str | None = None) -> pd.DataFrame:
     (from another dataset only), beside its measured seconds per epoch on ``cpu_kind``.
     Columns ``dataset, network, strategy, reference, estimated_s_per_epoch,
     measured_s_per_epoch, ratio`` (estimated / measured)."""
-    kind = cpu_kind or provenance.cpu_kind()
+    kind = cpu_kind or provenance.machine_kind()
     folds, _, example, pixels = _measured(jobs)
     precision = {key: job.config()["precision"] for key, job in example.items()}
     speed = _speed_ratios(folds, precision, kind)
@@ -250,7 +252,7 @@ def estimate(jobs, bench_dir: Path | None = None, reference=None, cpu_kind: str 
     ``basis``. ``reference``: the jobs whose finished folds calibrate the estimate (default
     ``jobs``; the CLI passes the whole profile, so a filtered ``--list`` gives the same hours).
     ``cpu_kind``: the machine the remaining folds will train on (default: this one)."""
-    kind = cpu_kind or provenance.cpu_kind()
+    kind = cpu_kind or provenance.machine_kind()
     todo = {}
     for j in jobs:
         if not j.is_done():
@@ -327,12 +329,12 @@ def remaining_text(jobs, bench_dir: Path | None = None, reference=None, cpu_kind
     """One paragraph: folds left, hours by basis for this CPU's kind, and the blocks nothing
     estimates. Without AVX512-BF16 the bfloat16 blocks are told apart (``long_run.sh`` leaves
     them to a machine that has it), with their hours on such a machine."""
-    kind = cpu_kind or provenance.cpu_kind()
+    kind = cpu_kind or provenance.machine_kind()
     t = estimate(jobs, bench_dir, reference, kind)
     if not len(t):
         return "0 fold jobs remain"
     text = f"{int(t['remaining'].sum())} fold jobs remain (this CPU: {kind})"
-    waiting = t["precision"].eq("mixed_bfloat16") if kind != "avx512_bf16" else t["precision"].isna()
+    waiting = t["precision"].eq("mixed_bfloat16") if provenance.base_kind(kind) != "avx512_bf16" else t["precision"].isna()
     if (~waiting).any():
         text += ": " + "; ".join(_hours_text(t[~waiting]))
     if waiting.any():
