@@ -15,7 +15,8 @@ Transcription notes (kept as printed, flagged here):
 
 Kim et al. 2019 (``kim2019_crm.txt``): Table 3 (:func:`crm_roi_table`); its thresholds
 (ROI above 20 % of the maximum, class box at 70 %) are :mod:`medlib.explain.metrics`'s and the
-claimed sizes :mod:`medlib.report`'s, one place each.
+claimed sizes those of the claim modules (:mod:`medlib.kim_claims`, :mod:`medlib.cross_claims`),
+one place each.
 """
 from __future__ import annotations
 

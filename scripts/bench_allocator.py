@@ -14,8 +14,9 @@ whether the losses equal the default's bit for bit (an allocator must not change
     .venv/bin/python scripts/bench_allocator.py [--dataset pneumoniamnist] [--network xception] [--steps 15]
 
 Allocators not installed are reported as such (``apt-get install libjemalloc2
-libtcmalloc-minimal4``). Writes ``--out`` (CSV). ``scripts/long_run.sh`` preloads the one the
-committed table measured fastest, where its library is installed (:func:`allocator_env`).
+libtcmalloc-minimal4``). Writes ``--out`` (CSV). ``scripts/allocator.sh`` (sourced by
+``long_run.sh`` and the Makefile) preloads tcmalloc, else jemalloc never purging; each child here
+starts from an environment without any preload, whatever the calling shell sourced.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ LIBDIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib6
 # glibc's own allocator told to keep freed memory: blocks up to 32 MiB (the most glibc accepts on
 # 64-bit) come from the heap, not from mmap, and the heap's top is never trimmed
 GLIBC_KEEP = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296"
+ALLOCATOR_ENV = ("LD_PRELOAD", "MALLOC_CONF", "GLIBC_TUNABLES", "TCMALLOC_LARGE_ALLOC_REPORT_THRESHOLD")
 PARTS = ("fit", "bn", "predict")  # an epoch: training pass, batch-norm re-estimate, validation
 VARIANTS = {
     "glibc": {},
@@ -149,10 +151,12 @@ def main():
     cmd = [sys.executable, __file__, "--child", "--profile", args.profile, "--dataset", args.dataset,
            "--network", args.network, "--precision", args.precision, "--steps", str(args.steps),
            "--warmup", str(args.warmup), "--seed", str(args.seed)]
+    # a shell that sourced scripts/allocator.sh exports a preload: each variant sets only its own
+    base = {k: v for k, v in os.environ.items() if k not in ALLOCATOR_ENV}
     runs = []
     for r in range(args.rounds):
         for v, extra in envs.items():
-            env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **extra}
+            env = {**base, "TF_CPP_MIN_LOG_LEVEL": "2", **extra}
             out = subprocess.run(cmd, env=env, capture_output=True, text=True)
             line = [x for x in out.stdout.splitlines() if x.startswith("{")]
             if out.returncode or not line:

@@ -15,7 +15,7 @@ import pandas as pd
 from medlib.tables import TABLES
 
 IGNORED = {"seconds", "commit", "cpu", "cpu_kind", "python", "keras", "backend", "numpy", "tensorflow", "jax",
-           "accelerator", "jax_matmul_precision", "written"}
+           "accelerator", "jax_matmul_precision", "written", "allocator"}
 
 
 def _frame(path: Path) -> pd.DataFrame:

@@ -12,10 +12,7 @@ cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=2 MEDLIB_PROGRESS=text
 # tcmalloc (or jemalloc) preloaded: epochs 2.4x faster on AVX2, the same numbers (docs/benchmarks.md);
 # installed first where this user may (a project machine starts without it)
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! ls /usr/lib/*/libtcmalloc_minimal.so.4 >/dev/null 2>&1; then
-  timeout 180 apt-get install -y -q libtcmalloc-minimal4 >/dev/null 2>&1 || echo "[long_run] libtcmalloc-minimal4 not installed"
-fi
-. scripts/allocator.sh
+MEDLIB_ALLOCATOR_INSTALL=1 . scripts/allocator.sh
 RUN="nice -n 10 .venv/bin/python -m medlib run --profile extended --quiet"
 # bfloat16 is emulated without AVX512-BF16 (0.1-0.2x float32's speed): such a machine runs the
 # float32 jobs and leaves the bfloat16 ones to one that has it (MEDLIB_PRECISION overrides)

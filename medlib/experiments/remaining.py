@@ -9,7 +9,7 @@ A remaining fold is estimated from the best evidence there is, in this order:
    differ 5.8 times on a COV_CT ResNet50 fold; with ``+tcmalloc`` or ``+jemalloc`` where the
    fold trained under that allocator, 2-2.4 times glibc's speed on one CPU:
    :func:`medlib.experiments.provenance.trained_on`): ``measured here``, the mean of the folds
-   trained on this CPU's kind; else ``measured elsewhere, scaled``, each other kind's mean
+   trained on this machine's kind; else ``measured elsewhere, scaled``, each other kind's mean
    times the median speed ratio (seconds per epoch, this kind / that one, so early stopping
    is not read as speed) of the blocks of the same precision that ran on both; or
    ``measured elsewhere`` unscaled where no block ran on both, from the folds of the same
@@ -338,7 +338,7 @@ def remaining_text(jobs, bench_dir: Path | None = None, reference=None, cpu_kind
     if (~waiting).any():
         text += ": " + "; ".join(_hours_text(t[~waiting]))
     if waiting.any():
-        there = estimate(jobs, bench_dir, reference, "avx512_bf16")
+        there = estimate(jobs, bench_dir, reference, "avx512_bf16" + kind[len(provenance.base_kind(kind)):])
         there = there[there["precision"].eq("mixed_bfloat16")]
         text += (f"{'; ' if (~waiting).any() else ': '}{int(there['remaining'].sum())} in bfloat16 blocks wait "
                  "for an AVX512-BF16 CPU (there: " + "; ".join(_hours_text(there)) + ")")
