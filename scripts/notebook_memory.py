@@ -10,6 +10,10 @@ the ``parameters`` cell, while a thread samples the process's RSS every 50 ms::
 To see a fresh clone's peaks, delete the caches a cell would otherwise read
 (``data/cache/features`` for the frozen-backbone features) first. Rich outputs are
 not rendered (``display`` prints their repr), and figures use the Agg backend.
+
+Run it under glibc's malloc (a plain ``.venv/bin/python``, not after ``. scripts/allocator.sh``):
+tcmalloc and jemalloc keep freed memory resident, so a cell's ``after`` would read memory it
+freed as still held, and a later cell could reuse it without its peak showing the allocation.
 """
 from __future__ import annotations
 
@@ -61,6 +65,9 @@ def run(path: Path, assignments: dict, out=print) -> list[dict]:
     """Execute the cells in the notebook's folder; one row per cell (index, seconds, peak and
     final RSS in GiB, first line)."""
     os.environ.setdefault("MPLBACKEND", "Agg")
+    if any(a in os.environ.get("LD_PRELOAD", "") for a in ("tcmalloc", "jemalloc")):
+        out("note: a caching allocator is preloaded (LD_PRELOAD): freed memory stays resident, so "
+            "'after' overstates what a cell holds")
     sampler, namespace, rows = PeakSampler(), {"__name__": "__main__"}, []
     cwd = Path.cwd()
     os.chdir(path.parent)
