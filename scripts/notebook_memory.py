@@ -65,7 +65,9 @@ def run(path: Path, assignments: dict, out=print) -> list[dict]:
     """Execute the cells in the notebook's folder; one row per cell (index, seconds, peak and
     final RSS in GiB, first line)."""
     os.environ.setdefault("MPLBACKEND", "Agg")
-    if any(a in os.environ.get("LD_PRELOAD", "") for a in ("tcmalloc", "jemalloc")):
+    from medlib.experiments.provenance import allocator
+
+    if allocator() != "glibc":
         out("note: a caching allocator is preloaded (LD_PRELOAD): freed memory stays resident, so "
             "'after' overstates what a cell holds")
     sampler, namespace, rows = PeakSampler(), {"__name__": "__main__"}, []

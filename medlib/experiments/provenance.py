@@ -137,7 +137,8 @@ def trained_on(row) -> str | None:
 def machine_kind() -> str:
     """This machine's kind as :func:`trained_on` names a fold it trains: its CPU kind, with the
     allocator this process runs under where it is not glibc's."""
-    return cpu_kind() + ("" if allocator() == "glibc" else f"+{allocator()}")
+    alloc = allocator()
+    return cpu_kind() + ("" if alloc == "glibc" else f"+{alloc}")
 
 
 def base_kind(kind: str) -> str:
