@@ -224,6 +224,7 @@ def _readings_section(by_profile: dict) -> list[str]:
     with folds: where the paper is ambiguous, both readings side by side, each rule's decision and
     each network's paired difference; the rules themselves folded."""
     from . import report
+    from .second_readings import DISPLAY_HEADERS
 
     prof, df = report.highest(by_profile, "transfer", lambda t: {"dataset", "network", "status"} <= set(t.columns))
     if df is None:
@@ -238,8 +239,8 @@ def _readings_section(by_profile: dict) -> list[str]:
                    for r in table.itertuples())
     rules = "".join(f"<p><b>{html.escape(r.reading)}</b>: {html.escape(r.rule)}</p>" for r in table.itertuples())
     return [f"<h2>Second readings of ambiguous passages (decided at <code>{html.escape(prof)}</code>)</h2>",
-            "<table><tr><th>second reading</th><th>fold runs</th><th>decision by its rule</th>"
-            "<th>this reading minus the first, per network [95% CI]</th></tr>" + rows + "</table>",
+            "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in DISPLAY_HEADERS.values())
+            + "</tr>" + rows + "</table>",
             f"<details><summary>the rules, each written before its first fold</summary>{rules}</details>"]
 
 
@@ -269,7 +270,7 @@ def index_page(profile: str, out_dir: Path) -> str:
         strongest["key"] = strongest["key"].fillna("")
     tested = strongest[~strongest["verdict"].str.startswith("not tested")]
     untested = strongest[strongest["verdict"].str.startswith("not tested")]
-    parts = [f"<h1>medlib: what was found</h1>",
+    parts = ["<h1>medlib: what was found</h1>",
              f"<p>This page belongs to a run of profile <code>{html.escape(profile)}</code>. Each claim is "
              "decided from the strongest evidence on this machine or committed (the profile is named), "
              "by a rule registered before its folds ran (a rule revised after a review is dated, with its "

@@ -123,6 +123,12 @@ def cells2_task(by_profile: dict) -> dict:
                   rows_used=", ".join(f"{r.dataset} {r.network}" for r in table.itertuples() if r.folds))
 
 
+DISPLAY_HEADERS = {"reading": "second reading", "fold_runs": "fold runs", "decision": "decision by its rule",
+                   "differences": "this reading minus the first, per network [95% CI]"}
+"""The columns of :func:`second_reading_decisions` a reader sees, and their headings: one
+source for the README (``scripts/render_readme.py``) and the report page (:mod:`medlib.manifest`)."""
+
+
 def second_reading_decisions(df: pd.DataFrame, profile: str = "extended") -> pd.DataFrame:
     """Every second reading (:func:`medlib.data.registry.second_readings`) of ``profile``'s fold
     table ``df``, one row each, so a notebook, the README and the report page show both readings

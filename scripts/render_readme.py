@@ -95,20 +95,27 @@ def departures_table() -> str:
     return "\n".join(lines)
 
 
-def power_table(root: Path = ROOT) -> str:
+def extended_folds(root: Path = ROOT) -> pd.DataFrame | None:
+    """The committed ``extended`` fold table (defaults filled), read once for every block that
+    needs it; None where it is not committed."""
+    from medlib import report, tables
+
+    path = root / "results" / "extended" / tables.TABLES["transfer"].file
+    return report.with_defaults(pd.read_csv(path)) if path.exists() else None
+
+
+def power_table(df: pd.DataFrame | None) -> str:
     """The central claim's power (``medlib.evidence.power_table`` on the committed ``extended``
     folds, as notebook 06 prints it): the smallest pooled effect 5 folds x 2 seeds detect at 80 %
     power on 6, 8 and 11 datasets, the datasets +5 and +7 points need and a tie (equivalence within
     +-2) needs, per between-dataset SD, and the half-width of the registered design's interval."""
     from scipy.stats import t as student_t
 
-    from medlib import evidence, meta, report, stats, tables
+    from medlib import evidence, meta, report, stats
     from medlib.profiles import PROFILES, WITH_WEIGHTS
 
-    path = root / "results" / "extended" / tables.TABLES["transfer"].file
-    if not path.exists():
+    if df is None:
         return "(no committed extended folds)"
-    df = report.with_defaults(pd.read_csv(path))
     result = report.strategy_comparison(df, "off_the_shelf", "scratch", WITH_WEIGHTS)
     if result is None:
         return "(no dataset has both arms)"
@@ -134,26 +141,26 @@ def power_table(root: Path = ROOT) -> str:
     return "\n".join(lines)
 
 
-def readings_table(root: Path = ROOT) -> str:
+def readings_table(df: pd.DataFrame | None) -> str:
     """Each second reading (``medlib.report.second_reading_decisions``): what it reads, the fold
     runs committed, its rule's decision (interim until its planned folds) and each network's
     paired difference from the first reading."""
-    from medlib import report, tables
+    from medlib import report
+    from medlib.second_readings import DISPLAY_HEADERS
 
-    path = root / "results" / "extended" / tables.TABLES["transfer"].file
-    df = report.with_defaults(pd.read_csv(path)) if path.exists() else pd.DataFrame(columns=["dataset", "network", "status"])
-    lines = ["| second reading | fold runs | decision by its rule | this reading minus the first, per network [95% CI] |",
-             "|---|---|---|---|"]
+    if df is None:
+        df = pd.DataFrame(columns=["dataset", "network", "status"])
+    lines = ["| " + " | ".join(DISPLAY_HEADERS.values()) + " |", "|" + "---|" * len(DISPLAY_HEADERS)]
     for r in report.second_reading_decisions(df).itertuples():
         lines.append(f"| `{r.reading}`: {_cell(r.label)} | {r.fold_runs} | {_cell(r.decision)} | {_cell(r.differences)} |")
     return "\n".join(lines)
 
 
 def render(text: str, root: Path = ROOT) -> str:
-    claims = strongest_claims(root)
+    claims, folds = strongest_claims(root), extended_folds(root)
     blocks = {"verdicts": verdict_table(claims), "coverage": coverage_table(claims),
-              "departures": departures_table(), "power": power_table(root),
-              "readings": readings_table(root)}
+              "departures": departures_table(), "power": power_table(folds),
+              "readings": readings_table(folds)}
     for name, table in blocks.items():
         pattern = re.compile(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)", re.S)
         if not pattern.search(text):

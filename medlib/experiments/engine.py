@@ -50,7 +50,7 @@ class Job:
 
 def finished(path: Path, config_hash: str) -> dict | None:
     """The row at ``path`` if it was written under ``config_hash`` (else None: absent or stale)."""
-    return json.loads(path.read_text()) if provenance.is_current(path, config_hash) else None
+    return provenance.current_row(path, config_hash)
 
 
 def not_run(path: Path, row: dict, exc: Exception) -> dict:

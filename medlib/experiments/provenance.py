@@ -70,14 +70,20 @@ def config_hash(cfg: dict) -> str:
     return hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
+def current_row(path: Path, expected_hash: str) -> dict | None:
+    """The row of the fold file at ``path`` if it was written under configuration
+    ``expected_hash``; None when absent, stale, torn or unreadable (then it is rerun). One read
+    of the file: callers that need both "is it done" and the row ask this once."""
+    try:
+        row = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return row if isinstance(row, dict) and row.get("config_hash") == expected_hash else None
+
+
 def is_current(path: Path, expected_hash: str) -> bool:
     """``path`` is a finished fold file of configuration ``expected_hash`` (else: absent or stale)."""
-    if not path.exists():
-        return False
-    try:
-        return json.loads(path.read_text()).get("config_hash") == expected_hash
-    except (OSError, ValueError):
-        return False  # a torn or unreadable file is rerun
+    return current_row(path, expected_hash) is not None
 
 
 @functools.lru_cache(maxsize=1)
@@ -182,5 +188,5 @@ def stamp(cfg: dict) -> dict:
             "commit": commit(), "cpu": cpu_model(), "cpu_kind": cpu_kind(), "allocator": allocator()}
 
 
-__all__ = ["RECIPE_VERSION", "fold_config", "config_hash", "is_current", "commit", "cpu_model", "cpu_kind",
+__all__ = ["RECIPE_VERSION", "fold_config", "config_hash", "current_row", "is_current", "commit", "cpu_model", "cpu_kind",
            "kind_of", "native_bfloat16", "stamp", "allocator", "ALLOCATORS", "machine_kind", "base_kind", "trained_on"]

@@ -54,7 +54,6 @@ folds took 4.0 times the seconds the step throughput predicts, FF-VGG19's 1.5 ti
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -95,8 +94,8 @@ def epoch_benchmark(dataset: str, bench_dir: Path | None = None) -> dict[tuple, 
 
 def _finished_row(job) -> dict | None:
     """The fold file's row if it is current and trained (``status`` ok, seconds recorded)."""
-    row = json.loads(job.result_path().read_text())
-    return row if row.get("status") == "ok" and row.get("seconds") else None
+    row = job.finished_row()
+    return row if row is not None and row.get("status") == "ok" and row.get("seconds") else None
 
 
 def _measured(jobs) -> tuple[dict, dict, dict, dict]:
@@ -105,7 +104,7 @@ def _measured(jobs) -> tuple[dict, dict, dict, dict]:
     workload (:func:`workload`) where its fold files record it."""
     folds, epochs_run, example, pixels = {}, {}, {}, {}
     for j in jobs:
-        if not j.is_done() or (row := _finished_row(j)) is None:
+        if (row := _finished_row(j)) is None:
             continue
         key = (j.dataset, j.network, j.strategy)
         example.setdefault(key, j)

@@ -90,9 +90,13 @@ class FoldJob(engine.Job):
         return provenance.fold_config(self.block(), profile, self.network, self.strategy, self.head, self.seed,
                                       None if task else profile.spec(name).image_size)
 
+    def finished_row(self) -> dict | None:
+        """Its fold file's row if written under today's configuration; None when absent or stale."""
+        return provenance.current_row(self.result_path(), provenance.config_hash(self.config()))
+
     def is_done(self) -> bool:
         """Its fold file exists and was written under today's configuration (not stale)."""
-        return provenance.is_current(self.result_path(), provenance.config_hash(self.config()))
+        return self.finished_row() is not None
 
 
 def _keys(datasets) -> list[str] | None:
@@ -333,8 +337,8 @@ def done_text(jobs: list[FoldJob]) -> str:
     """``"k of n fold jobs done"``, with the done jobs whose fold file records "not run" (a
     network without ImageNet weights: nothing was trained) counted apart from those trained, so
     a count of finished work is never inflated by placeholders."""
-    done = [j for j in jobs if j.is_done()]
-    not_run = sum(json.loads(j.result_path().read_text()).get("status") == "not run" for j in done)
+    done = [row for j in jobs if (row := j.finished_row()) is not None]
+    not_run = sum(row.get("status") == "not run" for row in done)
     text = f"{len(done)} of {len(jobs)} fold jobs done"
     return text + (f" ({len(done) - not_run} trained, {not_run} recorded as not run)" if not_run else "")
 
