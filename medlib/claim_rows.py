@@ -64,7 +64,7 @@ def highest(by_profile: dict, key: str, usable=lambda df: len(df) > 0):
 
 
 CLAIM_COLUMNS = ["key", "paper", "claim", "verdict", "estimate", "ci_low", "ci_high", "estimate_of", "p", "p_equivalence", "n_pairs", "n_datasets",
-                 "tau", "pred_low", "pred_high", "margin", "analysis", "sens_estimate", "sens_low", "sens_high",
+                 "tau", "tau_high", "pred_low", "pred_high", "margin", "analysis", "sens_estimate", "sens_low", "sens_high",
                  "sens_n_datasets", "sens_verdict", "method", "n_images",
                  "image_estimate", "image_ci_low", "image_ci_high", "image_p", "detectable", "one_image",
                  "test", "profile", "design", "rows_used", "config_hashes", "rule", "evidence"]

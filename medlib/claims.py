@@ -48,7 +48,7 @@ class Claim:
 
 
 _PAIRED = ("paired folds per dataset and network with the Nadeau-Bengio corrected variance, pooled by a "
-           "multilevel random-effects model (datasets, networks within a dataset; REML, t on datasets - 1 df); holds / equivalent (+-2) / reversed / inconclusive; intention to "
+           "multilevel random-effects model (datasets, networks within a dataset; REML, Hartung-Knapp t on datasets - 1 df); holds / equivalent (+-2) / reversed / inconclusive; intention to "
            "treat primary, at-floor units left out as the sensitivity analysis")
 
 _CLAIMS = (

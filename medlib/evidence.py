@@ -18,9 +18,10 @@ The unit of inference is a training run on a dataset, not a test image. For a co
 
 **Intention to treat.** A unit whose arm sits at its floor is an outcome of that network,
 strategy and recipe: the primary analysis keeps it. The pre-specified sensitivity analysis
-leaves out every unit with an arm at its floor; both are returned. Units whose arm has folds
-of more than one configuration hash, or fewer than :data:`medlib.stats.MIN_FOLD_PAIRS`
-paired folds, are invalid in both (named in ``left_out``).
+leaves out every unit with an arm at its floor; both are returned. A unit whose folds all
+differ by the same amount (no variance of its own) is kept with the comparison's pooled fold
+variance. Units whose arm has folds of more than one configuration hash, or fewer than
+:data:`medlib.stats.MIN_FOLD_PAIRS` paired folds, are invalid in both (named in ``left_out``).
 """
 from __future__ import annotations
 
@@ -38,10 +39,13 @@ PRIMARY = "intention to treat (primary): every unit, runs at their floor counted
 SENSITIVITY = "sensitivity: units with an arm at its floor left out"
 
 
+OWN_VARIANCE, BORROWED_VARIANCE = "its folds", "borrowed: the comparison's pooled fold variance"
+
+
 def _variance(diffs, ratio: float) -> float:
     """The corrected variance of the mean of ``diffs``; NaN under :data:`medlib.stats.MIN_FOLD_PAIRS`
     folds or without spread (folds that all differ by the same amount carry no estimate of their
-    variance): such a dataset is not pooled, as it gets no interval, and is named in ``left_out``."""
+    variance): :func:`pooled` then gives the unit a borrowed variance (:func:`_borrow_variances`)."""
     if len(diffs) < stats.MIN_FOLD_PAIRS:
         return float("nan")
     var = stats.corrected_variance(diffs, ratio)
@@ -61,7 +65,10 @@ def units(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "netwo
         return pairs, pd.DataFrame()
     for key, g in pairs.groupby(list(within)):
         key = key if isinstance(key, tuple) else (key,)
-        ratio = test_train_ratio(data, g["dataset"].iloc[0])
+        own = (data["dataset"] == g["dataset"].iloc[0]) & data[side].isin([a, b])
+        for col, value in zip(within, key):
+            own &= data[col] == value
+        ratio = test_train_ratio(data[own])  # this unit's two arms
         iv = stats.corrected_fold_interval(g["diff"], ratio)
         floors = [s for s, col in ((a, "a"), (b, "b")) if at_floor(g[col].mean(), g[f"majority_{col}"].mean())]
         mixed = any(g[c].str.contains(" ").any() or g[c].nunique() > 1 for c in ("config_hash_a", "config_hash_b"))
@@ -73,7 +80,7 @@ def units(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "netwo
                      "high": iv.high, "variance": _variance(g["diff"], ratio), "ratio": ratio,
                      "sd": float(g["diff"].std(ddof=1)) if len(g) > 1 else float("nan"), "detectable": iv.detectable,
                      "replicates_a": int(g["replicates_a"].min()), "replicates_b": int(g["replicates_b"].min()),
-                     "at_floor": ", ".join(floors), "invalid": invalid,
+                     "at_floor": ", ".join(floors), "invalid": invalid, "variance_source": OWN_VARIANCE,
                      "config_hashes": " ".join(sorted(set(g["config_hash_a"]) | set(g["config_hash_b"])))})
     return pairs, pd.DataFrame(rows)
 
@@ -138,6 +145,7 @@ def pooled(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "netw
     member = next(c for c in within if c != "dataset")
     valid = table["invalid"] == ""
     left_out = [f"{r['dataset']} {r[member]}: {r['invalid']}" for _, r in table[~valid].iterrows()]
+    table = _borrow_variances(table, valid)
     has_variance = np.isfinite(table["variance"].astype(float))
     left_out += [f"{r['dataset']} {r[member]}: {r['folds']} folds without spread (no variance: not pooled"
                  + (f"; {r['at_floor']} at its floor" if r["at_floor"] else "") + ")"
@@ -152,6 +160,24 @@ def pooled(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "netw
         return meta.multilevel(u["estimate"], u["variance"], u["dataset"], margin=margin)
 
     return Pooled(table, left_out, pool(valid), pool(sens), ds_primary, ds_sens, pairs, member)
+
+
+def _borrow_variances(table: pd.DataFrame, valid: pd.Series) -> pd.DataFrame:
+    """Intention to treat for a unit whose folds all differ by the same amount (two arms both at
+    the majority class, say): it has no variance of its own, and leaving it out would drop an
+    outcome, so it gets the comparison's pooled per-fold variance (the other valid units' fold
+    SDs, weighted by their degrees of freedom), corrected for its own folds and split;
+    ``variance_source`` says so. Without a unit to borrow from it stays unpooled (``left_out``)."""
+    table = table.copy()
+    own = valid & np.isfinite(table["variance"].astype(float))
+    lacking = valid & ~own
+    if not lacking.any() or not own.any():
+        return table
+    dof = table.loc[own, "folds"] - 1
+    fold_var = float((dof * table.loc[own, "sd"] ** 2).sum() / dof.sum())
+    table.loc[lacking, "variance"] = (1.0 / table.loc[lacking, "folds"] + table.loc[lacking, "ratio"]) * fold_var
+    table.loc[lacking, "variance_source"] = BORROWED_VARIANCE
+    return table
 
 
 def design_progress(result: Pooled, planned: list[dict]) -> str:
@@ -178,22 +204,45 @@ def progress_label(done: int, planned: int, what: str, interim_detail: str = "")
     return f"interim: {done} of {planned} {what} complete{interim_detail}"
 
 
-def power_table(df: pd.DataFrame, result: Pooled, taus=(3.0, 5.0), **designs) -> tuple[meta.Components, pd.DataFrame]:
-    """The observed components and :func:`medlib.meta.design_power` under the observed
-    between-dataset SD and each of ``taus`` (points; column ``tau_dataset``; the between-network
-    component stays as observed): a few datasets estimate it poorly, so the table shows what a
-    plausible heterogeneity would cost. (The claims' ``tau`` is both components together.)"""
+def power_table(df: pd.DataFrame, result: Pooled, taus=(3.0, 5.0), network_taus=(3.0,),
+                **designs) -> tuple[meta.Components, pd.DataFrame]:
+    """The observed components and :func:`medlib.meta.design_power` under each between-dataset SD
+    (the observed one and ``taus``; column ``tau_dataset``) crossed with each between-network SD
+    (the observed one and ``network_taus``; column ``tau_network``), in points. Why both: six
+    datasets and two networks estimate either poorly, and REML puts both at 0 on the committed
+    folds, a boundary estimate; the table shows what a plausible heterogeneity would cost.
+    (The claims' ``tau`` is both components together.)"""
     from dataclasses import replace
 
     comp = observed_components(df, result)
     frames = []
     for tau in sorted({round(float(np.sqrt(comp.dataset)), 1), *taus}):
-        frames.append(meta.design_power(replace(comp, dataset=tau ** 2), **designs).assign(tau_dataset=tau))
+        for tau_net in sorted({round(float(np.sqrt(comp.network)), 1), *network_taus}):
+            frames.append(meta.design_power(replace(comp, dataset=tau ** 2, network=tau_net ** 2), **designs)
+                          .assign(tau_dataset=tau, tau_network=tau_net))
     table = pd.concat(frames, ignore_index=True)
-    return comp, table[["tau_dataset"] + [c for c in table.columns if c != "tau_dataset"]]
+    first = ["tau_dataset", "tau_network"]
+    return comp, table[first + [c for c in table.columns if c not in first]]
 
 
-__all__ = ["power_table", "observed_components", "units", "by_dataset", "pooled", "Pooled", "test_train_ratio", "PRIMARY", "SENSITIVITY"]
+def seed_sd_by_arm(df: pd.DataFrame, result: Pooled, side: str = "strategy") -> dict[str, float]:
+    """Each arm's seed SD (points): the pooled within-fold SD of its replicate runs on the units of
+    ``result``, NaN for an arm without a fold of two runs. The power model pools both arms into one
+    seed component (:func:`observed_components`); this says how far they differ."""
+    keys = set(map(tuple, result.units[["dataset", result.member]].to_numpy()))
+    mine = np.array([(d, m) in keys for d, m in zip(df["dataset"], df[result.member])], bool)
+    rows = df[mine & (df["status"] == "ok").to_numpy()]
+    if "head" in rows:
+        rows = rows[rows["head"] == "dense"]
+    out = {}
+    for arm in (result.pairs["side_a"].iloc[0], result.pairs["side_b"].iloc[0]) if len(result.pairs) else ():
+        runs = [g["accuracy"].to_numpy() for _, g in rows[rows[side] == arm].groupby(["dataset", result.member, "fold"])]
+        out[arm] = float(np.sqrt(meta.seed_variance(runs)))
+    return out
+
+
+__all__ = ["power_table", "seed_sd_by_arm", "observed_components", "units", "by_dataset", "pooled", "Pooled", "test_train_ratio", "PRIMARY",
+           "SENSITIVITY", "OWN_VARIANCE", "BORROWED_VARIANCE"]
 
 
 def observed_components(df: pd.DataFrame, result: Pooled, side: str = "strategy") -> meta.Components:
@@ -218,6 +267,8 @@ def observed_components(df: pd.DataFrame, result: Pooled, side: str = "strategy"
     seed = 0.0 if not np.isfinite(seed) else seed
     parts = []
     for _, u in result.pooled_units.iterrows():
+        if u.get("variance_source", OWN_VARIANCE) != OWN_VARIANCE:
+            continue  # a borrowed variance is the others' again
         reps = 1.0 / max(u["replicates_a"], 1) + 1.0 / max(u["replicates_b"], 1)
         per_fold_var = u["variance"] / (1.0 / u["folds"] + u["ratio"])
         if np.isfinite(per_fold_var):

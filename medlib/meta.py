@@ -24,8 +24,9 @@ in ``tests/test_meta.py``.
 :func:`multilevel` is what the claims use: one estimate per dataset *and network*, nested in
 datasets, with a variance between datasets and one between the networks of a dataset (REML,
 checked against metafor's ``rma.mv`` on Konstantopoulos's districts), a t interval on
-datasets - 1 degrees of freedom; its docstring says why averaging a dataset's networks first
-was dropped.
+datasets - 1 degrees of freedom with the Hartung-Knapp rescaling in its generalised
+least-squares form (floored at 1); its docstring says why averaging a dataset's networks first
+was dropped. :func:`tau2_interval` (Q-profile) bounds tau, which a few datasets estimate poorly.
 
 :func:`design_power` answers "what can a design detect" before any hour is spent: from the
 variance components observed (fold, seed, dataset) it gives the smallest pooled effect a
@@ -65,10 +66,26 @@ class Pooled:
     # two one-sided tests of H0: |effect| >= the equivalence margin (+-2, the decision's
     # "equivalent"), the larger p of the two
     p_equivalence: float = float("nan")
+    # Hartung-Knapp: the interval's se is the model se times sqrt(hk_factor) (at least 1: the
+    # "modified" rescaling that never narrows); se_model is the unrescaled one
+    se_model: float = float("nan")
+    hk_factor: float = float("nan")
+    # the Q-profile 95 % interval of tau^2 over the units (one level; Viechtbauer 2007), and the
+    # prediction interval at its upper bound: how wide "a new unit" could be, tau being estimated
+    # from few datasets
+    tau2_low: float = float("nan")
+    tau2_high: float = float("nan")
+    pred_low_tau_high: float = float("nan")
+    pred_high_tau_high: float = float("nan")
 
     @property
     def tau(self) -> float:
         return float(np.sqrt(self.tau2)) if np.isfinite(self.tau2) else float("nan")
+
+    @property
+    def tau_high(self) -> float:
+        """The upper 95 % bound of tau (Q-profile), points."""
+        return float(np.sqrt(self.tau2_high)) if np.isfinite(self.tau2_high) else float("nan")
 
     def as_dict(self) -> dict:
         return asdict(self) | {"tau": self.tau}
@@ -93,6 +110,35 @@ def reml_tau2(y, v, upper: float | None = None) -> float:
                           options={"xatol": 1e-10 * upper})
     best = float(res.x)
     return 0.0 if neg_restricted_loglik(0.0) <= neg_restricted_loglik(best) else best
+
+
+def tau2_interval(y, v, alpha: float = ALPHA) -> tuple[float, float]:
+    """The Q-profile ``(low, high)`` confidence interval of the between-unit variance tau^2
+    (Viechtbauer 2007, Stat Med 26: 37-52; metafor's ``confint(rma(...))``): the tau^2 at which
+    the generalised Q statistic ``sum w_i (y_i - mu_w)^2``, ``w_i = 1 / (v_i + tau^2)``, equals
+    the chi-square quantiles on k - 1 degrees of freedom (a bound is 0 where Q at tau^2 = 0 is
+    already below its quantile). Why: a REML tau of 0 from six datasets is a boundary estimate,
+    not a finding of no heterogeneity; the interval says how large it could still be."""
+    from scipy import optimize, stats
+
+    y, v = np.asarray(y, float), np.asarray(v, float)
+    k = len(y)
+    if k < 2:
+        return float("nan"), float("nan")
+
+    def q(t2):
+        w = 1.0 / (v + t2)
+        return float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
+
+    def bound(target):
+        if q(0.0) <= target:
+            return 0.0
+        hi = 10.0 * (np.var(y, ddof=1) + np.max(v)) + 1.0
+        while q(hi) > target:
+            hi *= 10.0
+        return float(optimize.brentq(lambda t2: q(t2) - target, 0.0, hi, xtol=1e-12 * hi))
+
+    return bound(stats.chi2.ppf(1 - alpha / 2, k - 1)), bound(stats.chi2.ppf(alpha / 2, k - 1))
 
 
 def random_effects(y, v, alpha: float = ALPHA, floor: bool = True, margin: float = 0.0) -> Pooled:
@@ -128,7 +174,10 @@ def random_effects(y, v, alpha: float = ALPHA, floor: bool = True, margin: float
 
 
 METHOD_MULTILEVEL = ("multilevel random-effects meta-analysis of dataset x network estimates (REML: "
-                     "between datasets and between networks within a dataset; t interval on datasets - 1 df)")
+                     "between datasets and between networks within a dataset; Hartung-Knapp rescaled t "
+                     "interval on datasets - 1 df, never narrower than the model's)")
+METHOD_MULTILEVEL_T = METHOD_MULTILEVEL.replace("Hartung-Knapp rescaled t interval on datasets - 1 df, never "
+                                                "narrower than the model's", "t interval on datasets - 1 df")
 
 
 def _cluster_matrix(cluster) -> np.ndarray:
@@ -177,7 +226,8 @@ def reml_two_level(y, v, cluster) -> tuple[float, float, float]:
     return (s_c if fit_cluster else float("nan")), (s_u if fit_unit else float("nan")), loglik
 
 
-def multilevel(y, v, cluster, alpha: float = ALPHA, margin: float = 0.0, equivalence: float = MARGIN) -> Pooled:
+def multilevel(y, v, cluster, alpha: float = ALPHA, margin: float = 0.0, equivalence: float = MARGIN,
+               knapp_hartung: bool = True) -> Pooled:
     """Pool unit estimates ``y`` (one per dataset and network) with sampling variances ``v``,
     units nested in ``cluster`` (their dataset): the two variance components of
     :func:`reml_two_level`, the estimate by generalised least squares, its interval a t on
@@ -187,6 +237,15 @@ def multilevel(y, v, cluster, alpha: float = ALPHA, margin: float = 0.0, equival
     se^2)``. ``k`` counts datasets, ``units`` the estimates. ``p`` tests ``effect <= margin``
     (the bound "holds" reads), ``p_equivalence`` ``|effect| >= equivalence`` (two one-sided
     tests, the bound "equivalent" reads).
+
+    ``knapp_hartung`` (default): the standard error is rescaled by ``sqrt(max(1, q))``, ``q =
+    r' V^-1 r / (units - 1)`` the weighted spread of the residuals about the estimate (the
+    Hartung-Knapp / Sidik-Jonkman factor of a one-level model, in its generalised least-squares
+    form; floored at 1 as the "modified" rule of Roever et al. 2015, so it only widens). Why:
+    each unit's variance comes from 5 folds (4 degrees of freedom), and the model's se treats
+    those variances as known; with one unit per dataset this is :func:`random_effects`'s
+    interval. ``False`` gives metafor's ``rma.mv(..., test="t")`` interval (checked against it).
+    ``tau2_low``/``tau2_high``: :func:`tau2_interval` over the units.
 
     Why not one estimate per dataset (the networks' fold differences averaged): a dataset's
     variance then comes from 5 folds (4 degrees of freedom) and weights follow chance. On
@@ -216,19 +275,26 @@ def multilevel(y, v, cluster, alpha: float = ALPHA, margin: float = 0.0, equival
     inv = np.linalg.inv(np.diag(v + u) + c * _cluster_matrix(cluster))
     sw = float(inv.sum())
     mu = float(inv.sum(axis=0) @ y / sw)
-    se = float(np.sqrt(1.0 / sw))
+    se_model = float(np.sqrt(1.0 / sw))
+    hk = float((y - mu) @ inv @ (y - mu) / (n - 1))
+    se = se_model * float(np.sqrt(max(hk, 1.0))) if knapp_hartung else se_model
     tau2 = float(c + u)
+    method = METHOD_MULTILEVEL if knapp_hartung else METHOD_MULTILEVEL_T
+    tau2_low, tau2_high = tau2_interval(y, v, alpha)
+    extra = dict(se_model=se_model, hk_factor=hk, tau2_low=tau2_low, tau2_high=tau2_high)
     if d < 2:  # several networks on one dataset: no interval across datasets
-        return Pooled(mu, nan, nan, se, tau2, nan, nan, d, nan, margin, METHOD_MULTILEVEL, n, s_c, s_u)
+        return Pooled(mu, nan, nan, se, tau2, nan, nan, d, nan, margin, method, n, s_c, s_u, **extra)
     t = stats.t.ppf(1 - alpha / 2, d - 1)
-    pred = (nan, nan)
+    pred = wide = (nan, nan)
     if d >= 3:
-        half = stats.t.ppf(1 - alpha / 2, d - 2) * np.sqrt(tau2 + se ** 2)
-        pred = (mu - half, mu + half)
+        t_pred = stats.t.ppf(1 - alpha / 2, d - 2)
+        half, half_wide = (t_pred * np.sqrt(t2 + se ** 2) for t2 in (tau2, max(tau2, tau2_high)))
+        pred, wide = (mu - half, mu + half), (mu - half_wide, mu + half_wide)
     p = float(stats.t.sf((mu - margin) / se, d - 1))
     p_eq = float(max(stats.t.sf((mu + equivalence) / se, d - 1), stats.t.sf((equivalence - mu) / se, d - 1)))
     return Pooled(mu, mu - t * se, mu + t * se, se, tau2, float(pred[0]), float(pred[1]), d, p, margin,
-                  METHOD_MULTILEVEL, n, s_c, s_u, p_eq)
+                  method, n, s_c, s_u, p_eq, pred_low_tau_high=float(wide[0]), pred_high_tau_high=float(wide[1]),
+                  **extra)
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import evidence, paper, stats, tables
+from . import evidence, paper, robustness, stats, tables
 from .stats import rank_methods  # noqa: F401 (re-exported: notebook 05 ranks methods with it)
 from .diagnose import FLOOR_MARGIN, LEARNED_MARGIN, at_floor, diagnosis_causes, learned  # noqa: F401 (re-exported)
 from .experiments import compare
@@ -126,15 +126,20 @@ def _pooled_text(result: evidence.Pooled, side_a: str, side_b: str) -> str:
     def pooled(p, what):
         if p.k < 2:
             return f"{what}: {p.k} dataset(s), no interval across datasets"
+        wide = (f" ([{p.pred_low_tau_high:+.1f}, {p.pred_high_tau_high:+.1f}] at tau's upper bound)"
+                if np.isfinite(p.pred_low_tau_high) and p.tau2_high > p.tau2 else "")
         return (f"{what}: {p.estimate:+.1f} points [95% CI {p.low:+.1f}, {p.high:+.1f}] over {p.k} datasets "
-                f"({p.units} units), tau {p.tau:.1f} (between datasets {_sd(p.tau2_dataset)}, between "
+                f"({p.units} units), tau {p.tau:.1f} (95% CI {_sd(p.tau2_low)} to {_sd(p.tau2_high)}, Q-profile "
+                f"over units; between datasets {_sd(p.tau2_dataset)}, between "
                 f"networks of a dataset {_sd(p.tau2_unit)}), prediction interval "
-                f"[{p.pred_low:+.1f}, {p.pred_high:+.1f}], one-sided p (effect <= 0) = {p.p:.2g}, "
+                f"[{p.pred_low:+.1f}, {p.pred_high:+.1f}]{wide}, one-sided p (effect <= 0) = {p.p:.2g}, "
                 f"equivalence p (|effect| >= {stats.MARGIN:g}, two one-sided tests) = {p.p_equivalence:.2g}")
     units = "; ".join(
         f"{r['dataset']} {r[result.member]} {r['estimate']:+.1f} [{r['low']:+.1f}, {r['high']:+.1f}] "
         f"({r['folds']} folds, {r['replicates_a']}/{r['replicates_b']} seeds"
-        + (f"; {r['at_floor']} at its floor" if r["at_floor"] else "") + ")"
+        + (f"; {r['at_floor']} at its floor" if r["at_floor"] else "")
+        + ("; no fold spread, variance " + r["variance_source"]
+           if r.get("variance_source", evidence.OWN_VARIANCE) != evidence.OWN_VARIANCE else "") + ")"
         for _, r in result.pooled_units.iterrows())
     left = ("; left out of both analyses: " + "; ".join(result.left_out)) if result.left_out else ""
     return (f"{side_b} - {side_a}, per dataset and {result.member} (Nadeau-Bengio corrected): {units}{left}. "
@@ -151,7 +156,8 @@ def _pooled_claim(paper_name: str, claim: str, profile: str, result: evidence.Po
     return claim_row(paper_name, claim, profile, stats.decide_margin(p.low, p.high), _pooled_text(result, side_a, side_b),
                   estimate=p.estimate, ci_low=p.low, ci_high=p.high, p=p.p, p_equivalence=p.p_equivalence,
                   n_pairs=int(valid["folds"].sum()),
-                  n_datasets=p.k, tau=p.tau, pred_low=p.pred_low, pred_high=p.pred_high, margin=stats.MARGIN,
+                  n_datasets=p.k, tau=p.tau, tau_high=p.tau_high, pred_low=p.pred_low, pred_high=p.pred_high,
+                  margin=stats.MARGIN,
                   analysis=evidence.PRIMARY, method=p.method,
                   sens_estimate=sens.estimate, sens_low=sens.low, sens_high=sens.high, sens_n_datasets=sens.k,
                   sens_verdict=stats.decide_margin(sens.low, sens.high),
@@ -159,6 +165,16 @@ def _pooled_claim(paper_name: str, claim: str, profile: str, result: evidence.Po
                   rows_used="; ".join(f"{r['dataset']} {r[result.member]} folds {r['folds']}"
                                       for _, r in valid.iterrows()),
                   config_hashes=" ".join(sorted({h for x in valid["config_hashes"] for h in x.split()})))
+
+
+def robustness_text(result: evidence.Pooled) -> str:
+    """The sentence a pooled claim's evidence ends with: whether other defensible analyses of the
+    same units (:mod:`medlib.robustness`) decide as the primary does, and the unit the primary
+    leans on most (its weight share)."""
+    shares = robustness.weight_shares(result)
+    lean = f" The largest weight: {shares.index[0]} {100 * shares.iloc[0]:.0f} %." if len(shares) else ""
+    return ("Robustness (medlib.robustness: model t, weights by design, datasets equally, per network, "
+            f"leave one dataset out): {robustness.robustness_summary(robustness.robustness_table(result))}.{lean}")
 
 
 def strategy_comparison(df: pd.DataFrame, a: str, b: str, networks) -> evidence.Pooled | None:
@@ -197,6 +213,7 @@ def scratch_vs_off_the_shelf(by_profile: dict) -> dict:
                  f"tested on {result.primary.k} datasets with the networks that have offline ImageNet weights: "
                  f"{tested}")
         row = _pooled_claim("Apostolopoulos 2022", claim, profile, result, "off_the_shelf", "scratch")
+        row["evidence"] += " " + robustness_text(result)
         plan = PROFILES[profile].planned_units("off_the_shelf", "scratch", WITH_WEIGHTS) if profile in PROFILES else []
         row["design"] = evidence.design_progress(result, plan)
         return row
@@ -295,11 +312,11 @@ def most_suitable(by_profile: dict) -> dict:
         table = pd.concat(units, ignore_index=True)
         sens = table[table["at_floor"] == ""]
         weakest = table.loc[table["low"].fillna(-np.inf).idxmin()]
-        datasets = ", ".join(sorted(set(table["dataset"])))
         untested = [c for c in MOST_SUITABLE if c not in set(table["candidate"])]
+        reach = "; ".join(f"{cand} against {g['other'].nunique()} other network(s) on "
+                          f"{', '.join(sorted(set(g['dataset'])))}" for cand, g in table.groupby("candidate"))
         claim = ("FF-VGG19 and Xception are the most suitable networks from scratch: no other network better "
-                 f"(Tables 7-8, Fig. 4); tested against {len(set(table['other']) - set(MOST_SUITABLE))} other "
-                 f"networks on {datasets}, per dataset, margin +-{stats.MARGIN:g} points")
+                 f"(Tables 7-8, Fig. 4); tested per dataset, margin +-{stats.MARGIN:g} points: {reach}")
         parts = [f"{r.candidate} - {r.other} on {r.dataset}: {r.estimate:+.1f} [{r.low:+.1f}, {r.high:+.1f}] "
                  f"{r.verdict}" + (f" ({r.at_floor} at its floor)" if r.at_floor else "")
                  for r in table.itertuples()]

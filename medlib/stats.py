@@ -209,12 +209,18 @@ def decide_margin(low: float, high: float, margin: float = MARGIN) -> str:
     """The verdict of a comparison ``b - a`` from its interval, against the paper's own margin
     (issue 36): **holds** where the interval lies wholly above 0, saying whether also above
     ``+margin``; **reversed** where wholly below 0; **equivalent** where it lies within
-    ``+-margin``; otherwise **inconclusive**. An undefined interval is inconclusive."""
+    ``+-margin``; otherwise **inconclusive**. An undefined interval is inconclusive. An interval
+    wholly inside ``(0, +margin)`` is both above 0 and inside the margin: the rule's order says
+    *holds*, and the wording says the effect shown is smaller than the margin (a reader must not
+    take a negligible win for a large one)."""
     if not (np.isfinite(low) and np.isfinite(high)):
         return INCONCLUSIVE
     side, beyond, within = margin_position(low, high, margin)
     if side > 0:
-        return f"{HOLDS} (above +{margin:g})" if beyond else f"{HOLDS} (not shown above +{margin:g})"
+        if beyond:
+            return f"{HOLDS} (above +{margin:g})"
+        return f"{HOLDS} (" + (f"but wholly below +{margin:g}: smaller than the margin)" if within
+                               else f"not shown above +{margin:g})")
     if side < 0:
         return REVERSED
     return EQUIVALENT if within else INCONCLUSIVE

@@ -26,6 +26,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ("extended", "quick")  # strongest first
+NETWORK_SD_ALT = 3.0  # the between-network SD the power table also shows (points; an earlier look's estimate)
 
 
 def strongest_claims(root: Path = ROOT) -> pd.DataFrame:
@@ -59,6 +60,8 @@ def verdict_table(claims: pd.DataFrame) -> str:
              "|---|---|---|---|---|---|"]
     for r in claims.itertuples():
         fmt = CLAIMS[r.key].number_format if r.key in CLAIMS else "{:.1f}"  # points, or map scores in [0, 1]
+        if fmt == "{:.1f}" and isinstance(getattr(r, "analysis", None), str) and r.analysis:  # a paired difference: signed
+            fmt = "{:+.1f}"
         est = (f"{_num(r.estimate, fmt)} [{_num(r.ci_low, fmt)}, {_num(r.ci_high, fmt)}]"
                if _num(r.ci_low) else _num(r.estimate, fmt))
         of = _cell(getattr(r, "estimate_of", ""))
@@ -111,7 +114,7 @@ def power_table(df: pd.DataFrame | None) -> str:
     +-2) needs, per between-dataset SD, and the half-width of the registered design's interval."""
     from scipy.stats import t as student_t
 
-    from medlib import evidence, meta, report, stats
+    from medlib import evidence, meta, report, robustness, stats
     from medlib.profiles import PROFILES, WITH_WEIGHTS
 
     if df is None:
@@ -119,25 +122,41 @@ def power_table(df: pd.DataFrame | None) -> str:
     result = report.strategy_comparison(df, "off_the_shelf", "scratch", WITH_WEIGHTS)
     if result is None:
         return "(no dataset has both arms)"
-    comp, table = evidence.power_table(df, result, datasets=(6, 8, 11), folds=(5,), seeds=(2,))
+    comp, table = evidence.power_table(df, result, network_taus=(NETWORK_SD_ALT,), datasets=(6, 8, 11),
+                                       folds=(5,), seeds=(2,))
     plan = PROFILES["extended"].planned_units("off_the_shelf", "scratch", WITH_WEIGHTS)
     n_datasets = len({u["dataset"] for u in plan})
     folds, seeds = min(u["folds"] for u in plan), min(u["replicates_b"] for u in plan)
     half = student_t.ppf(0.975, n_datasets - 1) * meta.pooled_se(comp, n_datasets, folds, seeds)
-    lines = [f"Observed: fold SD {comp.fold ** 0.5:.1f} points (one network), seed SD {comp.seed ** 0.5:.1f}, "
-             f"between a dataset's networks {comp.network ** 0.5:.1f}, between datasets {comp.dataset ** 0.5:.1f}. "
+    arms = evidence.seed_sd_by_arm(df, result)
+    shares = robustness.weight_shares(result)
+    p = result.primary
+    alt, observed_net = NETWORK_SD_ALT, round(float(comp.network ** 0.5), 1)
+    lines = [f"Observed: fold SD {comp.fold ** 0.5:.1f} points (one network), seed SD {comp.seed ** 0.5:.1f} "
+             f"(pooled over {' and '.join(f'{a} {v:.1f}' for a, v in arms.items())}; a replicate shares its fold's "
+             f"initial weights, so a lower bound), between a dataset's networks {comp.network ** 0.5:.1f}, "
+             f"between datasets {comp.dataset ** 0.5:.1f} (tau's 95 % upper bound {p.tau_high:.1f}, Q-profile: "
+             f"a new unit could then land in [{p.pred_low_tau_high:+.1f}, {p.pred_high_tau_high:+.1f}]). "
              f"Complete, the registered design ({n_datasets} datasets x {len(WITH_WEIGHTS)} networks x {folds} folds x "
-             f"{seeds} seeds) gives an interval "
-             f"of about +-{half:.1f} points "
-             "at the observed components: wide enough to decide a large effect, far too wide to show a tie "
-             f"within +-{stats.MARGIN:g} (last column).",
-             "", "| between-dataset SD | 6 datasets | 8 | 11 | datasets for +5 | for +7 | for a tie (equivalence) |",
+             f"{seeds} seeds) gives an interval of about +-{half:.1f} points at the observed components: wide "
+             f"enough to decide a large effect, far too wide to show a tie within +-{stats.MARGIN:g} (last "
+             "column); the power that chose the design, fixed before its first fold, is in the plan. Robustness "
+             f"(`medlib.robustness`): {robustness.robustness_summary(robustness.robustness_table(result))}; the "
+             f"largest weight is {shares.index[0]}'s ({100 * shares.iloc[0]:.0f} %).",
+             "", "| between-dataset SD" + (f" (in brackets: between-network SD {alt:g}, not the observed "
+                                       f"{observed_net:g})" if alt != observed_net else "")
+             + " | 6 datasets | 8 | 11 | datasets for +5 | for +7 | for a tie (equivalence) |",
              "|---|---|---|---|---|---|---|"]
     for tau, g in table.groupby("tau_dataset"):
-        g = g.set_index("datasets")
-        lines.append(f"| {tau:.1f} | " + " | ".join(f"{g.loc[d, 'detectable_points']:.1f}" for d in (6, 8, 11))
-                     + f" | {g['datasets_for_5'].iloc[0]} | {g['datasets_for_7'].iloc[0]} "
-                     f"| {g['datasets_for_equivalence'].iloc[0]} |")
+        base = g[g["tau_network"] == observed_net].set_index("datasets")
+        more = g[g["tau_network"] == alt].set_index("datasets")
+
+        def cell(col, d=None):
+            a, b = (t.loc[d, col] if d is not None else t[col].iloc[0] for t in (base, more))
+            fmt = (lambda x: f"{x:.1f}") if d is not None else str
+            return fmt(a) + (f" ({fmt(b)})" if alt != observed_net else "")
+        lines.append(f"| {tau:.1f} | " + " | ".join(cell("detectable_points", d) for d in (6, 8, 11))
+                     + f" | {cell('datasets_for_5')} | {cell('datasets_for_7')} | {cell('datasets_for_equivalence')} |")
     return "\n".join(lines)
 
 

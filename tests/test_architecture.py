@@ -114,6 +114,7 @@ LAYERS = (
     {"readings", "claim_rows"},
     {"experiments"},
     {"evidence", "viz"},
+    {"robustness"},
     {"arms", "cross_claims", "kim_claims", "second_readings"},
     {"report"},
     {"manifest"},

@@ -307,17 +307,24 @@ def test_an_accuracy_interval_stays_within_0_and_100():
     assert r["accuracy_ci_high"] == 100.0 and 75 < r["accuracy_ci_low"] < 92.857
 
 
-def test_a_dataset_without_spread_is_named_and_not_pooled_and_power_stays_defined():
+def test_a_dataset_without_spread_is_pooled_with_a_borrowed_variance_and_power_stays_defined():
+    """Intention to treat: a unit whose folds all differ by the same amount (+10 on every fold)
+    is an outcome, not a reason to drop it; it enters with the comparison's pooled fold variance
+    (the other units' fold SDs), corrected for its own folds, and the evidence says so."""
     from medlib import evidence
 
     df = pd.concat([_datasets([[20, 24, 18, 22, 21]] * 3),
                     _paired_rows([10, 10, 10, 10, 10], dataset="flat")], ignore_index=True)
     claim = _central(df)
-    assert claim["n_datasets"] == 3 and "flat xception: 5 folds without spread" in claim["evidence"]
-    assert claim["evidence"].count("flat xception") == 1  # named once, where it is left out, not as pooled
-    assert "flat" not in claim["claim"] and "flat" not in claim["rows_used"]
-    assert claim["n_pairs"] == 15  # the three pooled datasets' folds
+    assert claim["n_datasets"] == 4 and claim["n_pairs"] == 20
+    assert "flat xception +10.0" in claim["evidence"] and "variance borrowed" in claim["evidence"]
+    assert "flat" in claim["rows_used"]
     result = evidence.pooled(df, "strategy", "off_the_shelf", "scratch")
+    flat = result.units.set_index("dataset").loc["flat"]
+    others = result.units[result.units["dataset"] != "flat"]
+    fold_var = float((others["sd"] ** 2).mean())  # equal folds: the df-weighted mean is the mean
+    assert flat["variance"] == pytest.approx((1 / 5 + flat["ratio"]) * fold_var)
+    assert flat["variance_source"] == evidence.BORROWED_VARIANCE and not result.left_out
     comp = evidence.observed_components(df, result)
     assert np.isfinite(comp.fold) and comp.members == 1
 
@@ -329,3 +336,26 @@ def test_paired_strategy_tests_print_the_corrected_interval_beside_the_plain_t()
     row = compare.paired_strategy_tests(df).iloc[0]
     assert row["mean_diff"] == pytest.approx(7.0) and row["corrected_low"] < 7 < row["corrected_high"]
     assert row["corrected_p"] > row["t_p"]
+
+
+def test_robustness_reanalyses_the_same_units_and_names_the_unit_the_primary_leans_on():
+    """Other defensible analyses of the central claim's units (medlib.robustness): each decided
+    by the same rule; a clear win holds under all of them, and the weight shares sum to 1 with
+    the most precise unit first."""
+    from medlib import evidence, robustness
+
+    df = _datasets([[20, 24, 18, 22, 21], [19, 23, 21, 20, 22], [20, 20.5, 19.5, 20, 20.2]])
+    result = evidence.pooled(df, "strategy", "off_the_shelf", "scratch")
+    table = robustness.robustness_table(result)
+    assert list(table.columns) == robustness.COLUMNS
+    assert {"primary", "sensitivity", "model t", "weights by design", "datasets equally", "xception alone",
+            "without d0"} <= set(table["analysis"])
+    assert table["verdict"].eq("holds (above +2)").all()
+    assert robustness.robustness_summary(table).startswith(f"all {len(table)} analyses holds (above +2)")
+    shares = robustness.weight_shares(result)
+    assert shares.sum() == pytest.approx(1.0) and shares.index[0] == "d2 xception"  # its folds barely vary
+    # weights by design: every unit gets the pooled fold variance, so equal folds give equal weights
+    design = robustness._common_variance(result.pooled_units)
+    assert design.nunique() == 1
+    claim = _central(df)
+    assert "Robustness" in claim["evidence"] and "The largest weight: d2 xception" in claim["evidence"]

@@ -101,7 +101,7 @@ def test_the_multilevel_model_matches_metafor_on_the_konstantopoulos_districts()
     district, y, v = zip(*KONSTANTOPOULOS)
     s_district, s_study, loglik = meta.reml_two_level(y, v, district)
     assert (round(s_district, 3), round(s_study, 3), round(loglik, 4)) == (0.065, 0.033, -7.9587)
-    pooled = meta.multilevel(y, v, district)
+    pooled = meta.multilevel(y, v, district, knapp_hartung=False)  # rma.mv's test="t"
     assert (round(pooled.estimate, 3), round(pooled.se, 3)) == (0.185, 0.085)
     assert pooled.k == 11 and pooled.units == 56 and pooled.tau2 == pytest.approx(s_district + s_study)
     # the interval is a t on districts - 1 = 10 degrees of freedom
@@ -164,3 +164,28 @@ def test_a_tie_needs_its_whole_interval_inside_the_margin_so_far_more_datasets_t
     assert meta.datasets_for_equivalence(comp, 5, 2, most=10) is None
     table = meta.design_power(comp, datasets=(6,), folds=(5,), seeds=(2,))
     assert table["datasets_for_equivalence"].iloc[0] == d
+
+
+def test_the_q_profile_tau_interval_matches_metafor_on_the_bcg_trials():
+    # metafor: confint(rma(yi, vi, data=dat.bcg RR)): tau^2 0.3132 [0.1197, 1.1115]
+    y, v = _log_rr()
+    low, high = meta.tau2_interval(y, v)
+    assert (round(low, 4), round(high, 4)) == (0.1197, 1.1115)
+    # estimates that agree more than their variances say: both bounds 0
+    assert meta.tau2_interval([5.0, 5.1, 4.9, 5.05], [4.0] * 4) == (0.0, 0.0)
+
+
+def test_the_multilevel_hartung_knapp_interval_is_the_one_level_one_with_a_network_per_dataset():
+    """One unit per dataset: the multilevel model is the one-level model, and its rescaled
+    interval is :func:`random_effects`'s (Hartung-Knapp floored at Wald); the rescaling only
+    widens, and a wide tau bound widens the prediction interval beside it."""
+    y, v = _log_rr()
+    ml, one = meta.multilevel(y, v, [str(i) for i in range(len(y))]), meta.random_effects(y, v)
+    assert ml.estimate == pytest.approx(one.estimate, abs=1e-6)
+    assert (ml.low, ml.high) == (pytest.approx(one.low, abs=1e-4), pytest.approx(one.high, abs=1e-4))
+    assert ml.hk_factor > 1 and ml.se == pytest.approx(ml.se_model * np.sqrt(ml.hk_factor))
+    tight = meta.multilevel([5.0, 5.1, 4.9, 5.05], [4.0] * 4, list("abcd"))
+    assert tight.hk_factor < 1 and tight.se == pytest.approx(tight.se_model)
+    assert tight.tau2_high == 0.0 and tight.pred_high_tau_high == pytest.approx(tight.pred_high)
+    spread = meta.multilevel([0.0, 6.0, -5.0, 9.0, 2.0, -4.0], [20.0] * 6, list("aabbcc"))
+    assert spread.tau2_high > spread.tau2 and spread.pred_high_tau_high > spread.pred_high

@@ -42,6 +42,8 @@ def test_estimates_print_at_their_claims_precision():
                          "ci_low": [-3.9088, 0.17612], "ci_high": [5.1434, 0.19255], "n_datasets": [3, nan],
                          "tau": [0.0, nan], "pred_low": [-12.7, nan], "pred_high": [14.0, nan],
                          "sens_verdict": [nan, nan], "sens_estimate": [nan, nan], "sens_low": [nan, nan],
-                         "sens_high": [nan, nan], "profile": ["extended", "quick"]})
+                         "sens_high": [nan, nan], "profile": ["extended", "quick"],
+                         "analysis": ["intention to treat (primary)", nan]})
     table = verdict_table(rows)
-    assert "| 0.6 [-3.9, 5.1] |" in table and "| 0.183 [0.176, 0.193] |" in table
+    # a paired difference (a row with an analysis) is signed; a score is not
+    assert "| +0.6 [-3.9, +5.1] |" in table and "| 0.183 [0.176, 0.193] |" in table

@@ -119,7 +119,7 @@ def test_the_nadeau_bengio_interval_against_a_hand_computation():
 @pytest.mark.parametrize("low, high, verdict, position", [
     (3.0, 5.0, "holds (above +2)", (1, True, False)),
     (0.5, 4.0, "holds (not shown above +2)", (1, False, False)),
-    (0.2, 0.8, "holds (not shown above +2)", (1, False, True)),  # above 0 first: the rule's order
+    (0.2, 0.8, "holds (but wholly below +2: smaller than the margin)", (1, False, True)),  # above 0 first: the rule's order
     (-1.5, 1.5, stats.EQUIVALENT, (0, False, True)),
     (-3.0, 1.0, INCONCLUSIVE, (0, False, False)),
     (-5.0, -3.0, stats.REVERSED, (-1, True, False)),

@@ -37,16 +37,28 @@ def not_run(df: pd.DataFrame) -> pd.DataFrame:
             .assign(reason=lambda d: d["reason"].str.split("\n").str[0]))
 
 
+UNUSED_VALIDATION = "last"
+"""A fold row's ``selection`` when its validation images chose nothing (a fixed epoch count, the
+last epoch kept): the learner never used them."""
+
+
 def test_train_ratio(df: pd.DataFrame, dataset: str | None = None) -> float:
-    """The split's test/train ratio of ``dataset``'s fold rows (None: all of ``df``'s): test images
-    over the images the learner had (training and validation), the n2/n1 of Nadeau & Bengio's
-    corrected variance; NaN for a table without split sizes."""
+    """The split's test/train ratio of ``dataset``'s fold rows (None: all of ``df``'s), the n2/n1
+    of Nadeau & Bengio's corrected variance: test images over the images the learner used, the
+    training images and the validation images where they chose the epoch (not where
+    ``selection`` is :data:`UNUSED_VALIDATION`). Averaged over each arm's folds (network,
+    strategy, head), the largest arm's ratio is returned: a paired difference is no less
+    correlated across folds than its more correlated arm, so the correction is never the
+    smaller one. NaN for a table without split sizes."""
     if not {"n_test", "n_train", "n_val"} <= set(df.columns):
         return float("nan")
     rows = df[((df["dataset"] == dataset) if dataset is not None else True) & df["n_test"].notna()]
     if not len(rows):
         return float("nan")
-    return float((rows["n_test"] / (rows["n_train"] + rows["n_val"])).mean())
+    used_val = (rows["selection"] != UNUSED_VALIDATION) if "selection" in rows else True
+    ratio = rows["n_test"] / (rows["n_train"] + rows["n_val"] * used_val)
+    arms = [c for c in ("network", "strategy", "head") if c in rows]
+    return float(ratio.groupby([rows[c].fillna("") for c in arms]).mean().max() if arms else ratio.mean())
 
 
 def mean_metrics(df: pd.DataFrame) -> pd.DataFrame:
