@@ -117,7 +117,8 @@ class Pooled:
 
     @property
     def pooled_units(self) -> pd.DataFrame:
-        """The units the primary analysis pools: valid, with a fold spread (a variance)."""
+        """The units the primary analysis pools: valid, with a variance (their folds' own, or
+        borrowed where their folds did not vary: ``variance_source``)."""
         keep = (self.units["invalid"] == "") & np.isfinite(self.units["variance"].astype(float))
         return self.units[keep]
 
@@ -173,10 +174,18 @@ def _borrow_variances(table: pd.DataFrame, valid: pd.Series) -> pd.DataFrame:
     lacking = valid & ~own
     if not lacking.any() or not own.any():
         return table
+    from scipy import stats as st
+
     dof = table.loc[own, "folds"] - 1
     fold_var = float((dof * table.loc[own, "sd"] ** 2).sum() / dof.sum())
-    table.loc[lacking, "variance"] = (1.0 / table.loc[lacking, "folds"] + table.loc[lacking, "ratio"]) * fold_var
-    table.loc[lacking, "variance_source"] = BORROWED_VARIANCE
+    for i in table.index[lacking]:
+        r = table.loc[i]
+        var = (1.0 / r["folds"] + r["ratio"]) * fold_var
+        half = st.t.ppf(1 - stats.ALPHA / 2, r["folds"] - 1) * np.sqrt(var)  # its own folds' df
+        table.loc[i, ["variance", "low", "high", "detectable"]] = [
+            var, r["estimate"] - half, r["estimate"] + half,
+            stats.detectable_difference(np.sqrt(fold_var), int(r["folds"]), r["ratio"])]
+        table.loc[i, "variance_source"] = BORROWED_VARIANCE
     return table
 
 
@@ -225,7 +234,7 @@ def power_table(df: pd.DataFrame, result: Pooled, taus=(3.0, 5.0), network_taus=
     return comp, table[first + [c for c in table.columns if c not in first]]
 
 
-def seed_sd_by_arm(df: pd.DataFrame, result: Pooled, side: str = "strategy") -> dict[str, float]:
+def seed_sd_by_arm(df: pd.DataFrame, result: Pooled) -> dict[str, float]:
     """Each arm's seed SD (points): the pooled within-fold SD of its replicate runs on the units of
     ``result``, NaN for an arm without a fold of two runs. The power model pools both arms into one
     seed component (:func:`observed_components`); this says how far they differ."""
@@ -235,7 +244,10 @@ def seed_sd_by_arm(df: pd.DataFrame, result: Pooled, side: str = "strategy") -> 
     if "head" in rows:
         rows = rows[rows["head"] == "dense"]
     out = {}
-    for arm in (result.pairs["side_a"].iloc[0], result.pairs["side_b"].iloc[0]) if len(result.pairs) else ():
+    if not len(result.pairs):
+        return out
+    side = result.pairs["side"].iloc[0]
+    for arm in (result.pairs["side_a"].iloc[0], result.pairs["side_b"].iloc[0]):
         runs = [g["accuracy"].to_numpy() for _, g in rows[rows[side] == arm].groupby(["dataset", result.member, "fold"])]
         out[arm] = float(np.sqrt(meta.seed_variance(runs)))
     return out

@@ -66,13 +66,14 @@ class Pooled:
     # two one-sided tests of H0: |effect| >= the equivalence margin (+-2, the decision's
     # "equivalent"), the larger p of the two
     p_equivalence: float = float("nan")
-    # Hartung-Knapp: the interval's se is the model se times sqrt(hk_factor) (at least 1: the
-    # "modified" rescaling that never narrows); se_model is the unrescaled one
+    # Hartung-Knapp: hk_factor is q, the weighted residual spread (unfloored, as computed); the
+    # interval's se is the model se times sqrt(max(1, q)) (the "modified" rescaling that never
+    # narrows); se_model is the unrescaled one
     se_model: float = float("nan")
     hk_factor: float = float("nan")
-    # the Q-profile 95 % interval of tau^2 over the units (one level; Viechtbauer 2007), and the
-    # prediction interval at its upper bound: how wide "a new unit" could be, tau being estimated
-    # from few datasets
+    # the Q-profile 95 % interval of the total tau^2 over the units, treated as independent (one
+    # level; Viechtbauer 2007), and the prediction interval at its upper bound, the mean and se
+    # refitted there: how wide "a new unit" could be, tau being estimated from few datasets
     tau2_low: float = float("nan")
     tau2_high: float = float("nan")
     pred_low_tau_high: float = float("nan")
@@ -122,6 +123,8 @@ def tau2_interval(y, v, alpha: float = ALPHA) -> tuple[float, float]:
     from scipy import optimize, stats
 
     y, v = np.asarray(y, float), np.asarray(v, float)
+    keep = np.isfinite(y) & np.isfinite(v) & (v > 0)  # as the pooling does: no weight without a variance
+    y, v = y[keep], v[keep]
     k = len(y)
     if k < 2:
         return float("nan"), float("nan")
@@ -176,8 +179,8 @@ def random_effects(y, v, alpha: float = ALPHA, floor: bool = True, margin: float
 METHOD_MULTILEVEL = ("multilevel random-effects meta-analysis of dataset x network estimates (REML: "
                      "between datasets and between networks within a dataset; Hartung-Knapp rescaled t "
                      "interval on datasets - 1 df, never narrower than the model's)")
-METHOD_MULTILEVEL_T = METHOD_MULTILEVEL.replace("Hartung-Knapp rescaled t interval on datasets - 1 df, never "
-                                                "narrower than the model's", "t interval on datasets - 1 df")
+METHOD_MULTILEVEL_T = ("multilevel random-effects meta-analysis of dataset x network estimates (REML: "
+                       "between datasets and between networks within a dataset; t interval on datasets - 1 df)")
 
 
 def _cluster_matrix(cluster) -> np.ndarray:
@@ -245,7 +248,10 @@ def multilevel(y, v, cluster, alpha: float = ALPHA, margin: float = 0.0, equival
     each unit's variance comes from 5 folds (4 degrees of freedom), and the model's se treats
     those variances as known; with one unit per dataset this is :func:`random_effects`'s
     interval. ``False`` gives metafor's ``rma.mv(..., test="t")`` interval (checked against it).
-    ``tau2_low``/``tau2_high``: :func:`tau2_interval` over the units.
+    ``tau2_low``/``tau2_high``: :func:`tau2_interval` over the units, treated as independent (a
+    bound on the total tau, not on either component); ``pred_*_tau_high``: the prediction
+    interval were the total tau^2 at that bound, the estimate and its se refitted with it as a
+    between-unit variance.
 
     Why not one estimate per dataset (the networks' fold differences averaged): a dataset's
     variance then comes from 5 folds (4 degrees of freedom) and weights follow chance. On
@@ -288,8 +294,17 @@ def multilevel(y, v, cluster, alpha: float = ALPHA, margin: float = 0.0, equival
     pred = wide = (nan, nan)
     if d >= 3:
         t_pred = stats.t.ppf(1 - alpha / 2, d - 2)
-        half, half_wide = (t_pred * np.sqrt(t2 + se ** 2) for t2 in (tau2, max(tau2, tau2_high)))
-        pred, wide = (mu - half, mu + half), (mu - half_wide, mu + half_wide)
+        half = t_pred * np.sqrt(tau2 + se ** 2)
+        pred = (mu - half, mu + half)
+        if np.isfinite(tau2_high) and tau2_high > tau2:
+            w = 1.0 / (v + tau2_high)  # the whole bound as between-unit variance: refit mean and se
+            mu_w = float(np.sum(w * y) / np.sum(w))
+            q_w = float(np.sum(w * (y - mu_w) ** 2) / (n - 1))
+            se_w = float(np.sqrt(max(q_w, 1.0) / np.sum(w))) if knapp_hartung else float(np.sqrt(1.0 / np.sum(w)))
+            half_wide = t_pred * np.sqrt(tau2_high + se_w ** 2)
+            wide = (mu_w - half_wide, mu_w + half_wide)
+        else:
+            wide = pred
     p = float(stats.t.sf((mu - margin) / se, d - 1))
     p_eq = float(max(stats.t.sf((mu + equivalence) / se, d - 1), stats.t.sf((equivalence - mu) / se, d - 1)))
     return Pooled(mu, mu - t * se, mu + t * se, se, tau2, float(pred[0]), float(pred[1]), d, p, margin,

@@ -10,7 +10,8 @@ reviewer may not share, and with six datasets each could move the verdict:
   own folds and split), *datasets equally* averages each dataset's units and then the datasets,
   with a t over datasets and no weights at all;
 * **the interval**: the primary rescales by Hartung-Knapp; *model t* is the interval without it
-  (the analysis before the 2026-12-07 amendment);
+  (metafor's ``rma.mv`` t; before the 2026-12-07 amendment the claims used it, with the older
+  split ratio);
 * **networks**: the model has networks as random within datasets, though only two were sampled
   and each recurs on every dataset; *per network* pools each network alone over datasets;
 * **influence**: *leave one dataset out* refits without each dataset in turn.
@@ -51,14 +52,16 @@ def _row(analysis: str, what: str, p: meta.Pooled) -> dict:
 def _common_variance(units: pd.DataFrame) -> pd.Series:
     """Each unit's variance were its folds to vary as the comparison's pooled fold variance does
     (the fold SDs of the units with their own variance, weighted by degrees of freedom)."""
-    own = units["variance_source"] == evidence.OWN_VARIANCE if "variance_source" in units else units["sd"].notna()
+    own = (units["variance_source"] == evidence.OWN_VARIANCE if "variance_source" in units
+           else units["sd"].fillna(0) > 0)
     dof = units.loc[own, "folds"] - 1
     fold_var = float((dof * units.loc[own, "sd"] ** 2).sum() / dof.sum())
     return (1.0 / units["folds"] + units["ratio"]) * fold_var
 
 
-def _equal_datasets(units: pd.DataFrame, member: str) -> meta.Pooled:
-    """Each dataset's units averaged, then the datasets averaged, unweighted; a t over datasets."""
+def _equal_datasets(units: pd.DataFrame) -> meta.Pooled:
+    """Each dataset's units averaged, then the datasets averaged, unweighted; a t over datasets
+    (no interval where the dataset means do not vary: nothing to estimate a spread from)."""
     from scipy import stats as st
 
     means = units.groupby("dataset")["estimate"].mean()
@@ -66,9 +69,10 @@ def _equal_datasets(units: pd.DataFrame, member: str) -> meta.Pooled:
     if d < 2:
         return meta.Pooled(float(means.mean()) if d else nan, nan, nan, nan, nan, nan, nan, d, nan, units=len(units))
     mu, se = float(means.mean()), float(means.std(ddof=1) / np.sqrt(d))
+    if not se > 0:
+        return meta.Pooled(mu, nan, nan, se, nan, nan, nan, d, nan, units=len(units))
     half = st.t.ppf(1 - stats.ALPHA / 2, d - 1) * se
-    p = float(st.t.sf(mu / se, d - 1)) if se > 0 else nan
-    return meta.Pooled(mu, mu - half, mu + half, se, nan, nan, nan, d, p,
+    return meta.Pooled(mu, mu - half, mu + half, se, nan, nan, nan, d, float(st.t.sf(mu / se, d - 1)),
                        method="unweighted mean of dataset means, t on datasets - 1 df", units=len(units))
 
 
@@ -86,7 +90,7 @@ def robustness_table(result: evidence.Pooled) -> pd.DataFrame:
     rows.append(_row("weights by design", "every unit given the pooled fold variance (weights by folds and "
                      "split, not by each unit's 4-df variance)", meta.multilevel(y, _common_variance(u), cluster)))
     rows.append(_row("datasets equally", "each dataset's units averaged, datasets averaged unweighted",
-                     _equal_datasets(u, member)))
+                     _equal_datasets(u)))
     for name, g in u.groupby(member):
         rows.append(_row(f"{name} alone", f"{name}'s units only, one per dataset (REML, Hartung-Knapp)",
                          meta.multilevel(g["estimate"], g["variance"], g["dataset"])))

@@ -71,7 +71,7 @@ def verdict_table(claims: pd.DataFrame) -> str:
                   (f"{int(r.n_datasets)} dataset(s)" if _num(r.n_datasets, "{:.0f}") else ""))
         design = _cell(getattr(r, "design", ""))
         across += f"; {design}" if across and design else ""
-        sens = (f"{_cell(r.sens_verdict)} {_num(r.sens_estimate)} [{_num(r.sens_low)}, {_num(r.sens_high)}]"
+        sens = (f"{_cell(r.sens_verdict)} {_num(r.sens_estimate, fmt)} [{_num(r.sens_low, fmt)}, {_num(r.sens_high, fmt)}]"
                 if _num(r.sens_low) else _cell(r.sens_verdict))
         lines.append(f"| {_cell(r.claim)} | **{_cell(r.verdict)}** | {est} | {across} | {sens} | {r.profile} |")
     return "\n".join(lines)
@@ -135,14 +135,15 @@ def power_table(df: pd.DataFrame | None) -> str:
     lines = [f"Observed: fold SD {comp.fold ** 0.5:.1f} points (one network), seed SD {comp.seed ** 0.5:.1f} "
              f"(pooled over {' and '.join(f'{a} {v:.1f}' for a, v in arms.items())}; a replicate shares its fold's "
              f"initial weights, so a lower bound), between a dataset's networks {comp.network ** 0.5:.1f}, "
-             f"between datasets {comp.dataset ** 0.5:.1f} (tau's 95 % upper bound {p.tau_high:.1f}, Q-profile: "
-             f"a new unit could then land in [{p.pred_low_tau_high:+.1f}, {p.pred_high_tau_high:+.1f}]). "
+             f"between datasets {comp.dataset ** 0.5:.1f}; the total tau's 95 % upper bound is {p.tau_high:.1f} "
+             f"(Q-profile over the units, treated as independent), at which a new unit could land in "
+             f"[{p.pred_low_tau_high:+.1f}, {p.pred_high_tau_high:+.1f}]. "
              f"Complete, the registered design ({n_datasets} datasets x {len(WITH_WEIGHTS)} networks x {folds} folds x "
              f"{seeds} seeds) gives an interval of about +-{half:.1f} points at the observed components: wide "
              f"enough to decide a large effect, far too wide to show a tie within +-{stats.MARGIN:g} (last "
              "column); the power that chose the design, fixed before its first fold, is in the plan. Robustness "
-             f"(`medlib.robustness`): {robustness.robustness_summary(robustness.robustness_table(result))}; the "
-             f"largest weight is {shares.index[0]}'s ({100 * shares.iloc[0]:.0f} %).",
+             f"(`medlib.robustness`): {robustness.robustness_summary(robustness.robustness_table(result))}"
+             + (f"; the largest weight is {shares.index[0]}'s ({100 * shares.iloc[0]:.0f} %)." if len(shares) else "."),
              "", "| between-dataset SD" + (f" (in brackets: between-network SD {alt:g}, not the observed "
                                        f"{observed_net:g})" if alt != observed_net else "")
              + " | 6 datasets | 8 | 11 | datasets for +5 | for +7 | for a tie (equivalence) |",

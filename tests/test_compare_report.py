@@ -317,7 +317,8 @@ def test_a_dataset_without_spread_is_pooled_with_a_borrowed_variance_and_power_s
                     _paired_rows([10, 10, 10, 10, 10], dataset="flat")], ignore_index=True)
     claim = _central(df)
     assert claim["n_datasets"] == 4 and claim["n_pairs"] == 20
-    assert "flat xception +10.0" in claim["evidence"] and "variance borrowed" in claim["evidence"]
+    assert "flat xception +10.0 [" in claim["evidence"] and "variance borrowed" in claim["evidence"]
+    assert "nan" not in claim["evidence"]  # the borrowed variance gives the unit its interval too
     assert "flat" in claim["rows_used"]
     result = evidence.pooled(df, "strategy", "off_the_shelf", "scratch")
     flat = result.units.set_index("dataset").loc["flat"]
@@ -325,6 +326,7 @@ def test_a_dataset_without_spread_is_pooled_with_a_borrowed_variance_and_power_s
     fold_var = float((others["sd"] ** 2).mean())  # equal folds: the df-weighted mean is the mean
     assert flat["variance"] == pytest.approx((1 / 5 + flat["ratio"]) * fold_var)
     assert flat["variance_source"] == evidence.BORROWED_VARIANCE and not result.left_out
+    assert flat["low"] < 10 < flat["high"] and np.isfinite(flat["detectable"])
     comp = evidence.observed_components(df, result)
     assert np.isfinite(comp.fold) and comp.members == 1
 
@@ -357,5 +359,53 @@ def test_robustness_reanalyses_the_same_units_and_names_the_unit_the_primary_lea
     # weights by design: every unit gets the pooled fold variance, so equal folds give equal weights
     design = robustness._common_variance(result.pooled_units)
     assert design.nunique() == 1
+    # datasets equally: a t over the three dataset means, by hand
+    from scipy import stats as st
+    means = result.pooled_units.groupby("dataset")["estimate"].mean()
+    half = st.t.ppf(0.975, 2) * means.std(ddof=1) / np.sqrt(3)
+    eq = table.set_index("analysis").loc["datasets equally"]
+    assert (eq["low"], eq["high"]) == (pytest.approx(means.mean() - half), pytest.approx(means.mean() + half))
     claim = _central(df)
     assert "Robustness" in claim["evidence"] and "The largest weight: d2 xception" in claim["evidence"]
+
+
+def test_the_split_ratio_counts_validation_images_only_where_they_chose_something():
+    """Nadeau-Bengio's n_test/n_train: a fixed epoch count (selection 'last') never uses the
+    validation images, an early-stopped arm does; a paired difference takes the larger arm's
+    ratio, a single arm's interval its own."""
+    from medlib.experiments.compare import arms_ratio, mean_metrics, test_train_ratio
+
+    df = _paired_rows([5, 7, 6], n_test=10)  # n_train 80, n_val 10
+    df["selection"] = np.where(df["strategy"] == "scratch", "last", "val_loss")
+    assert test_train_ratio(df[df["strategy"] == "off_the_shelf"]) == pytest.approx(10 / 90)
+    assert test_train_ratio(df[df["strategy"] == "scratch"]) == pytest.approx(10 / 80)
+    assert test_train_ratio(df) == pytest.approx(10 / 80) == arms_ratio(df, "cov_ct", "xception")
+    # an older row without the field counts its validation images
+    assert test_train_ratio(df.drop(columns="selection")) == pytest.approx(10 / 90)
+    # another network's split on the dataset does not reach this pair's ratio
+    other = _paired_rows([1, 2, 3], network="mobilenetv2", n_test=20).assign(selection="last")
+    both = pd.concat([df, other], ignore_index=True)
+    assert arms_ratio(both, "cov_ct", "xception") == pytest.approx(10 / 80)
+    means = mean_metrics(df).set_index("strategy")
+    sd = df[df["strategy"] == "off_the_shelf"]["accuracy"].std()
+    half = means.loc["off_the_shelf", "accuracy"] - means.loc["off_the_shelf", "accuracy_ci_low"]
+    from scipy import stats as st
+    assert half == pytest.approx(st.t.ppf(0.975, 2) * sd * np.sqrt(1 / 3 + 10 / 90))
+
+
+def test_seed_sd_is_given_per_arm_and_the_power_grid_crosses_both_heterogeneities():
+    from medlib import evidence
+
+    base = _datasets([[20, 24, 18, 22, 21], [19, 23, 21, 20, 22], [20, 21, 19, 20, 22]])
+    twin = base.assign(replicate=1, accuracy=base["accuracy"] + np.where(base["strategy"] == "scratch", 4.0, 1.0))
+    df = pd.concat([base.assign(replicate=0), twin], ignore_index=True)
+    result = evidence.pooled(df, "strategy", "off_the_shelf", "scratch")
+    arms = evidence.seed_sd_by_arm(df, result)
+    # two runs a fold differing by d: within-fold SD d / sqrt(2)
+    assert arms["scratch"] == pytest.approx(4 / np.sqrt(2)) and arms["off_the_shelf"] == pytest.approx(1 / np.sqrt(2))
+    comp, table = evidence.power_table(df, result, taus=(3.0,), network_taus=(3.0,), datasets=(6,), folds=(5,),
+                                       seeds=(2,))
+    assert set(zip(table["tau_dataset"], table["tau_network"])) >= {(3.0, 3.0), (3.0, round(comp.network ** 0.5, 1))}
+    row = table.set_index(["tau_dataset", "tau_network"])
+    if (3.0, 0.0) in row.index:  # a between-network SD costs power
+        assert row.loc[(3.0, 3.0), "detectable_points"] > row.loc[(3.0, 0.0), "detectable_points"]

@@ -42,23 +42,44 @@ UNUSED_VALIDATION = "last"
 last epoch kept): the learner never used them."""
 
 
-def test_train_ratio(df: pd.DataFrame, dataset: str | None = None) -> float:
-    """The split's test/train ratio of ``dataset``'s fold rows (None: all of ``df``'s), the n2/n1
-    of Nadeau & Bengio's corrected variance: test images over the images the learner used, the
-    training images and the validation images where they chose the epoch (not where
-    ``selection`` is :data:`UNUSED_VALIDATION`). Averaged over each arm's folds (network,
-    strategy, head), the largest arm's ratio is returned: a paired difference is no less
-    correlated across folds than its more correlated arm, so the correction is never the
-    smaller one. NaN for a table without split sizes."""
-    if not {"n_test", "n_train", "n_val"} <= set(df.columns):
-        return float("nan")
-    rows = df[((df["dataset"] == dataset) if dataset is not None else True) & df["n_test"].notna()]
-    if not len(rows):
-        return float("nan")
+def row_ratios(rows: pd.DataFrame) -> pd.Series:
+    """Each fold row's test/train ratio, the n2/n1 of Nadeau & Bengio's corrected variance: test
+    images over the images the learner used, the training images and the validation images
+    where they chose something (an epoch, a probe's C: any ``selection`` but
+    :data:`UNUSED_VALIDATION`; a row without the field, written before it existed, counts them).
+    NaN where a row has no split sizes."""
+    if not {"n_test", "n_train", "n_val"} <= set(rows.columns):
+        return pd.Series(np.nan, index=rows.index)
     used_val = (rows["selection"] != UNUSED_VALIDATION) if "selection" in rows else True
-    ratio = rows["n_test"] / (rows["n_train"] + rows["n_val"] * used_val)
+    return rows["n_test"] / (rows["n_train"] + rows["n_val"] * used_val)
+
+
+def test_train_ratio(df: pd.DataFrame, dataset: str | None = None) -> float:
+    """The test/train ratio (:func:`row_ratios`) of ``dataset``'s trained fold rows (None: all of
+    ``df``'s) for a paired difference of the arms ``df`` holds: averaged over each arm's folds
+    (network, strategy, head), the largest arm's, as a difference is no less correlated across
+    folds than its more correlated arm. Callers pass the two arms they compare; a single arm's
+    interval takes its own rows (:func:`mean_metrics`). NaN without split sizes."""
+    rows = df if dataset is None else df[df["dataset"] == dataset]
+    if "status" in rows:
+        rows = rows[rows["status"] == "ok"]
+    ratio = row_ratios(rows).dropna()
+    if not len(ratio):
+        return float("nan")
+    rows = rows.loc[ratio.index]
     arms = [c for c in ("network", "strategy", "head") if c in rows]
     return float(ratio.groupby([rows[c].fillna("") for c in arms]).mean().max() if arms else ratio.mean())
+
+
+def arms_ratio(df: pd.DataFrame, dataset: str, network: str, strategies=("off_the_shelf", "scratch"),
+               head: str | None = None) -> float:
+    """:func:`test_train_ratio` of one paired comparison: ``network`` on ``dataset`` under
+    ``strategies`` (at ``head`` where given), so a paired interval never takes another
+    network's split."""
+    mine = (df["dataset"] == dataset) & (df["network"] == network) & df["strategy"].isin(strategies)
+    if head is not None and "head" in df:
+        mine &= df["head"] == head
+    return test_train_ratio(df[mine])
 
 
 def mean_metrics(df: pd.DataFrame) -> pd.DataFrame:
@@ -91,8 +112,9 @@ def mean_metrics(df: pd.DataFrame) -> pd.DataFrame:
     from scipy import stats as st
 
     n = out["folds"].to_numpy(float)
-    by_dataset = {d: test_train_ratio(df, d) for d in out["dataset"].unique()}  # once per dataset
-    ratio = out["dataset"].map(by_dataset).to_numpy(float)
+    trained = ok_rows(df)
+    own = row_ratios(trained).groupby([trained[k] for k in keys]).mean()  # each arm its own split
+    ratio = np.array([own.get(tuple(k), np.nan) for k in out[keys].itertuples(index=False)], float)
     ratio = np.where(np.isfinite(ratio), ratio, 0.0)
     half = np.where(n > 1, st.t.ppf(0.975, np.maximum(n - 1, 1)) * out["accuracy_sd"]
                     * np.sqrt(1.0 / np.maximum(n, 1) + ratio), np.nan)
@@ -221,7 +243,7 @@ def strategy_change(df: pd.DataFrame) -> pd.DataFrame:
                if dataset in p5.index and network in p5.columns else np.nan)
         floor = [s for s, col in (("scratch", "b"), ("off_the_shelf", "a"))
                  if at_floor(g[col].mean(), g[f"majority_{col}"].mean())]
-        ratio = test_train_ratio(df, dataset)
+        ratio = arms_ratio(df, dataset, network, head=PAPER_HEAD)
         iv = corrected_fold_interval(g["diff"], ratio if np.isfinite(ratio) else 0.0)
         rows.append({"dataset": dataset, "network": network, "folds": len(g), "scratch": g["b"].mean(),
                      "off_the_shelf": g["a"].mean(), "ours": iv.estimate, "ci_low": iv.low,
@@ -257,7 +279,7 @@ def paired_strategy_tests(df: pd.DataFrame, metric: str = "accuracy") -> pd.Data
         if {"scratch", "off_the_shelf"} <= set(wide.columns):
             wide = wide.dropna()
             if len(wide) >= 2:
-                ratio = test_train_ratio(df, dataset)
+                ratio = arms_ratio(df, dataset, network, head=PAPER_HEAD)
                 iv = corrected_fold_interval(wide["scratch"] - wide["off_the_shelf"],
                                              ratio if np.isfinite(ratio) else 0.0)
                 two_sided = 2 * min(iv.p, 1 - iv.p) if np.isfinite(iv.p) else np.nan
@@ -324,7 +346,7 @@ def medmnist_beside_paper(df: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["dataset", "accuracy"], ascending=[True, False], ignore_index=True)
 
 
-__all__ = ["ok_rows", "not_run", "test_train_ratio", "mean_metrics", "accuracy_beside_paper", "accuracy_grid",
+__all__ = ["ok_rows", "not_run", "row_ratios", "test_train_ratio", "arms_ratio", "mean_metrics", "accuracy_beside_paper", "accuracy_grid",
            "best_beside_paper", "folds_text", "networks_on_common_folds", "shared_folds",
            "strategy_change", "paired_strategy_tests", "best_overall", "heads_compared",
            "medmnist_beside_paper", "EQUIVALENT_POINTS", "FLOOR_MARGIN"]
