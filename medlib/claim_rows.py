@@ -70,6 +70,19 @@ CLAIM_COLUMNS = ["key", "paper", "claim", "verdict", "estimate", "ci_low", "ci_h
                  "test", "profile", "design", "rows_used", "config_hashes", "rule", "evidence"]
 
 
+def estimate_format(row) -> str:
+    """How a claims row's estimate, interval and sensitivity numbers print (README, report page):
+    its claim's precision (:attr:`medlib.claims.Claim.number_format`), signed where the row is a
+    paired difference (it names an ``analysis``: intention to treat), so +0.2 and an SD of 2.7
+    never read alike. ``row``: a mapping (a claims row as a dict or Series)."""
+    from .claims import CLAIMS
+
+    claim = CLAIMS.get(row.get("key"))
+    fmt = claim.number_format if claim is not None else "{:.1f}"
+    analysis = row.get("analysis")
+    return "{:+.1f}" if fmt == "{:.1f}" and isinstance(analysis, str) and analysis else fmt
+
+
 def claim_row(paper_name: str, claim: str, profile, verdict: str, evidence: str, **numbers) -> dict:
     """One ``claims`` row: every column of :data:`CLAIM_COLUMNS`, the text ones empty and the
     numbers NaN unless given in ``numbers``; ``profile`` None prints as "-" (decided nowhere)."""

@@ -190,8 +190,10 @@ def _finding(row, own: dict, profile: str, out_dir: Path) -> str:
     verdict beside it, the rule, the figure, the notebook that makes it, the evidence folded."""
     from .claims import CLAIMS, Claim
 
+    from .claim_rows import estimate_format
+
     c = CLAIMS.get(row["key"]) or Claim(str(row["key"]), str(row["paper"]), str(row["claim"]), "")
-    f = c.number_format
+    f = estimate_format(row)
     of = row.get("estimate_of")
     interval = (f" {_num(row['estimate'], f)} [95% CI {_num(row['ci_low'], f)}, {_num(row['ci_high'], f)}]"
                 + (f" ({html.escape(of)})" if isinstance(of, str) and of else "") if _num(row["ci_low"]) else "")
@@ -200,7 +202,7 @@ def _finding(row, own: dict, profile: str, out_dir: Path) -> str:
     design = row.get("design")
     across += f"; {html.escape(design)} (the registered design decides)" if isinstance(design, str) and design else ""
     sens = (f"<br>Sensitivity (at-floor runs left out): <b>{html.escape(str(row['sens_verdict']))}</b>"
-            + (f" {_num(row['sens_estimate'])} [{_num(row['sens_low'])}, {_num(row['sens_high'])}]"
+            + (f" {_num(row['sens_estimate'], f)} [{_num(row['sens_low'], f)}, {_num(row['sens_high'], f)}]"
                if _num(row["sens_low"]) else "") if isinstance(row["sens_verdict"], str) and row["sens_verdict"] else "")
     mine = own.get(row["key"])
     beside = (f"<br>This run ({html.escape(profile)}): {html.escape(str(mine))}" if mine is not None

@@ -54,14 +54,12 @@ def _cell(text) -> str:
 
 
 def verdict_table(claims: pd.DataFrame) -> str:
-    from medlib.claims import CLAIMS
+    from medlib.claim_rows import estimate_format
 
     lines = ["| claim | verdict | estimate [95% CI] | across datasets | sensitivity (at-floor runs out; repeat spread: its most influential block out) | profile |",
              "|---|---|---|---|---|---|"]
     for r in claims.itertuples():
-        fmt = CLAIMS[r.key].number_format if r.key in CLAIMS else "{:.1f}"  # points, or map scores in [0, 1]
-        if fmt == "{:.1f}" and isinstance(getattr(r, "analysis", None), str) and r.analysis:  # a paired difference: signed
-            fmt = "{:+.1f}"
+        fmt = estimate_format(r._asdict())  # points (signed for a paired difference), or map scores in [0, 1]
         est = (f"{_num(r.estimate, fmt)} [{_num(r.ci_low, fmt)}, {_num(r.ci_high, fmt)}]"
                if _num(r.ci_low) else _num(r.estimate, fmt))
         of = _cell(getattr(r, "estimate_of", ""))

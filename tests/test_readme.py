@@ -47,3 +47,13 @@ def test_estimates_print_at_their_claims_precision():
     table = verdict_table(rows)
     # a paired difference (a row with an analysis) is signed; a score is not
     assert "| +0.6 [-3.9, +5.1] |" in table and "| 0.183 [0.176, 0.193] |" in table
+
+
+def test_a_paired_difference_prints_signed_and_an_sd_or_score_does_not():
+    """One rule for the README and the report page (``claim_rows.estimate_format``)."""
+    from medlib.claim_rows import estimate_format
+
+    nan = float("nan")
+    assert estimate_format({"key": "scratch_beats_off_the_shelf", "analysis": "intention to treat"}) == "{:+.1f}"
+    assert estimate_format({"key": "repeat_spread", "analysis": nan}) == "{:.1f}"
+    assert estimate_format({"key": "crm_mean_smaller", "analysis": nan}) == "{:.3f}"
