@@ -158,7 +158,7 @@ def pooled(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "netw
 
     def pool(keep):
         u = table[keep]
-        return meta.multilevel(u["estimate"], u["variance"], u["dataset"], margin=margin)
+        return meta.multilevel(u["estimate"], u["variance"], u["dataset"], margin=margin, component_bounds=True)
 
     return Pooled(table, left_out, pool(valid), pool(sens), ds_primary, ds_sens, pairs, member)
 

@@ -78,6 +78,10 @@ class Pooled:
     tau2_high: float = float("nan")
     pred_low_tau_high: float = float("nan")
     pred_high_tau_high: float = float("nan")
+    # profile-likelihood 95 % upper bounds of the two components (component_intervals; NaN where
+    # not asked for or not identified)
+    tau2_dataset_high: float = float("nan")
+    tau2_unit_high: float = float("nan")
 
     @property
     def tau(self) -> float:
@@ -188,6 +192,71 @@ def _cluster_matrix(cluster) -> np.ndarray:
     return (codes[:, None] == codes[None, :]).astype(float)
 
 
+def _restricted_nll(theta, y, v, same) -> float:
+    """The negative restricted log-likelihood (up to a constant) of the two-level model at
+    components ``theta = (sigma2_cluster, sigma2_unit)``; ``same``: the units' same-cluster matrix."""
+    V = np.diag(v + theta[1]) + theta[0] * same
+    inv = np.linalg.inv(V)
+    sw = inv.sum()
+    r = y - inv.sum(axis=0) @ y / sw
+    return 0.5 * (np.linalg.slogdet(V)[1] + np.log(sw) + r @ inv @ r)
+
+
+def _scale(y, v) -> float:
+    """The spread the two-level fits run at (so their optimum does not depend on y's units)."""
+    return (float(np.var(y, ddof=1)) if len(y) > 1 else 0.0) + (float(np.max(v)) if len(y) else 1.0)
+
+
+def component_intervals(y, v, cluster, alpha: float = ALPHA) -> dict[str, tuple[float, float]]:
+    """Profile-likelihood ``(low, high)`` intervals of the two components of
+    :func:`reml_two_level` (``"cluster"``, ``"unit"``), as metafor's ``confint(rma.mv(...))``
+    gives them: each component's bounds are where the restricted likelihood, maximised over the
+    other component, falls by half the chi-square (1 df) quantile from its maximum; a bound is 0
+    where the likelihood at 0 is still inside. NaN for a component the data cannot separate.
+    Why: the total tau's Q-profile bound (:func:`tau2_interval`) treats the units as independent;
+    these respect the nesting, and say how large each heterogeneity could be."""
+    from scipy import optimize, stats
+
+    y, v = np.asarray(y, float), np.asarray(v, float)
+    cluster = np.asarray(cluster, dtype=str)
+    nan = (float("nan"), float("nan"))
+    if len(y) < 2:
+        return {"cluster": nan, "unit": nan}
+    s_c, s_u, _ = reml_two_level(y, v, cluster)
+    same, scale = _cluster_matrix(cluster), _scale(y, v)
+    ys, vs = y / np.sqrt(scale), v / scale
+    fitted = np.array([np.nan_to_num(s_c), np.nan_to_num(s_u)]) / scale
+    top = 10.0 * (float(np.var(ys, ddof=1)) + float(np.max(vs))) + 1e-9
+    floor = _restricted_nll(fitted, ys, vs, same)
+    drop = stats.chi2.ppf(1 - alpha, 1) / 2
+
+    def profile(value, which, free):
+        def at(other):
+            theta = np.empty(2)
+            theta[which], theta[1 - which] = value, other
+            return _restricted_nll(theta, ys, vs, same)
+        if not free:
+            return at(0.0) - floor
+        return optimize.minimize_scalar(at, bounds=(0.0, top), method="bounded",
+                                        options={"xatol": 1e-10 * top}).fun - floor
+
+    out = {}
+    for name, which, est in (("cluster", 0, s_c), ("unit", 1, s_u)):
+        if not np.isfinite(est):
+            out[name] = nan
+            continue
+        free = np.isfinite((s_u, s_c)[which])
+        centre = fitted[which]
+        low = 0.0 if profile(0.0, which, free) <= drop else optimize.brentq(
+            lambda x: profile(x, which, free) - drop, 0.0, centre, xtol=1e-12)
+        hi = max(centre, 1e-6) * 2
+        while profile(hi, which, free) <= drop:
+            hi *= 2
+        high = optimize.brentq(lambda x: profile(x, which, free) - drop, centre, hi, xtol=1e-12)
+        out[name] = (float(low * scale), float(high * scale))
+    return out
+
+
 def reml_two_level(y, v, cluster) -> tuple[float, float, float]:
     """REML estimates ``(sigma2_cluster, sigma2_unit, restricted log-likelihood)`` of the model
     ``y_ij = mu + u_i + e_ij + eps_ij``: ``u_i ~ N(0, sigma2_cluster)`` shared by the units of a
@@ -209,15 +278,11 @@ def reml_two_level(y, v, cluster) -> tuple[float, float, float]:
     fit_cluster, fit_unit = len(sizes) >= 2, sizes.max(initial=0) >= 2
 
     def nll(theta, y, v):
-        V = np.diag(v + theta[1]) + theta[0] * same
-        inv = np.linalg.inv(V)
-        sw = inv.sum()
-        r = y - inv.sum(axis=0) @ y / sw
-        return 0.5 * (np.linalg.slogdet(V)[1] + np.log(sw) + r @ inv @ r)
+        return _restricted_nll(theta, y, v, same)
 
-    spread = float(np.var(y, ddof=1)) if k > 1 else 0.0
-    scale = spread + float(np.max(v)) if k else 1.0
+    scale = _scale(y, v)
     ys, vs = y / np.sqrt(scale), v / scale
+    spread = float(np.var(y, ddof=1)) if k > 1 else 0.0
     bound = (0.0, 10.0 * (spread / scale + float(np.max(vs))) + 1e-9)
     bounds = [bound if fit_cluster else (0.0, 0.0), bound if (fit_unit or not fit_cluster) else (0.0, 0.0)]
     starts = [np.array([a if fit_cluster else 0.0, b]) for a in (0.0, 0.1, 0.5) for b in (0.0, 0.1, 0.5)]
@@ -230,7 +295,7 @@ def reml_two_level(y, v, cluster) -> tuple[float, float, float]:
 
 
 def multilevel(y, v, cluster, alpha: float = ALPHA, margin: float = 0.0, equivalence: float = MARGIN,
-               knapp_hartung: bool = True) -> Pooled:
+               knapp_hartung: bool = True, component_bounds: bool = False) -> Pooled:
     """Pool unit estimates ``y`` (one per dataset and network) with sampling variances ``v``,
     units nested in ``cluster`` (their dataset): the two variance components of
     :func:`reml_two_level`, the estimate by generalised least squares, its interval a t on
@@ -251,7 +316,8 @@ def multilevel(y, v, cluster, alpha: float = ALPHA, margin: float = 0.0, equival
     ``tau2_low``/``tau2_high``: :func:`tau2_interval` over the units, treated as independent (a
     bound on the total tau, not on either component); ``pred_*_tau_high``: the prediction
     interval were the total tau^2 at that bound, the estimate and its se refitted with it as a
-    between-unit variance.
+    between-unit variance. ``component_bounds``: also each component's profile-likelihood upper
+    bound (:func:`component_intervals`; a few hundred likelihood fits, so asked for where printed).
 
     Why not one estimate per dataset (the networks' fold differences averaged): a dataset's
     variance then comes from 5 folds (4 degrees of freedom) and weights follow chance. On
@@ -288,6 +354,9 @@ def multilevel(y, v, cluster, alpha: float = ALPHA, margin: float = 0.0, equival
     method = METHOD_MULTILEVEL if knapp_hartung else METHOD_MULTILEVEL_T
     tau2_low, tau2_high = tau2_interval(y, v, alpha)
     extra = dict(se_model=se_model, hk_factor=hk, tau2_low=tau2_low, tau2_high=tau2_high)
+    if component_bounds:
+        bounds = component_intervals(y, v, cluster, alpha)
+        extra |= dict(tau2_dataset_high=bounds["cluster"][1], tau2_unit_high=bounds["unit"][1])
     if d < 2:  # several networks on one dataset: no interval across datasets
         return Pooled(mu, nan, nan, se, tau2, nan, nan, d, nan, margin, method, n, s_c, s_u, **extra)
     t = stats.t.ppf(1 - alpha / 2, d - 1)

@@ -121,6 +121,11 @@ def _sd(variance: float) -> str:
     return f"{np.sqrt(variance):.1f}" if np.isfinite(variance) else "not identified"
 
 
+def _upto(variance: float) -> str:
+    """A component's profile-likelihood upper bound as an SD, where there is one."""
+    return f" (up to {np.sqrt(variance):.1f}, profile likelihood)" if np.isfinite(variance) else ""
+
+
 def _pooled_text(result: evidence.Pooled, side_a: str, side_b: str) -> str:
     """The evidence sentence of a pooled comparison: per unit, per analysis, what was left out."""
     def pooled(p, what):
@@ -130,8 +135,9 @@ def _pooled_text(result: evidence.Pooled, side_a: str, side_b: str) -> str:
                 if np.isfinite(p.pred_low_tau_high) and p.tau2_high > p.tau2 else "")
         return (f"{what}: {p.estimate:+.1f} points [95% CI {p.low:+.1f}, {p.high:+.1f}] over {p.k} datasets "
                 f"({p.units} units), tau {p.tau:.1f} (95% CI {_sd(p.tau2_low)} to {_sd(p.tau2_high)}, Q-profile "
-                f"over the units treated as independent; between datasets {_sd(p.tau2_dataset)}, between "
-                f"networks of a dataset {_sd(p.tau2_unit)}), prediction interval "
+                f"over the units treated as independent; between datasets {_sd(p.tau2_dataset)}"
+                f"{_upto(p.tau2_dataset_high)}, between networks of a dataset {_sd(p.tau2_unit)}"
+                f"{_upto(p.tau2_unit_high)}), prediction interval "
                 f"[{p.pred_low:+.1f}, {p.pred_high:+.1f}]{wide}, one-sided p (effect <= 0) = {p.p:.2g}, "
                 f"equivalence p (|effect| >= {stats.MARGIN:g}, two one-sided tests) = {p.p_equivalence:.2g}")
     units = "; ".join(

@@ -132,8 +132,9 @@ def power_table(df: pd.DataFrame | None) -> str:
     alt, observed_net = NETWORK_SD_ALT, round(float(comp.network ** 0.5), 1)
     lines = [f"Observed: fold SD {comp.fold ** 0.5:.1f} points (one network), seed SD {comp.seed ** 0.5:.1f} "
              f"(pooled over {' and '.join(f'{a} {v:.1f}' for a, v in arms.items())}; a replicate shares its fold's "
-             f"initial weights, so a lower bound), between a dataset's networks {comp.network ** 0.5:.1f}, "
-             f"between datasets {comp.dataset ** 0.5:.1f}; the total tau's 95 % upper bound is {p.tau_high:.1f} "
+             f"initial weights, so a lower bound), between a dataset's networks {comp.network ** 0.5:.1f} "
+             f"(95 % upper bound {p.tau2_unit_high ** 0.5:.1f}, profile likelihood), between datasets "
+             f"{comp.dataset ** 0.5:.1f} (up to {p.tau2_dataset_high ** 0.5:.1f}); the total tau's upper bound is {p.tau_high:.1f} "
              f"(Q-profile over the units, treated as independent), at which a new unit could land in "
              f"[{p.pred_low_tau_high:+.1f}, {p.pred_high_tau_high:+.1f}]. "
              f"Complete, the registered design ({n_datasets} datasets x {len(WITH_WEIGHTS)} networks x {folds} folds x "

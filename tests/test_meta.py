@@ -189,3 +189,17 @@ def test_the_multilevel_hartung_knapp_interval_is_the_one_level_one_with_a_netwo
     assert tight.tau2_high == 0.0 and tight.pred_high_tau_high == pytest.approx(tight.pred_high)
     spread = meta.multilevel([0.0, 6.0, -5.0, 9.0, 2.0, -4.0], [20.0] * 6, list("aabbcc"))
     assert spread.tau2_high > spread.tau2 and spread.pred_high_tau_high > spread.pred_high
+
+
+def test_each_component_s_profile_likelihood_interval_matches_metafor_on_the_districts():
+    # metafor: confint(rma.mv(yi, vi, random = ~ 1 | district/study)):
+    # sigma^2.1 0.0651 [0.0222, 0.2072], sigma^2.2 0.0327 [0.0163, 0.0628]
+    district, y, v = zip(*KONSTANTOPOULOS)
+    bounds = meta.component_intervals(y, v, district)
+    assert tuple(round(b, 4) for b in bounds["cluster"]) == (0.0222, 0.2072)
+    assert tuple(round(b, 4) for b in bounds["unit"]) == (0.0163, 0.0628)
+    pooled = meta.multilevel(y, v, district, component_bounds=True)
+    assert pooled.tau2_dataset_high == pytest.approx(bounds["cluster"][1])
+    # one network per dataset: the between-network component is not identified, nor its interval
+    one_each = meta.component_intervals([1.0, 30.0, 5.0, 12.0], [4.0, 4.0, 4.0, 9.0], list("abcd"))
+    assert np.isnan(one_each["unit"][1]) and one_each["cluster"][1] > 0
