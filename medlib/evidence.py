@@ -163,6 +163,14 @@ def pooled(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "netw
     return Pooled(table, left_out, pool(valid), pool(sens), ds_primary, ds_sens, pairs, member)
 
 
+def pooled_fold_variance(units: pd.DataFrame) -> float:
+    """The per-fold variance of paired differences pooled over ``units`` (their fold SDs weighted
+    by degrees of freedom): what a unit without its own spread borrows, and what "weights by
+    design" (:mod:`medlib.robustness`) gives every unit."""
+    dof = units["folds"] - 1
+    return float((dof * units["sd"] ** 2).sum() / dof.sum())
+
+
 def _borrow_variances(table: pd.DataFrame, valid: pd.Series) -> pd.DataFrame:
     """Intention to treat for a unit whose folds all differ by the same amount (two arms both at
     the majority class, say): it has no variance of its own, and leaving it out would drop an
@@ -176,8 +184,7 @@ def _borrow_variances(table: pd.DataFrame, valid: pd.Series) -> pd.DataFrame:
         return table
     from scipy import stats as st
 
-    dof = table.loc[own, "folds"] - 1
-    fold_var = float((dof * table.loc[own, "sd"] ** 2).sum() / dof.sum())
+    fold_var = pooled_fold_variance(table[own])
     for i in table.index[lacking]:
         r = table.loc[i]
         var = (1.0 / r["folds"] + r["ratio"]) * fold_var
@@ -238,22 +245,28 @@ def seed_sd_by_arm(df: pd.DataFrame, result: Pooled) -> dict[str, float]:
     """Each arm's seed SD (points): the pooled within-fold SD of its replicate runs on the units of
     ``result``, NaN for an arm without a fold of two runs. The power model pools both arms into one
     seed component (:func:`observed_components`); this says how far they differ."""
-    keys = set(map(tuple, result.units[["dataset", result.member]].to_numpy()))
-    mine = np.array([(d, m) in keys for d, m in zip(df["dataset"], df[result.member])], bool)
-    rows = df[mine & (df["status"] == "ok").to_numpy()]
-    if "head" in rows:
-        rows = rows[rows["head"] == "dense"]
-    out = {}
     if not len(result.pairs):
-        return out
+        return {}
     side = result.pairs["side"].iloc[0]
-    for arm in (result.pairs["side_a"].iloc[0], result.pairs["side_b"].iloc[0]):
-        runs = [g["accuracy"].to_numpy() for _, g in rows[rows[side] == arm].groupby(["dataset", result.member, "fold"])]
-        out[arm] = float(np.sqrt(meta.seed_variance(runs)))
-    return out
+    rows = _compared_runs(df, result)
+    return {arm: float(np.sqrt(meta.seed_variance(
+                [g["accuracy"].to_numpy() for _, g in rows[rows[side] == arm].groupby(["dataset", result.member, "fold"])])))
+            for arm in (result.pairs["side_a"].iloc[0], result.pairs["side_b"].iloc[0])}
 
 
-__all__ = ["power_table", "seed_sd_by_arm", "observed_components", "units", "by_dataset", "pooled", "Pooled", "test_train_ratio", "PRIMARY",
+def _compared_runs(df: pd.DataFrame, result: Pooled) -> pd.DataFrame:
+    """The trained runs (dense head) of ``result``'s units on the two arms it compares: the
+    replicate runs the seed components are estimated from."""
+    keys = set(map(tuple, result.units[["dataset", result.member]].to_numpy()))
+    in_units = np.array([(d, m) in keys for d, m in zip(df["dataset"], df[result.member])], bool)
+    if len(result.pairs):  # the two arms compared, not every strategy those cells ran
+        in_units &= df[result.pairs["side"].iloc[0]].isin([result.pairs["side_a"].iloc[0],
+                                                          result.pairs["side_b"].iloc[0]]).to_numpy()
+    heads = df["head"] if "head" in df else pd.Series("dense", index=df.index)
+    return df[in_units & (df["status"] == "ok").to_numpy() & (heads == "dense").to_numpy()]
+
+
+__all__ = ["power_table", "seed_sd_by_arm", "pooled_fold_variance", "observed_components", "units", "by_dataset", "pooled", "Pooled", "test_train_ratio", "PRIMARY",
            "SENSITIVITY", "OWN_VARIANCE", "BORROWED_VARIANCE"]
 
 
@@ -267,13 +280,7 @@ def observed_components(df: pd.DataFrame, result: Pooled, side: str = "strategy"
     * ``dataset`` and ``network``: the primary analysis's two REML components (0 where it
       could not estimate them);
     * ``ratio``: the units' mean test/train ratio; ``members``: networks per dataset."""
-    keys = set(map(tuple, result.units[["dataset", result.member]].to_numpy()))
-    in_units = np.array([(d, m) in keys for d, m in zip(df["dataset"], df[result.member])], bool)
-    if len(result.pairs):  # the two arms compared, not every strategy those cells ran
-        in_units &= df[result.pairs["side"].iloc[0]].isin([result.pairs["side_a"].iloc[0],
-                                                          result.pairs["side_b"].iloc[0]]).to_numpy()
-    heads = df["head"] if "head" in df else pd.Series("dense", index=df.index)
-    rows = df[in_units & (df["status"] == "ok").to_numpy() & (heads == "dense").to_numpy()]
+    rows = _compared_runs(df, result)
     runs = [g["accuracy"].to_numpy() for _, g in rows.groupby(["dataset", result.member, side, "fold"])]
     seed = meta.seed_variance(runs)
     seed = 0.0 if not np.isfinite(seed) else seed

@@ -148,6 +148,14 @@ def tau2_interval(y, v, alpha: float = ALPHA) -> tuple[float, float]:
     return bound(stats.chi2.ppf(1 - alpha / 2, k - 1)), bound(stats.chi2.ppf(alpha / 2, k - 1))
 
 
+def _fit_at(y, v, tau2: float) -> tuple[float, float, float]:
+    """The one-level fit at a given between-unit variance: ``(mean, its Wald variance, q)``, ``q``
+    the Hartung-Knapp factor (the weighted residual spread over k - 1)."""
+    w = 1.0 / (v + tau2)
+    mu = float(np.sum(w * y) / np.sum(w))
+    return mu, float(1.0 / np.sum(w)), float(np.sum(w * (y - mu) ** 2) / (len(y) - 1))
+
+
 def random_effects(y, v, alpha: float = ALPHA, floor: bool = True, margin: float = 0.0) -> Pooled:
     """Pool estimates ``y`` (one per unit) with within-unit variances ``v`` (see the module doc).
     Units with no finite, positive variance are left out (``k`` counts those pooled). One unit
@@ -164,10 +172,7 @@ def random_effects(y, v, alpha: float = ALPHA, floor: bool = True, margin: float
     if k == 1:
         return Pooled(float(y[0]), nan, nan, float(np.sqrt(v[0])), nan, nan, nan, 1, nan, margin)
     tau2 = reml_tau2(y, v)
-    w = 1.0 / (v + tau2)
-    mu = float(np.sum(w * y) / np.sum(w))
-    wald_var = 1.0 / np.sum(w)
-    q = float(np.sum(w * (y - mu) ** 2) / (k - 1))
+    mu, wald_var, q = _fit_at(y, v, tau2)
     se = float(np.sqrt(wald_var * (max(q, 1.0) if floor else q)))
     t = stats.t.ppf(1 - alpha / 2, k - 1)
     if k >= 3:
@@ -185,6 +190,14 @@ METHOD_MULTILEVEL = ("multilevel random-effects meta-analysis of dataset x netwo
                      "interval on datasets - 1 df, never narrower than the model's)")
 METHOD_MULTILEVEL_T = ("multilevel random-effects meta-analysis of dataset x network estimates (REML: "
                        "between datasets and between networks within a dataset; t interval on datasets - 1 df)")
+
+
+def gls_weights(v, cluster, tau2_cluster: float, tau2_unit: float) -> np.ndarray:
+    """Each unit's generalised least-squares weight in the pooled mean of the two-level model
+    (column sums of the inverse marginal covariance; a NaN component counts as 0), unnormalised."""
+    cov = (np.diag(np.asarray(v, float) + np.nan_to_num(tau2_unit))
+           + np.nan_to_num(tau2_cluster) * _cluster_matrix(cluster))
+    return np.linalg.inv(cov).sum(axis=0)
 
 
 def _cluster_matrix(cluster) -> np.ndarray:
@@ -346,7 +359,7 @@ def multilevel(y, v, cluster, alpha: float = ALPHA, margin: float = 0.0, equival
     c, u = np.nan_to_num(s_c), np.nan_to_num(s_u)
     inv = np.linalg.inv(np.diag(v + u) + c * _cluster_matrix(cluster))
     sw = float(inv.sum())
-    mu = float(inv.sum(axis=0) @ y / sw)
+    mu = float(inv.sum(axis=0) @ y / sw)  # the weights of gls_weights
     se_model = float(np.sqrt(1.0 / sw))
     hk = float((y - mu) @ inv @ (y - mu) / (n - 1))
     se = se_model * float(np.sqrt(max(hk, 1.0))) if knapp_hartung else se_model
@@ -366,10 +379,8 @@ def multilevel(y, v, cluster, alpha: float = ALPHA, margin: float = 0.0, equival
         half = t_pred * np.sqrt(tau2 + se ** 2)
         pred = (mu - half, mu + half)
         if np.isfinite(tau2_high) and tau2_high > tau2:
-            w = 1.0 / (v + tau2_high)  # the whole bound as between-unit variance: refit mean and se
-            mu_w = float(np.sum(w * y) / np.sum(w))
-            q_w = float(np.sum(w * (y - mu_w) ** 2) / (n - 1))
-            se_w = float(np.sqrt(max(q_w, 1.0) / np.sum(w))) if knapp_hartung else float(np.sqrt(1.0 / np.sum(w)))
+            mu_w, var_w, q_w = _fit_at(y, v, tau2_high)  # the whole bound as between-unit variance
+            se_w = float(np.sqrt(var_w * (max(q_w, 1.0) if knapp_hartung else 1.0)))
             half_wide = t_pred * np.sqrt(tau2_high + se_w ** 2)
             wide = (mu_w - half_wide, mu_w + half_wide)
         else:

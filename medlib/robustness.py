@@ -37,9 +37,7 @@ def weight_shares(result: evidence.Pooled) -> pd.Series:
     p = result.primary
     if not len(u) or not np.isfinite(p.estimate):
         return pd.Series(dtype=float)
-    same = (u["dataset"].to_numpy()[:, None] == u["dataset"].to_numpy()[None, :]).astype(float)
-    cov = np.diag(u["variance"].to_numpy(float) + np.nan_to_num(p.tau2_unit)) + np.nan_to_num(p.tau2_dataset) * same
-    w = np.linalg.inv(cov).sum(axis=0)
+    w = meta.gls_weights(u["variance"].to_numpy(float), u["dataset"], p.tau2_dataset, p.tau2_unit)
     labels = [f"{d} {m}" for d, m in zip(u["dataset"], u[result.member])]
     return pd.Series(w / w.sum(), index=labels).sort_values(ascending=False)
 
@@ -54,9 +52,7 @@ def _common_variance(units: pd.DataFrame) -> pd.Series:
     (the fold SDs of the units with their own variance, weighted by degrees of freedom)."""
     own = (units["variance_source"] == evidence.OWN_VARIANCE if "variance_source" in units
            else units["sd"].fillna(0) > 0)
-    dof = units.loc[own, "folds"] - 1
-    fold_var = float((dof * units.loc[own, "sd"] ** 2).sum() / dof.sum())
-    return (1.0 / units["folds"] + units["ratio"]) * fold_var
+    return (1.0 / units["folds"] + units["ratio"]) * evidence.pooled_fold_variance(units[own])
 
 
 def _equal_datasets(units: pd.DataFrame) -> meta.Pooled:
