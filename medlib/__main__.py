@@ -113,8 +113,26 @@ def cmd_collect(args) -> int:
     claims = claims_table(args.profile)
     print(f"[collect] {len(claims)} claims -> {tables.path('claims', args.profile)}: "
           + ", ".join(f"{v} {n}" for v, n in claims["verdict"].value_counts().items()))
+    for path in collect_figures(args.profile):
+        print(f"[collect] figure -> {path}")
     print(f"[collect] provenance -> {write_manifest(args.profile)}")
     return 0
+
+
+def collect_figures(profile: str) -> list:
+    """The figures drawn from a profile's fold table alone, by the functions notebooks 02 and 06
+    call (one owner each): Table 7's Figures 4 and 3 and the central claim's forest plot, so the
+    committed figures move with the committed folds."""
+    from . import config, report
+    from .claim_rows import load
+    from .viz import result_figures as figs
+
+    found = {profile: load(profile)}
+    paths = [p for _, _, ps in figs.table7_by_profile(found, config.figures_dir()) for p in ps]
+    prof, central = report.central_evidence(found)
+    if central is not None:
+        paths.append(figs.forest_figure(central, prof, config.figures_dir()))
+    return paths
 
 
 def cmd_cross(args) -> int:

@@ -83,6 +83,12 @@ def estimate_format(row) -> str:
     return "{:+.1f}" if fmt == "{:.1f}" and isinstance(analysis, str) and analysis else fmt
 
 
+def format_number(x, fmt: str = "{:+.1f}") -> str:
+    """``x`` in ``fmt``, or "" where it is missing (NaN, None, text): one rule for every printed
+    claims number (README, report page), so an empty cell never reads "nan"."""
+    return fmt.format(x) if isinstance(x, (int, float, np.floating)) and np.isfinite(x) else ""
+
+
 def claim_row(paper_name: str, claim: str, profile, verdict: str, evidence: str, **numbers) -> dict:
     """One ``claims`` row: every column of :data:`CLAIM_COLUMNS`, the text ones empty and the
     numbers NaN unless given in ``numbers``; ``profile`` None prints as "-" (decided nowhere)."""

@@ -255,9 +255,10 @@ def seed_sd_by_arm(df: pd.DataFrame, result: Pooled) -> dict[str, float]:
 
 
 def _compared_runs(df: pd.DataFrame, result: Pooled) -> pd.DataFrame:
-    """The trained runs (dense head) of ``result``'s units on the two arms it compares: the
-    replicate runs the seed components are estimated from."""
-    keys = set(map(tuple, result.units[["dataset", result.member]].to_numpy()))
+    """The trained runs (dense head) of ``result``'s pooled units on the two arms it compares: the
+    replicate runs the seed components are estimated from. An invalid unit's runs stay out: two
+    configurations in one arm would count their difference as seed variance."""
+    keys = set(map(tuple, result.pooled_units[["dataset", result.member]].to_numpy()))
     in_units = np.array([(d, m) in keys for d, m in zip(df["dataset"], df[result.member])], bool)
     if len(result.pairs):  # the two arms compared, not every strategy those cells ran
         in_units &= df[result.pairs["side"].iloc[0]].isin([result.pairs["side_a"].iloc[0],

@@ -23,7 +23,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from . import config, tables
@@ -181,23 +180,20 @@ def _figure_for(stem: str, decided_at: str, profile: str) -> Path | None:
     return None
 
 
-def _num(x, fmt="{:+.1f}") -> str:
-    return fmt.format(x) if isinstance(x, (int, float)) and np.isfinite(x) else ""
-
-
 def _finding(row, own: dict, profile: str, out_dir: Path) -> str:
     """One claim as a results paragraph: verdict and interval from the strongest evidence, this run's
     verdict beside it, the rule, the figure, the notebook that makes it, the evidence folded."""
     from .claims import CLAIMS, Claim
 
-    from .claim_rows import estimate_format
+    from .claim_rows import estimate_format, format_number as _num
 
     c = CLAIMS.get(row["key"]) or Claim(str(row["key"]), str(row["paper"]), str(row["claim"]), "")
     f = estimate_format(row)
     of = row.get("estimate_of")
     interval = (f" {_num(row['estimate'], f)} [95% CI {_num(row['ci_low'], f)}, {_num(row['ci_high'], f)}]"
                 + (f" ({html.escape(of)})" if isinstance(of, str) and of else "") if _num(row["ci_low"]) else "")
-    across = (f"; {int(row['n_datasets'])} datasets, tau {_num(row['tau'], '{:.1f}')}, prediction interval "
+    bound = f" (95 % upper bound {_num(row['tau_high'], '{:.1f}')})" if _num(row.get("tau_high")) else ""
+    across = (f"; {int(row['n_datasets'])} datasets, tau {_num(row['tau'], '{:.1f}')}{bound}, prediction interval "
               f"[{_num(row['pred_low'])}, {_num(row['pred_high'])}]" if _num(row["pred_low"]) else "")
     design = row.get("design")
     across += f"; {html.escape(design)} (the registered design decides)" if isinstance(design, str) and design else ""

@@ -230,6 +230,62 @@ def scratch_vs_off_the_shelf(by_profile: dict) -> dict:
                   "on 3 or more of the same folds, at the same input size, as its off-the-shelf run")
 
 
+def paper_gain(networks) -> stats.Interval:
+    """The paper's gain from training from scratch for ``networks``: Table 7 minus Table 5, averaged
+    over the networks per dataset, then over its datasets, with a t interval over those datasets
+    (one run each, so the spread between datasets is all its variance shows)."""
+    from scipy import stats as st
+
+    gain = (paper.accuracy_table("scratch") - paper.accuracy_table("off_the_shelf"))[list(networks)]
+    per_dataset = gain.mean(axis=1).dropna()
+    n = len(per_dataset)
+    se = float(per_dataset.std(ddof=1) / np.sqrt(n))
+    half = st.t.ppf(1 - stats.ALPHA / 2, n - 1) * se
+    mean = float(per_dataset.mean())
+    return stats.Interval(mean, mean - half, mean + half, np.nan, n, f"t over the paper's {n} datasets",
+                          detectable=se)
+
+
+def scratch_gain_size(by_profile: dict) -> dict:
+    """Apostolopoulos s3.2, the size of the central claim: our pooled gain (both analyses) against
+    the paper's own for the same networks (:func:`paper_gain`), as a Welch difference of the two
+    estimates (:func:`medlib.stats.welch_difference`; ours carries its Hartung-Knapp se on datasets
+    - 1 df), decided by :func:`medlib.stats.decide_size` within the reproduction tolerance."""
+    from .profiles import WITH_WEIGHTS
+
+    theirs = paper_gain(WITH_WEIGHTS)
+    claim = (f"the gain from training from scratch is as large as the paper's: {theirs.estimate:+.1f} points "
+             f"[{theirs.low:+.1f}, {theirs.high:+.1f}] for {' and '.join(WITH_WEIGHTS)} (Table 7 minus Table 5, "
+             f"over its {theirs.n} datasets)")
+    profile, result = central_evidence(by_profile)
+    if result is None:
+        return claim_row("Apostolopoulos 2022", claim, highest(by_profile, "transfer")[0], "not tested here",
+                         "the central claim has no pooled evidence (scratch_beats_off_the_shelf says why)")
+
+    def against_paper(p):
+        return stats.welch_difference(theirs.estimate, theirs.detectable, theirs.n - 1, p.estimate, p.se, max(p.k - 1, 1))
+
+    prim, sens = against_paper(result.primary), against_paper(result.sensitivity)
+    shared = sorted(set(result.pooled_units["dataset"]) & set(paper.accuracy_table("scratch").index))
+    evidence_text = (f"ours {result.primary.estimate:+.1f} [{result.primary.low:+.1f}, {result.primary.high:+.1f}] "
+                     f"over {result.primary.k} datasets (intention to treat; at-floor units out "
+                     f"{result.sensitivity.estimate:+.1f} [{result.sensitivity.low:+.1f}, {result.sensitivity.high:+.1f}]); "
+                     f"the paper's {theirs.estimate:+.1f} [{theirs.low:+.1f}, {theirs.high:+.1f}] over {theirs.n} datasets, "
+                     f"{', '.join(shared) or 'none'} among both. Ours minus the paper's: {prim.estimate:+.1f} "
+                     f"[{prim.low:+.1f}, {prim.high:+.1f}] ({prim.test}). The datasets differ: each interval carries its "
+                     "own between-dataset spread, so the difference is between the two studies' populations of datasets")
+    return claim_row("Apostolopoulos 2022", claim, profile, stats.decide_size(prim.low, prim.high, ACCURACY_TOLERANCE),
+                     evidence_text, estimate=prim.estimate, ci_low=prim.low, ci_high=prim.high, p=prim.p,
+                     estimate_of="ours minus the paper's gain", n_datasets=result.primary.k,
+                     analysis=evidence.PRIMARY, margin=ACCURACY_TOLERANCE,
+                     sens_estimate=sens.estimate, sens_low=sens.low, sens_high=sens.high,
+                     sens_n_datasets=result.sensitivity.k,
+                     sens_verdict=stats.decide_size(sens.low, sens.high, ACCURACY_TOLERANCE),
+                     method=result.primary.method, test=prim.test,
+                     rows_used="; ".join(f"{r['dataset']} {r[result.member]} folds {r['folds']}"
+                                         for _, r in result.pooled_units.iterrows()))
+
+
 def vgg19_off_the_shelf(by_profile: dict) -> dict:
     claim = "VGG19 does better off-the-shelf than from scratch (Fig. 3)"
     for profile in PROFILE_ORDER:
@@ -456,63 +512,92 @@ def _spread_verdict(diffs: dict) -> tuple[str, dict, dict]:
     return stats.INCONCLUSIVE, per, strict
 
 
-def repeat_spread(by_profile: dict) -> dict:
+SPREAD_READINGS = {  # what "a variation of +-2% ... for each training-testing run" (s3.1) measures
+    "experiment": "the run-to-run SD of a mean over folds",
+    "run": "the run-to-run SD of one fold's accuracy (one training-testing run)",
+}
+
+
+def _seed_differences(ok: pd.DataFrame, reading: str) -> tuple[dict, list[str]]:
+    """``({strategy: {block: [d, ...]}}, parts)``: each block run with two seeds on at least
+    :data:`medlib.stats.MIN_FOLD_PAIRS` shared folds gives seed 0 minus seed 1, as one difference of
+    means over folds (``reading`` "experiment") or one per fold ("run")."""
+    diffs, parts = {}, []
+    for key, g in ok.groupby(["dataset", "network", "strategy"]):
+        runs = g.pivot_table(index="fold", columns="replicate", values="accuracy")
+        if runs.shape[1] < 2:
+            continue
+        runs = runs[sorted(runs.columns)[:2]].dropna()  # the first two seeds, on the folds both ran
+        if len(runs) < stats.MIN_FOLD_PAIRS:
+            continue
+        per_fold = (runs.iloc[:, 0] - runs.iloc[:, 1]).to_list()
+        d = [float(np.mean(per_fold))] if reading == "experiment" else per_fold
+        diffs.setdefault(key[2], {})[" ".join(key)] = d
+        parts.append(f"{' '.join(key)} {np.mean(per_fold):+.1f} ({len(runs)} folds"
+                     + (f"; per fold {', '.join(f'{x:+.1f}' for x in per_fold)})" if reading == "run" else ")"))
+    return diffs, parts
+
+
+def repeat_spread(by_profile: dict, reading: str = "experiment") -> dict:
     """s3.1: repeats of an experiment vary by about +-2 %. From every block with two training seeds
-    on the same folds: ``d`` = the difference of the two seeds' means over folds, per strategy
-    (training a whole network and retraining a head on frozen features are different experiments,
-    and the paper ran both): the SD with its chi-square interval (:func:`_sd_interval`). Holds
+    on the same folds, seed 0 minus seed 1 per strategy (training a whole network and retraining a
+    head on frozen features are different experiments, and the paper ran both), read as
+    :data:`SPREAD_READINGS` ``reading``: one difference of means over folds per block
+    ("experiment", registered first) or one per fold ("run", the sentence's "for each
+    training-testing run"). The SD with its chi-square interval (:func:`_sd_interval`). Holds
     where every strategy's interval lies wholly within 2 points; does not hold where some
     strategy's lies wholly above 2 at the Bonferroni level (``0.05 / strategies``); inconclusive
     otherwise. The row's numbers are the strategy with the largest SD's (``estimate_of``); the
-    sensitivity columns give the rule's verdict with each strategy's most influential block (its
-    largest seed difference) left out, since one block can carry half of a sum of squares. Until
-    2026-12-06 all blocks were pooled; a review found that this mixed scratch (SD 3.1) with
-    off-the-shelf heads (1.3) into an inconclusive 2.3."""
-    claim = "repeats of an experiment vary by about +-2 points (s3.1): the run-to-run SD of a mean over folds"
+    sensitivity columns give the rule's verdict with each strategy's most influential block (the
+    largest sum of squared seed differences) left out, since one block can carry half of a sum of
+    squares. Until 2026-12-06 all blocks were pooled; a review found that this mixed scratch (SD
+    3.1) with off-the-shelf heads (1.3) into an inconclusive 2.3."""
+    what = SPREAD_READINGS[reading]
+    claim = f"repeats of an experiment vary by about +-2 points (s3.1): {what}"
     for profile in PROFILE_ORDER:
         df = by_profile.get(profile, {}).get("transfer")
         if df is None or not len(df) or "replicate" not in df:
             continue
         ok = df[(df["status"] == "ok") & (df["head"] == compare.PAPER_HEAD)]
-        diffs, parts = {}, []
-        for key, g in ok.groupby(["dataset", "network", "strategy"]):
-            runs = g.pivot_table(index="fold", columns="replicate", values="accuracy")
-            if runs.shape[1] < 2:
-                continue
-            runs = runs[sorted(runs.columns)[:2]].dropna()  # the first two seeds, on the folds both ran
-            if len(runs) < stats.MIN_FOLD_PAIRS:
-                continue
-            d = float(runs.iloc[:, 0].mean() - runs.iloc[:, 1].mean())
-            diffs.setdefault(key[2], []).append(d)
-            parts.append(f"{' '.join(key)} {d:+.1f} ({len(runs)} folds)")
-        diffs = {k: v for k, v in diffs.items() if len(v) >= 2}
-        if not diffs:
+        blocks, parts = _seed_differences(ok, reading)
+        blocks = {k: v for k, v in blocks.items() if len(v) >= 2}
+        if not blocks:
             continue
+        diffs = {k: [d for ds in v.values() for d in ds] for k, v in blocks.items()}
         verdict, per, strict = _spread_verdict(diffs)
-        # sensitivity: each strategy without its most influential block (the largest |d|)
-        trimmed = {k: sorted(v, key=abs)[:-1] for k, v in diffs.items() if len(v) >= 3}
+        # sensitivity: each strategy without its most influential block (the largest sum of d^2)
+        trimmed = {}
+        for k, v in blocks.items():
+            if len(v) >= 3:
+                top_block = max(v, key=lambda b: float(np.sum(np.square(v[b]))))
+                trimmed[k] = [d for b, ds in v.items() if b != top_block for d in ds]
         sens_verdict, sens_per, _ = _spread_verdict(trimmed) if len(trimmed) == len(diffs) else ("", {}, {})
         top = max(per, key=lambda k: per[k][0])
         sd, low, high = per[top]
-        summary = "; ".join(f"{k}: SD {v[0]:.2f} [95% CI {v[1]:.2f}, {v[2]:.2f}] from {len(diffs[k])} blocks "
+        unit = "blocks" if reading == "experiment" else "fold pairs"
+        summary = "; ".join(f"{k}: SD {v[0]:.2f} [95% CI {v[1]:.2f}, {v[2]:.2f}] from {len(diffs[k])} {unit} "
                             f"(Bonferroni lower bound {strict[k][1]:.2f})" for k, v in sorted(per.items()))
         if sens_per:
-            summary += (". Without each strategy's most influential block (largest seed difference): "
+            summary += (". Without each strategy's most influential block (largest seed differences): "
                         + "; ".join(f"{k}: SD {v[0]:.2f} [95% CI {v[1]:.2f}, {v[2]:.2f}]" for k, v in sorted(sens_per.items()))
                         + f", {sens_verdict}")
         return claim_row("Apostolopoulos 2022", claim, profile, verdict,
-                      f"run-to-run SD of a mean over folds, per strategy: {summary}. Blocks run twice on the same "
-                      "folds (seed 1 minus seed 0 means; the two runs share initial weights and differ in batch "
-                      "order, augmentation and dropout, so this is a lower bound on what re-initialised repeats "
-                      "give): " + "; ".join(parts),
+                      f"{what}, per strategy: {summary}. Blocks run twice on the same folds (seed 0 minus seed 1; "
+                      "the two runs share initial weights and differ in batch order, augmentation and dropout, so "
+                      "this is a lower bound on what re-initialised repeats give): " + "; ".join(parts),
                       estimate=sd, ci_low=low, ci_high=high, estimate_of=f"{top}, the strategy with the largest SD",
                       sens_verdict=sens_verdict, sens_estimate=sens_per.get(top, (np.nan,) * 3)[0],
                       sens_low=sens_per.get(top, (np.nan,) * 3)[1], sens_high=sens_per.get(top, (np.nan,) * 3)[2],
                       n_pairs=sum(len(v) for v in diffs.values()), margin=stats.MARGIN,
-                      test="chi-square interval of the SD from paired seed differences, per strategy",
+                      test=f"chi-square interval of the SD from paired seed differences ({unit}), per strategy",
                       rows_used="; ".join(parts))
     return claim_row("Apostolopoulos 2022", claim, highest(by_profile, "transfer")[0], "not tested here",
                   "no block was run with two training seeds on 3 or more of the same folds")
+
+
+def repeat_spread_per_run(by_profile: dict) -> dict:
+    """:func:`repeat_spread` in its second reading: one fold's accuracy is one training-testing run."""
+    return repeat_spread(by_profile, "run")
 
 
 def paper_below_chance(by_profile: dict) -> dict:

@@ -235,6 +235,36 @@ def decide_all(verdicts) -> str:
     return FAILS if FAILS in verdicts else INCONCLUSIVE
 
 
+def welch_difference(est_a: float, se_a: float, df_a: float, est_b: float, se_b: float, df_b: float,
+                     alpha: float = ALPHA) -> Interval:
+    """``b - a`` for two independent estimates, each with its standard error and degrees of
+    freedom: the t interval on Welch-Satterthwaite's degrees of freedom (``se^4 / sum(se_i^4 /
+    df_i)``). Used where a study's estimate meets another study's (ours against the paper's)."""
+    from scipy import stats as st
+
+    se = float(np.hypot(se_a, se_b))
+    diff = est_b - est_a
+    if not (np.isfinite(se) and se > 0 and np.isfinite(diff)):
+        return Interval(float(diff), np.nan, np.nan, np.nan, 0, "Welch t (undefined: a standard error is missing)")
+    df = se ** 4 / (se_a ** 4 / df_a + se_b ** 4 / df_b)
+    half = st.t.ppf(1 - alpha / 2, df) * se
+    p = 2 * st.t.sf(abs(diff) / se, df)
+    return Interval(float(diff), float(diff - half), float(diff + half), float(p), int(round(df)),
+                    f"Welch t on {df:.1f} df")
+
+
+def decide_size(low: float, high: float, tolerance: float) -> str:
+    """Whether an effect is as large as another study's, from the interval of their difference:
+    **holds** where it lies within ``+-tolerance`` (the same size, as a reproduced number is within
+    5 points), **does not hold** where it lies wholly below or wholly above 0 (a different size; the
+    sign says which), otherwise **inconclusive**."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return INCONCLUSIVE
+    if -tolerance <= low and high <= tolerance:
+        return HOLDS
+    return FAILS if high < 0 or low > 0 else INCONCLUSIVE
+
+
 def decide_band(intervals, centre: float, tolerance: float) -> str:
     """A claim of size "about ``centre``": holds where every interval lies inside
     ``centre +- tolerance``, does not hold where every interval lies wholly outside it,
@@ -304,4 +334,4 @@ def rank_methods(rows: "pd.DataFrame", measure: str, higher_is_better: bool = Tr
 __all__ = ["rank_methods", "stratified_bootstrap", "Interval", "fold_interval", "corrected_fold_interval",
            "corrected_variance", "image_interval", "detectable_effect", "one_image", "decide",
            "decide_all", "decide_margin", "MARGIN", "EQUIVALENT", "REVERSED",
-           "decide_band", "mean_interval", "HOLDS", "FAILS", "INCONCLUSIVE", "ALPHA", "POWER"]
+           "decide_band", "decide_size", "welch_difference", "mean_interval", "HOLDS", "FAILS", "INCONCLUSIVE", "ALPHA", "POWER"]

@@ -21,7 +21,6 @@ import re
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,16 +44,12 @@ def strongest_claims(root: Path = ROOT) -> pd.DataFrame:
     return pd.DataFrame(rows).reset_index(drop=True)
 
 
-def _num(x, fmt="{:+.1f}") -> str:
-    return fmt.format(x) if isinstance(x, (int, float, np.floating)) and np.isfinite(x) else ""
-
-
 def _cell(text) -> str:
     return str(text).replace("|", "/").replace("\n", " ") if isinstance(text, str) else ""
 
 
 def verdict_table(claims: pd.DataFrame) -> str:
-    from medlib.claim_rows import estimate_format
+    from medlib.claim_rows import estimate_format, format_number as _num
 
     lines = ["| claim | verdict | estimate [95% CI] | across datasets | sensitivity (at-floor runs out; repeat spread: its most influential block out) | profile |",
              "|---|---|---|---|---|---|"]
@@ -64,7 +59,9 @@ def verdict_table(claims: pd.DataFrame) -> str:
                if _num(r.ci_low) else _num(r.estimate, fmt))
         of = _cell(getattr(r, "estimate_of", ""))
         est += f" ({of})" if est and of else ""
-        across = (f"{int(r.n_datasets)} datasets, tau {_num(r.tau, '{:.1f}')}, prediction "
+        tau_high = getattr(r, "tau_high", float("nan"))  # a claims table written before the column
+        bound = f" (95 % upper bound {_num(tau_high, '{:.1f}')})" if _num(tau_high) else ""
+        across = (f"{int(r.n_datasets)} datasets, tau {_num(r.tau, '{:.1f}')}{bound}, prediction "
                   f"[{_num(r.pred_low)}, {_num(r.pred_high)}]" if _num(r.pred_low) else
                   (f"{int(r.n_datasets)} dataset(s)" if _num(r.n_datasets, "{:.0f}") else ""))
         design = _cell(getattr(r, "design", ""))
@@ -112,7 +109,7 @@ def power_table(df: pd.DataFrame | None) -> str:
     +-2) needs, per between-dataset SD, and the half-width of the registered design's interval."""
     from scipy.stats import t as student_t
 
-    from medlib import evidence, meta, report, robustness, stats
+    from medlib import evidence, meta, report, stats
     from medlib.profiles import PROFILES, WITH_WEIGHTS
 
     if df is None:
@@ -127,7 +124,6 @@ def power_table(df: pd.DataFrame | None) -> str:
     folds, seeds = min(u["folds"] for u in plan), min(u["replicates_b"] for u in plan)
     half = student_t.ppf(0.975, n_datasets - 1) * meta.pooled_se(comp, n_datasets, folds, seeds)
     arms = evidence.seed_sd_by_arm(df, result)
-    shares = robustness.weight_shares(result)
     p = result.primary
     alt, observed_net = NETWORK_SD_ALT, round(float(comp.network ** 0.5), 1)
     lines = [f"Observed: fold SD {comp.fold ** 0.5:.1f} points (one network), seed SD {comp.seed ** 0.5:.1f} "
@@ -140,9 +136,8 @@ def power_table(df: pd.DataFrame | None) -> str:
              f"Complete, the registered design ({n_datasets} datasets x {len(WITH_WEIGHTS)} networks x {folds} folds x "
              f"{seeds} seeds) gives an interval of about +-{half:.1f} points at the observed components: wide "
              f"enough to decide a large effect, far too wide to show a tie within +-{stats.MARGIN:g} (last "
-             "column); the power that chose the design, fixed before its first fold, is in the plan. Robustness "
-             f"(`medlib.robustness`): {robustness.robustness_summary(robustness.robustness_table(result))}"
-             + (f"; the largest weight is {shares.index[0]}'s ({100 * shares.iloc[0]:.0f} %)." if len(shares) else "."),
+             "column); the power that chose the design, fixed before its first fold, is in the plan. "
+             + report.robustness_text(result),
              "", "| between-dataset SD" + (f" (in brackets: between-network SD {alt:g}, not the observed "
                                        f"{observed_net:g})" if alt != observed_net else "")
              + " | 6 datasets | 8 | 11 | datasets for +5 | for +7 | for a tie (equivalence) |",

@@ -58,6 +58,22 @@ def test_repeat_spread_reads_the_sd_of_a_mean_over_folds_from_seed_pairs():
     assert row["estimate"] == pytest.approx(np.sqrt(np.sum(np.square(20 * np.array(shift))) / 12))
 
 
+def test_the_per_run_reading_sees_fold_to_fold_seed_noise_that_a_mean_over_folds_averages_away():
+    """s3.1's "+-2% for each training-testing run", read per fold: seeds that move each fold by
+    +-8 points but leave every 5-fold mean where it was hold under the first reading and fail
+    under the second; both rows print, neither replaces the other."""
+    base = {f"net{i}": [80.0, 82.0, 84.0, 86.0, 88.0] for i in range(6)}
+    swing = [8.0, -8.0, 8.0, -8.0, 0.0]  # mean 0: the experiment's mean does not move
+    again = {n: list(np.add(a, swing)) for n, a in base.items()}
+    df = pd.concat([_scratch(base), _scratch(again, replicate=1)], ignore_index=True)
+    by_profile = {"extended": {"transfer": df}}
+    assert report.repeat_spread(by_profile)["verdict"] == "holds"
+    row = report.repeat_spread_per_run(by_profile)
+    assert row["verdict"] == "does not hold" and row["n_pairs"] == 30
+    assert row["estimate"] == pytest.approx(np.sqrt(6 * 4 * 64 / (2 * 30)))  # sum d^2 / 2n
+    assert "per fold -8.0, +8.0, -8.0, +8.0, +0.0" in row["evidence"]
+
+
 def test_small_datasets_fail_only_where_most_networks_sit_at_their_floor():
     learned = _scratch({"a": [90, 92, 88, 91, 93], "b": [85, 88, 86, 87, 90], "c": [61, 59, 60, 62, 58]})
     assert report.small_datasets_fail({"extended": {"transfer": learned}})["verdict"] == "does not hold"

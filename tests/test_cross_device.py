@@ -87,3 +87,19 @@ def test_smoke_run_pairs(results):
     # resume: a second call trains nothing and returns the same rows
     again, _, _ = xd.run_pairs("smoke", seed=3, progress=False)
     pd.testing.assert_frame_equal(cross, again)
+
+
+def test_slight_needs_both_drops_small_and_one_large_drop_refutes_a_case():
+    """"Only slightly affected" means a small AUC drop and a small balanced-accuracy drop, so a
+    case whose AUC drop lies wholly above 5 points is not slight whatever its balanced accuracy."""
+    import pandas as pd
+
+    from medlib.cross_claims import slight_verdict
+
+    def cases(*rows):
+        return pd.DataFrame(rows, columns=["auc_drop_low", "auc_drop_high", "balanced_accuracy_drop_low",
+                                           "balanced_accuracy_drop_high"])
+
+    assert slight_verdict(cases((1, 4, 0, 3), (20, 30, 10, 20))) == "holds"           # one slight case
+    assert slight_verdict(cases((12, 30, -2, 8), (20, 30, 3, 9))) == "does not hold"  # AUC large in every case
+    assert slight_verdict(cases((2, 8, 1, 4), (20, 30, 3, 9))) == "inconclusive"      # one case could be slight

@@ -123,6 +123,25 @@ def test_hash_is_stable_when_an_option_is_added():
                                                          20221)) != "a0e00b5fdb1c"
 
 
+def test_fine_tunings_own_settings_reach_its_hash_and_no_other_strategys(monkeypatch):
+    """Fine-tuning's second-stage learning rate, opened share and warm-up are registered on the
+    strategy, not the block: editing one must make its fold files stale, while scratch and
+    off-the-shelf (no such settings) keep the hashes recorded before these entered it."""
+    from medlib import strategies
+    from medlib.profiles import Block, Profile
+
+    block = Block("cells2", "fine_tune", ("xception",), size=(100, 100), epochs=60, patience=12)
+    profile = Profile("x", cv_folds=10, blocks=(block,))
+    cfg = provenance.fold_config(block, profile, "xception", "fine_tune", "dense", 20221)
+    assert (cfg["strategy_tune_lr"], cfg["strategy_tune_fraction"], cfg["strategy_warmup_epochs"]) == (1e-5, 0.2, 10)
+    tuned = dict(strategies.STRATEGIES, fine_tune=replace(strategies.STRATEGIES["fine_tune"], tune_lr=1e-4))
+    monkeypatch.setattr(strategies, "STRATEGIES", tuned)
+    assert provenance.config_hash(provenance.fold_config(block, profile, "xception", "fine_tune", "dense", 20221)) \
+        != provenance.config_hash(cfg)
+    scratch = provenance.fold_config(replace(block, strategy="scratch"), profile, "xception", "scratch", "dense", 20221)
+    assert not any(k.startswith("strategy_") for k in scratch) and provenance.config_hash(scratch) == "a0e00b5fdb1c"
+
+
 def test_a_traced_batchnorm_pass_changes_only_the_networks_it_names():
     """``bn_passes`` (added 2026-12-03): the hash of every network left at the eager default is
     the one recorded before the option existed; a network set to "traced" gets its own."""

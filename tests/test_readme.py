@@ -57,3 +57,15 @@ def test_a_paired_difference_prints_signed_and_an_sd_or_score_does_not():
     assert estimate_format({"key": "scratch_beats_off_the_shelf", "analysis": "intention to treat"}) == "{:+.1f}"
     assert estimate_format({"key": "repeat_spread", "analysis": nan}) == "{:.1f}"
     assert estimate_format({"key": "crm_mean_smaller", "analysis": nan}) == "{:.3f}"
+
+
+def test_a_missing_claims_number_prints_empty_never_nan():
+    """``claim_rows.format_number``: the README and the report page print a missing number as an
+    empty cell, numpy floats like floats, text never."""
+    import numpy as np
+
+    from medlib.claim_rows import format_number
+
+    assert format_number(0.24) == "+0.2"
+    assert format_number(np.float64(-2.46), "{:.1f}") == "-2.5"
+    assert format_number(float("nan")) == format_number(None) == format_number("n/a") == ""

@@ -131,3 +131,18 @@ def test_the_margin_rule_reads_one_position_of_the_interval(low, high, verdict, 
     assert stats.decide_margin(low, high) == verdict
     if position is not None:
         assert stats.margin_position(low, high) == position
+
+
+def test_welch_difference_by_hand_and_the_size_rule():
+    """Two independent estimates (ours, the paper's): se = sqrt(se_a^2 + se_b^2), Welch-Satterthwaite
+    df; the size rule holds within +-tolerance and fails wholly on one side of 0."""
+    from scipy import stats as st
+
+    iv = stats.welch_difference(13.0, 4.0, 10, 0.1, 1.0, 5)
+    se = np.sqrt(16 + 1)
+    df = se ** 4 / (4 ** 4 / 10 + 1 ** 4 / 5)
+    assert iv.estimate == pytest.approx(-12.9)
+    assert iv.high == pytest.approx(-12.9 + st.t.ppf(0.975, df) * se) and iv.test == f"Welch t on {df:.1f} df"
+    assert stats.decide_size(-3.0, 4.0, 5.0) == "holds"
+    assert stats.decide_size(-21.9, -3.9, 5.0) == "does not hold"
+    assert stats.decide_size(-8.0, 1.0, 5.0) == "inconclusive"

@@ -40,6 +40,7 @@ _NOT_CONFIG = ("note", "networks", "folds", "save_models", "learning_rates", "pr
 # Block fields added after hashes existed enter the hash only when set away from their default,
 # so adding an option leaves every existing fold's hash (and hours of folds) as it was.
 _ADDED_LATER = {"class_weight": None}
+_STRATEGY_SETTINGS = ("tune_lr", "tune_fraction", "warmup_epochs")  # Strategy fields that change its training
 
 
 def fold_config(block, profile, network: str, strategy: str, head: str, seed: int,
@@ -62,7 +63,20 @@ def fold_config(block, profile, network: str, strategy: str, head: str, seed: in
         cfg["bn_pass"] = block.bn_pass_for(network)
     if not strategies.get(strategy).needs_weights and block.input_scale_for(network):  # scratch; only when set
         cfg["input_scale"] = block.input_scale_for(network)
+    cfg.update(strategy_settings(strategy))
     return cfg
+
+
+def strategy_settings(strategy: str) -> dict:
+    """The registered strategy's own training settings (:class:`medlib.strategies.Strategy`:
+    fine-tuning's second-stage learning rate, opened share, warm-up epochs), those away from
+    their defaults only: editing fine-tuning makes its fold files stale, and the strategies
+    without such settings keep the hashes they had before these entered it."""
+    from dataclasses import fields
+
+    s = strategies.get(strategy)
+    return {f"strategy_{f.name}": getattr(s, f.name) for f in fields(s)
+            if f.name in _STRATEGY_SETTINGS and getattr(s, f.name) != f.default}
 
 
 def config_hash(cfg: dict) -> str:
