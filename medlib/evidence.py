@@ -25,7 +25,9 @@ variance. Units whose arm has folds of more than one configuration hash, or fewe
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -53,13 +55,16 @@ def _variance(diffs, ratio: float) -> float:
 
 
 def units(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "network"),
-          fixed: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(pairs, units)``: the fold pairs (:func:`medlib.experiments.compare.fold_pairs`) and one
-    row per ``within`` group with its corrected interval, floors, replicates and validity."""
+          fixed: dict | None = None, metric: str = "accuracy") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(pairs, units)``: the fold pairs (:func:`medlib.experiments.compare.fold_pairs`) of
+    ``metric`` and one row per ``within`` group with its corrected interval, floors, replicates
+    and validity. Floors are majority-class accuracies: only an accuracy comparison marks them."""
     data = df
     for col, value in (fixed or {}).items():
         data = data[data[col] == value]
-    pairs = compare.fold_pairs(data, side, a, b, tuple(within))
+    if metric not in data or data[metric].isna().all():  # tables written before the metric existed
+        return pd.DataFrame(), pd.DataFrame()
+    pairs = compare.fold_pairs(data, side, a, b, tuple(within), metric=metric)
     rows = []
     if not len(pairs):
         return pairs, pd.DataFrame()
@@ -70,7 +75,8 @@ def units(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "netwo
             own &= data[col] == value
         ratio = test_train_ratio(data[own])  # this unit's two arms
         iv = stats.corrected_fold_interval(g["diff"], ratio)
-        floors = [s for s, col in ((a, "a"), (b, "b")) if at_floor(g[col].mean(), g[f"majority_{col}"].mean())]
+        floors = [s for s, col in ((a, "a"), (b, "b"))
+                  if metric == "accuracy" and at_floor(g[col].mean(), g[f"majority_{col}"].mean())]
         mixed = any(g[c].str.contains(" ").any() or g[c].nunique() > 1 for c in ("config_hash_a", "config_hash_b"))
         invalid = ("folds of more than one configuration hash" if mixed else
                    f"{len(g)} paired folds (fewer than {stats.MIN_FOLD_PAIRS})"
@@ -114,6 +120,9 @@ class Pooled:
     datasets_sensitivity: pd.DataFrame
     pairs: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
     member: str = "network"  # the column whose units are averaged within a dataset
+    metric: str = "accuracy"
+    # the same comparison on another metric: ``again(metric=...)`` (medlib.robustness), None if unknown
+    again: Callable[..., Pooled | None] | None = field(repr=False, default=None)
 
     @property
     def pooled_units(self) -> pd.DataFrame:
@@ -137,10 +146,10 @@ class Pooled:
 
 
 def pooled(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "network"),
-           fixed: dict | None = None, margin: float = 0.0) -> Pooled | None:
-    """``b - a`` pooled across datasets, intention to treat and sensitivity (module doc);
-    None where no pair exists."""
-    pairs, table = units(df, side, a, b, within, fixed)
+           fixed: dict | None = None, margin: float = 0.0, metric: str = "accuracy") -> Pooled | None:
+    """``b - a`` in ``metric`` (points) pooled across datasets, intention to treat and
+    sensitivity (module doc); None where no pair exists."""
+    pairs, table = units(df, side, a, b, within, fixed, metric)
     if not len(table):
         return None
     member = next(c for c in within if c != "dataset")
@@ -160,7 +169,8 @@ def pooled(df: pd.DataFrame, side: str, a: str, b: str, within=("dataset", "netw
         u = table[keep]
         return meta.multilevel(u["estimate"], u["variance"], u["dataset"], margin=margin, component_bounds=True)
 
-    return Pooled(table, left_out, pool(valid), pool(sens), ds_primary, ds_sens, pairs, member)
+    again = partial(pooled, df, side, a, b, within, fixed, margin)
+    return Pooled(table, left_out, pool(valid), pool(sens), ds_primary, ds_sens, pairs, member, metric, again)
 
 
 def pooled_fold_variance(units: pd.DataFrame) -> float:

@@ -180,7 +180,7 @@ def robustness_text(result: evidence.Pooled) -> str:
     shares = robustness.weight_shares(result)
     lean = f" The largest weight: {shares.index[0]} {100 * shares.iloc[0]:.0f} %." if len(shares) else ""
     return ("Robustness (medlib.robustness: model t, weights by design, datasets equally, per network, "
-            f"leave one dataset out): {robustness.robustness_summary(robustness.robustness_table(result))}.{lean}")
+            f"leave one dataset out, on balanced accuracy and on AUC): {robustness.robustness_summary(robustness.robustness_table(result))}.{lean}")
 
 
 def strategy_comparison(df: pd.DataFrame, a: str, b: str, networks) -> evidence.Pooled | None:
@@ -421,8 +421,9 @@ SMALL_DATASET = "cells2"  # the paper's smallest dataset (142 images), and ours
 def vgg19_mobilenet_small(by_profile: dict) -> dict:
     """s3.2: 'Preferable CNNs for small datasets include VGG19 and MobileNet', on the smallest dataset
     here, with :func:`most_suitable`'s rule (intention to treat primary)."""
-    claim = ("VGG19 and MobileNet are preferable for small datasets: on Cells2 (the paper's and our smallest), "
-             "no other network better from scratch")
+    claim = ("VGG19 and MobileNet are preferable for small datasets: on Cells2 (the paper's and our smallest; "
+             "here its white-cell crops, not the paper's whole smears), no other network better from scratch "
+             "(the sentence names both strategies; VGG19 off-the-shelf has no offline weights)")
     for profile in PROFILE_ORDER:
         df = by_profile.get(profile, {}).get("transfer")
         if df is None or not len(df):
@@ -460,7 +461,9 @@ def vgg19_mobilenet_small(by_profile: dict) -> dict:
 def small_datasets_fail(by_profile: dict) -> dict:
     """s3.2: 'CNNs failed to perform optimally in small datasets', on the smallest dataset here:
     each network from scratch, its fold accuracies' 95 % interval against its floor + 5."""
-    claim = "CNNs fail on small datasets: on Cells2 (the paper's and our smallest), networks from scratch do not learn"
+    claim = ("'CNNs failed to perform optimally in small datasets', tested as 'do not learn': on Cells2 (the paper's "
+             "and our smallest; here its white-cell crops, not the paper's whole smears), networks from scratch at "
+             "their floor")
     for profile in PROFILE_ORDER:
         df = by_profile.get(profile, {}).get("transfer")
         if df is None or not len(df):

@@ -185,3 +185,28 @@ def test_repeat_spread_prints_the_verdict_without_its_most_influential_block():
     row = report.repeat_spread({"extended": {"transfer": df}})
     assert row["verdict"] != row["sens_verdict"] and row["sens_high"] < row["ci_high"]
     assert "Without each strategy's most influential block" in row["evidence"]
+
+
+def test_kims_spread_claim_tests_only_the_classes_he_names_with_a_t_over_classes():
+    """Fig. 6: Kim saw CRM's SD smaller on CT, ultrasound and chest X-ray and *similar* on
+    microscopy and graphs. A CRM whose SD is smaller on the named three holds, whatever the other
+    two show (they are printed, not tested); its interval is a t over the three class values."""
+    from scipy import stats as st
+
+    gaps = {"CT": 0.03, "ultrasound": 0.02, "chest X-ray": 0.025, "microscopy": -0.05, "statistical graph": -0.04}
+    rows = []
+    for i, (c, gap) in enumerate(gaps.items()):
+        rows += [{"class": c, "method": m, "mean": 0.5, "sd": 0.2, "n_images": 60, "network": "mobilenetv2"}
+                 for m in ("cam", "gradcam")]
+        rows.append({"class": c, "method": "crm", "mean": 0.35 + 0.01 * i, "sd": 0.2 - gap, "n_images": 60,
+                     "network": "mobilenetv2"})
+    clf = pd.DataFrame({"network": ["mobilenetv2"], "accuracy": [100.0], "majority": [22.4]})
+    by_profile = {"quick": {"modality": clf, "modality_scores": pd.DataFrame(rows)}}
+    row = report.crm_spread_smaller(by_profile)
+    named = np.array([0.03, 0.02, 0.025])
+    half = st.t.ppf(0.975, 2) * named.std(ddof=1) / np.sqrt(3)
+    assert row["verdict"] == "holds" and row["n_pairs"] == 3
+    assert (row["ci_low"], row["ci_high"]) == (pytest.approx(named.mean() - half), pytest.approx(named.mean() + half))
+    assert "not tested, where Kim saw a similar sd: microscopy -0.050" in row["evidence"]
+    mean_row = report.crm_mean_smaller(by_profile)
+    assert mean_row["verdict"] == "holds" and mean_row["n_pairs"] == 5 and "squared CAM" in mean_row["evidence"]

@@ -438,3 +438,21 @@ def test_the_gains_size_is_set_against_the_papers_own_for_the_same_networks():
     tie = report.scratch_gain_size({"extended": {"transfer": _datasets([[0.5, -0.4, 0.3, -0.2, 0.1]] * 6)}})
     assert tie["verdict"] == "does not hold" and tie["ci_high"] < 0 and tie["sens_verdict"] == "does not hold"
     assert "the paper's +13.0" in tie["evidence"]
+
+
+def test_robustness_refits_on_floor_free_metrics_where_accuracy_ties_two_arms_at_the_floor():
+    """Both arms sit at the majority class (accuracy ties within a point), yet scratch's scores
+    rank the classes 20 AUC points better: the primary on accuracy stays a tie, the refit on AUC
+    holds, and it is labelled as a re-analysis, never the primary."""
+    from medlib import evidence, robustness
+
+    df = _datasets([[1.0, -1.0, 0.5, -0.5, 0.0]] * 3, base=70.0, majority=70.0)
+    jitter = np.tile([0.5, -0.5, 1.0, -1.0, 0.0], 6)
+    df["auc"] = np.where(df["strategy"] == "scratch", 75.0, 55.0) + jitter
+    df["balanced_accuracy"] = 50.0 + jitter
+    result = evidence.pooled(df, "strategy", "off_the_shelf", "scratch")
+    table = robustness.robustness_table(result).set_index("analysis")
+    assert table.loc["on AUC", "estimate"] == pytest.approx(20.0) and table.loc["on AUC", "verdict"].startswith("holds")
+    assert table.loc["on balanced accuracy", "estimate"] == pytest.approx(0.0)
+    assert result.units["at_floor"].ne("").all()  # accuracy marks the floors
+    assert result.again(metric="auc").units["at_floor"].eq("").all()  # AUC has no majority-class floor
