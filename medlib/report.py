@@ -326,13 +326,20 @@ def _family_reversed(table: pd.DataFrame) -> pd.Series:
     network is better" is a union of ``m`` comparisons: with 13 and no true difference, one would
     come out reversed by chance about a quarter of the time (1 - 0.975^13 = 0.28). (Holding, every
     comparison at least equivalent, is an intersection and needs no correction.)"""
+    if not len(table):
+        return pd.Series([], dtype=bool)
+    return _family_bounds(table)[1] < 0
+
+
+def _family_bounds(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The Bonferroni intervals (level ``1 - 0.05/m``) of :func:`_family_reversed`: the interval a
+    comparison picked as the weakest of ``m`` should be read with (the unadjusted one is biased
+    by the picking: the winner's curse)."""
     from scipy import stats as st
 
-    m = len(table)
-    if not m:
-        return pd.Series([], dtype=bool)
-    t = st.t.ppf(1 - stats.ALPHA / (2 * m), (table["folds"] - 1).clip(lower=1))
-    return (table["estimate"] + t * np.sqrt(table["variance"].astype(float))) < 0
+    t = st.t.ppf(1 - stats.ALPHA / (2 * len(table)), (table["folds"] - 1).clip(lower=1))
+    half = t * np.sqrt(table["variance"].astype(float))
+    return table["estimate"] - half, table["estimate"] + half
 
 
 def _suitable_verdict(table: pd.DataFrame) -> str:
@@ -375,8 +382,12 @@ def most_suitable(by_profile: dict) -> dict:
         sens = table[table["at_floor"] == ""]
         weakest = table.loc[table["low"].fillna(-np.inf).idxmin()]
         untested = [c for c in MOST_SUITABLE if c not in set(table["candidate"])]
-        reach = "; ".join(f"{cand} against {g['other'].nunique()} other network(s) on "
-                          f"{', '.join(sorted(set(g['dataset'])))}" for cand, g in table.groupby("candidate"))
+        reach = "; ".join(f"{cand} against " + ", ".join(f"{n} other network(s) on {d}" for d, n in
+                                                         g.groupby("dataset")["other"].nunique().items())
+                          for cand, g in table.groupby("candidate"))
+        per_candidate = "; ".join(f"{cand}: {_suitable_verdict(g)} (sensitivity {_suitable_verdict(sens[sens['candidate'] == cand])})"
+                                  for cand, g in table.groupby("candidate"))
+        family_low, family_high = _family_bounds(table)
         claim = ("FF-VGG19 and Xception are the most suitable networks from scratch: no other network better "
                  f"(Tables 7-8, Fig. 4); tested per dataset, margin +-{stats.MARGIN:g} points: {reach}")
         parts = [f"{r.candidate} - {r.other} on {r.dataset}: {r.estimate:+.1f} [{r.low:+.1f}, {r.high:+.1f}] "
@@ -395,13 +406,14 @@ def most_suitable(by_profile: dict) -> dict:
                       + f"; reversed with the family's error held at 2.5 % (Bonferroni over {len(table)}): "
                       f"{int(_family_reversed(table).sum())}"
                       + f". Sensitivity (comparisons with a side at its floor left out, {len(sens)} remain): "
-                      f"{sens_verdict}.",
+                      f"{sens_verdict}. Each candidate by the same rule: {per_candidate}.",
                       estimate=weakest["estimate"], ci_low=weakest["low"], ci_high=weakest["high"],
                       estimate_of=f"the weakest comparison: {weakest['candidate']} - {weakest['other']} on "
                                   f"{weakest['dataset']}" + (f", {weakest['at_floor']} at its floor"
                                                              if weakest["at_floor"] else "")
-                                  + f"; unadjusted 95 % CI, decided at the Bonferroni level over {len(table)}: "
-                                    f"{int(_family_reversed(table).sum())} reversed",
+                                  + f"; unadjusted 95 % CI (Bonferroni over {len(table)}: "
+                                    f"[{family_low[weakest.name]:+.1f}, {family_high[weakest.name]:+.1f}]), "
+                                    f"{int(_family_reversed(table).sum())} reversed at that level",
                       n_pairs=int(table["folds"].sum()), n_datasets=table["dataset"].nunique(),
                       margin=stats.MARGIN, analysis=evidence.PRIMARY, sens_verdict=sens_verdict,
                       method="per dataset: Nadeau-Bengio corrected t on paired folds; reversal Bonferroni-corrected",
@@ -448,8 +460,9 @@ def vgg19_mobilenet_small(by_profile: dict) -> dict:
                       + f". Sensitivity (at-floor comparisons left out): {_suitable_verdict(sens)}.",
                       estimate=worst["estimate"], ci_low=worst["low"], ci_high=worst["high"],
                       estimate_of=f"the comparison most against: {worst['candidate']} - {worst['other']} on "
-                                  f"{SMALL_DATASET}; unadjusted 95 % CI, decided at the Bonferroni level over "
-                                  f"{len(table)}: {int(_family_reversed(table).sum())} reversed",
+                                  f"{SMALL_DATASET}; unadjusted 95 % CI (Bonferroni over {len(table)}: "
+                                  f"[{_family_bounds(table)[0][worst.name]:+.1f}, {_family_bounds(table)[1][worst.name]:+.1f}]), "
+                                  f"{int(_family_reversed(table).sum())} reversed at that level",
                       n_pairs=int(table["folds"].sum()), n_datasets=1, margin=stats.MARGIN,
                       analysis=evidence.PRIMARY, sens_verdict=_suitable_verdict(sens),
                       method="per dataset: Nadeau-Bengio corrected t on paired folds; reversal Bonferroni-corrected",

@@ -456,3 +456,26 @@ def test_robustness_refits_on_floor_free_metrics_where_accuracy_ties_two_arms_at
     assert table.loc["on balanced accuracy", "estimate"] == pytest.approx(0.0)
     assert result.units["at_floor"].ne("").all()  # accuracy marks the floors
     assert result.again(metric="auc").units["at_floor"].eq("").all()  # AUC has no majority-class floor
+
+
+def test_most_suitable_says_each_candidates_verdict_and_the_weakest_ones_family_interval():
+    """Xception beats every other network; FF-VGG19 loses to ResNet50 by about 20 points on every
+    fold: the claim does not hold through FF-VGG19 alone, the row says which candidate fails, and the
+    weakest comparison's interval is given at the Bonferroni level it was picked at (winner's curse)."""
+    from scipy import stats as st
+
+    accs = {"xception": [90, 92, 91, 93, 90], "ff_vgg19": [60, 63, 61, 62, 59], "resnet50": [80, 84, 82, 81, 80],
+            "vgg19": [85, 87, 86, 88, 84]}
+    df = pd.DataFrame([{"dataset": "cells2", "network": n, "strategy": "scratch", "head": "dense", "fold": f,
+                        "status": "ok", "accuracy": float(a), "majority": 40.0, "diagnosis": "", "n_test": 28,
+                        "n_train": 224, "n_val": 28, "input_size": "100x100", "config_hash": f"h-{n}"}
+                       for n, acc in accs.items() for f, a in enumerate(acc)])
+    row = report.most_suitable({"extended": {"transfer": df}})
+    assert row["verdict"] == "does not hold"
+    assert "ff_vgg19: does not hold" in row["evidence"] and "xception: holds" in row["evidence"]
+    assert "ff_vgg19 against 2 other network(s) on cells2" in row["claim"]
+    diffs = np.array(accs["ff_vgg19"]) - np.array(accs["vgg19"])  # the weakest: lowest bound
+    var = (1 / 5 + 28 / (224 + 28)) * diffs.var(ddof=1)  # Nadeau-Bengio; no selection field: validation counts
+    half = st.t.ppf(1 - 0.05 / (2 * 4), 4) * np.sqrt(var)
+    assert row["estimate"] == pytest.approx(diffs.mean())
+    assert f"Bonferroni over 4: [{diffs.mean() - half:+.1f}, {diffs.mean() + half:+.1f}]" in row["estimate_of"]
