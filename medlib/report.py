@@ -142,7 +142,8 @@ def _pooled_text(result: evidence.Pooled, side_a: str, side_b: str) -> str:
                 f"equivalence p (|effect| >= {stats.MARGIN:g}, two one-sided tests) = {p.p_equivalence:.2g}")
     units = "; ".join(
         f"{r['dataset']} {r[result.member]} {r['estimate']:+.1f} [{r['low']:+.1f}, {r['high']:+.1f}] "
-        f"({r['folds']} folds, {r['replicates_a']}/{r['replicates_b']} seeds"
+        f"({r['folds']} folds, {r['replicates_a']}/{r['replicates_b']} seeds; {side_a} {r['a']:.1f} %, "
+        f"{side_b} {r['b']:.1f} %, floor {r['majority']:.1f} %"
         + (f"; {r['at_floor']} at its floor" if r["at_floor"] else "")
         + ("; no fold spread, variance " + r["variance_source"]
            if r.get("variance_source", evidence.OWN_VARIANCE) != evidence.OWN_VARIANCE else "") + ")"
