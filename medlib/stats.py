@@ -235,6 +235,18 @@ def decide_all(verdicts) -> str:
     return FAILS if FAILS in verdicts else INCONCLUSIVE
 
 
+def proportion_interval(successes: float, n: float, alpha: float = ALPHA) -> tuple[float, float]:
+    """Clopper-Pearson (exact binomial) 95 % interval of a proportion, in points: the fallback
+    where folds that all scored the same (every test image right) give a t interval no spread to
+    stand on. It describes the fitted models on these images, not another training run."""
+    from scipy import stats as st
+
+    k, n = float(round(successes)), float(n)
+    low = st.beta.ppf(alpha / 2, k, n - k + 1) if k > 0 else 0.0
+    high = st.beta.ppf(1 - alpha / 2, k + 1, n - k) if k < n else 1.0
+    return 100 * float(low), 100 * float(high)
+
+
 def welch_difference(est_a: float, se_a: float, df_a: float, est_b: float, se_b: float, df_b: float,
                      alpha: float = ALPHA) -> Interval:
     """``b - a`` for two independent estimates, each with its standard error and degrees of
@@ -334,4 +346,4 @@ def rank_methods(rows: "pd.DataFrame", measure: str, higher_is_better: bool = Tr
 __all__ = ["rank_methods", "stratified_bootstrap", "Interval", "fold_interval", "corrected_fold_interval",
            "corrected_variance", "image_interval", "detectable_effect", "one_image", "decide",
            "decide_all", "decide_margin", "MARGIN", "EQUIVALENT", "REVERSED",
-           "decide_band", "decide_size", "welch_difference", "mean_interval", "HOLDS", "FAILS", "INCONCLUSIVE", "ALPHA", "POWER"]
+           "decide_band", "decide_size", "welch_difference", "proportion_interval", "mean_interval", "HOLDS", "FAILS", "INCONCLUSIVE", "ALPHA", "POWER"]

@@ -210,3 +210,11 @@ def test_kims_spread_claim_tests_only_the_classes_he_names_with_a_t_over_classes
     assert "not tested, where Kim saw a similar sd: microscopy -0.050" in row["evidence"]
     mean_row = report.crm_mean_smaller(by_profile)
     assert mean_row["verdict"] == "holds" and mean_row["n_pairs"] == 5 and "squared CAM" in mean_row["evidence"]
+
+
+def test_a_network_right_on_every_test_image_has_learned_not_no_interval():
+    """Folds that all score 100 % give a t interval no spread: the exact binomial bound over the
+    pooled test images (70 of 70: lower bound 94.9 %) says the network learned."""
+    df = _scratch({"a": [100.0] * 5, "b": [90, 92, 88, 91, 93], "c": [61, 59, 60, 62, 58]})
+    row = report.small_datasets_fail({"extended": {"transfer": df}})
+    assert "a 100.0% [94.9, 100.0]" in row["evidence"] and row["evidence"].startswith("2 of 3 networks learned")

@@ -146,3 +146,10 @@ def test_welch_difference_by_hand_and_the_size_rule():
     assert stats.decide_size(-3.0, 4.0, 5.0) == "holds"
     assert stats.decide_size(-21.9, -3.9, 5.0) == "does not hold"
     assert stats.decide_size(-8.0, 1.0, 5.0) == "inconclusive"
+
+
+def test_exact_binomial_interval_by_hand():
+    """Clopper-Pearson: all n right gives [100 * (alpha/2)^(1/n), 100]; none right mirrors it."""
+    low, high = stats.proportion_interval(70, 70)
+    assert low == pytest.approx(100 * 0.025 ** (1 / 70)) and high == 100.0
+    assert stats.proportion_interval(0, 70) == pytest.approx((0.0, 100 - low))

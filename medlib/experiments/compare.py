@@ -89,7 +89,9 @@ def mean_metrics(df: pd.DataFrame) -> pd.DataFrame:
     seeds ran on it (``folds`` counts test sets, ``seeds`` the replicates per fold). The accuracy
     interval is a t over folds with the Nadeau-Bengio corrected variance ``(1/J + n_test/n_train)
     s^2`` (folds share most of their training images; the plain ``s^2/J`` where the rows carry no
-    split sizes)."""
+    split sizes). Where it is undefined (one fold) or empty (every fold the same accuracy, all
+    images right, say), the exact binomial interval over the folds' pooled test images, which
+    describes the fitted models on those images."""
     ok = ok_rows(df)
     if not len(ok):
         return pd.DataFrame(columns=["dataset", "network", "strategy", "head", *METRICS, "majority"])
@@ -121,6 +123,16 @@ def mean_metrics(df: pd.DataFrame) -> pd.DataFrame:
     # a Student-t interval of a few folds near 100 % can pass it; an accuracy cannot
     out["accuracy_ci_low"] = np.clip(out["accuracy"] - half, 0.0, 100.0)
     out["accuracy_ci_high"] = np.clip(out["accuracy"] + half, 0.0, 100.0)
+    if "n_test" in ok:  # one fold, or folds without spread: the exact binomial over their test images
+        from ..stats import proportion_interval
+
+        flat = ~(half > 0)
+        hits = (ok["accuracy"] / 100 * ok["n_test"]).groupby([ok[k] for k in keys]).sum()
+        images = ok["n_test"].groupby([ok[k] for k in keys]).sum()
+        for i in out.index[flat]:
+            key = tuple(out.loc[i, keys])
+            if images.get(key, 0) > 0:
+                out.loc[i, ["accuracy_ci_low", "accuracy_ci_high"]] = proportion_interval(hits[key], images[key])
     out["one_image"] = (100.0 / g["n_test"].min()).to_numpy() if "n_test" in ok else np.nan
     return out
 
