@@ -119,6 +119,34 @@ _CLAIMS = (
           "'The deep layers of the networks indeed revealed those important features' (Conclusions; Figs 5-8)",
           "no measurable criterion in the paper; notebook 04-05 show the maps and sanity checks",
           untested=(CHOICE, "qualitative: the paper states no criterion a number could decide")),
+    Claim("deep_networks_best_scratch", APOSTOLOPOULOS,
+          "'As illustrated in Figure 3, it can be assumed that Xception, ResNet, InceptionV3, and DenseNet121 were "
+          "best for training from scratch' (s3.2)",
+          "Figure 3 is each network's gain from scratch over off-the-shelf, so the claim compares gains",
+          untested=(CHOICE, "not run yet as a row: three of the four (ResNet, InceptionV3, DenseNet121) have no "
+                    "offline ImageNet weights, so no off-the-shelf arm and no gain (world limit); Xception's part is "
+                    "testable as Xception's gain minus MobileNetV2's on the central claim's six datasets (its units "
+                    "are in the central claim's evidence: Xception alone, MobileNetV2 alone)")),
+    Claim("deeper_layers_decisive", APOSTOLOPOULOS,
+          "'Most important and decisive features were discovered in deeper convolutions' (s3.4, Figs 5-6)",
+          "no criterion for 'decisive' in the paper",
+          untested=(CHOICE, "not run yet as a row: the `activity` table (medlib.tables) counts silent and dead "
+                    "channels per layer (notebook 04), which measures where maps are active, not which are "
+                    "decisive; an occlusion or ablation test per depth would")),
+    Claim("gradcam_right_areas", APOSTOLOPOULOS,
+          "'FF-VGG19 revealed the important areas of the original images, wherein the decisive features were "
+          "discovered' by Grad-CAM (s3.5, Figs 7-8)",
+          "qualitative in the paper (overlays, no measure)",
+          untested=(CHOICE, "not run yet as a row: on BCCD smears with one white cell, "
+                    "the `explain_ranking` table gives each method's pointing rate and energy in the "
+                    "cell's box (notebook 05), from which a row could test Grad-CAM against a uniform map")),
+    Claim("crm_localises_better", KIM,
+          "'the proposed method is significantly better in detecting and localizing the discriminative ROIs than "
+          "other state of the art class-activation methods' (Abstract)",
+          "Kim measures it by ROI size (Table 3, the crm_roi_smaller row) and by eye",
+          untested=(CHOICE, "not run yet as a row: the `faithfulness` table (deletion and insertion "
+                    "on the modality classifier) and the sanity checks (`sanity_verdicts`) measure localisation "
+                    "and faithfulness beyond ROI size; notebook 05 prints them")),
     Claim("crm_roi_smaller", KIM,
           "'Table 3 also showed over 30% reduction of the ROI size, on average, by the proposed CRM'",
           "bootstrap interval (images within classes) of CRM's ROI reduction against the smaller of CAM's "
