@@ -115,9 +115,10 @@ def _cross_text(ev: pd.DataFrame) -> str:
         f"SPE {r.cross_specificity:.1f}, F1 {r.cross_f1:.1f})" for r in ev.itertuples()) + f". {CROSS_PAIR}."
 
 
-def _drop_intervals(ev: pd.DataFrame) -> list[stats.Interval]:
-    return [stats.Interval(getattr(r, f"{m}_drop"), getattr(r, f"{m}_drop_low"), getattr(r, f"{m}_drop_high"),
-                           np.nan, int(r.n_test), f"{m} drop")
+def _drop_cases(ev: pd.DataFrame) -> list[tuple[stats.Interval, tuple]]:
+    """Every drop (AUC and balanced accuracy per source model) as ``(interval, its row)``."""
+    return [(stats.Interval(getattr(r, f"{m}_drop"), getattr(r, f"{m}_drop_low"), getattr(r, f"{m}_drop_high"),
+                            np.nan, int(r.n_test), f"{m} drop"), r)
             for r in ev.itertuples() for m in ("auc", "balanced_accuracy")]
 
 
@@ -131,9 +132,9 @@ def cross_device_drop(by_profile: dict) -> dict:
     profile, ev, gated, untested = _gated_cross(by_profile, claim)
     if untested:
         return untested
-    intervals = _drop_intervals(gated)
-    cases = [r for r in gated.itertuples() for _ in ("auc", "balanced_accuracy")]  # _drop_intervals' order
-    near, shown = min(zip(intervals, cases), key=lambda pair: abs(pair[0].estimate - DROP_CLAIMED))
+    cases = _drop_cases(gated)
+    intervals = [iv for iv, _ in cases]
+    near, shown = min(cases, key=lambda case: abs(case[0].estimate - DROP_CLAIMED))
     return claim_row("Apostolopoulos 2022", claim, profile, stats.decide_band(intervals, DROP_CLAIMED, DROP_TOLERANCE),
                   _cross_text(ev), estimate=near.estimate, ci_low=near.low, ci_high=near.high,
                   estimate_of=f"the drop nearest {DROP_CLAIMED:g}: {near.test.replace('_', '-')}, "

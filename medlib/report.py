@@ -37,6 +37,8 @@ comparisons in :mod:`medlib.arms`; this module re-exports them and decides the r
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -231,7 +233,15 @@ def scratch_vs_off_the_shelf(by_profile: dict) -> dict:
                   "on 3 or more of the same folds, at the same input size, as its off-the-shelf run")
 
 
-def paper_gain(networks) -> stats.Interval:
+class PaperGain(NamedTuple):
+    estimate: float
+    low: float
+    high: float
+    se: float
+    n: int  # the paper's datasets
+
+
+def paper_gain(networks) -> PaperGain:
     """The paper's gain from training from scratch for ``networks``: Table 7 minus Table 5, averaged
     over the networks per dataset, then over its datasets, with a t interval over those datasets
     (one run each, so the spread between datasets is all its variance shows)."""
@@ -243,8 +253,7 @@ def paper_gain(networks) -> stats.Interval:
     se = float(per_dataset.std(ddof=1) / np.sqrt(n))
     half = st.t.ppf(1 - stats.ALPHA / 2, n - 1) * se
     mean = float(per_dataset.mean())
-    return stats.Interval(mean, mean - half, mean + half, np.nan, n, f"t over the paper's {n} datasets",
-                          detectable=se)
+    return PaperGain(mean, mean - half, mean + half, se, n)
 
 
 def scratch_gain_size(by_profile: dict) -> dict:
@@ -264,7 +273,7 @@ def scratch_gain_size(by_profile: dict) -> dict:
                          "the central claim has no pooled evidence (scratch_beats_off_the_shelf says why)")
 
     def against_paper(p):
-        return stats.welch_difference(theirs.estimate, theirs.detectable, theirs.n - 1, p.estimate, p.se, max(p.k - 1, 1))
+        return stats.welch_difference(theirs.estimate, theirs.se, theirs.n - 1, p.estimate, p.se, max(p.k - 1, 1))
 
     prim, sens = against_paper(result.primary), against_paper(result.sensitivity)
     shared = sorted(set(result.pooled_units["dataset"]) & set(paper.accuracy_table("scratch").index))
@@ -405,7 +414,7 @@ def most_suitable(by_profile: dict) -> dict:
                       note + f"{len(table)} paired comparisons (intention to treat), verdicts {counts}: "
                       + "; ".join(parts)
                       + f"; reversed with the family's error held at 2.5 % (Bonferroni over {len(table)}): "
-                      f"{int(_family_reversed(table).sum())}"
+                      f"{int((family_high < 0).sum())}"
                       + f". Sensitivity (comparisons with a side at its floor left out, {len(sens)} remain): "
                       f"{sens_verdict}. Each candidate by the same rule: {per_candidate}.",
                       estimate=weakest["estimate"], ci_low=weakest["low"], ci_high=weakest["high"],
@@ -414,7 +423,7 @@ def most_suitable(by_profile: dict) -> dict:
                                                              if weakest["at_floor"] else "")
                                   + f"; unadjusted 95 % CI (Bonferroni over {len(table)}: "
                                     f"[{family_low[weakest.name]:+.1f}, {family_high[weakest.name]:+.1f}]), "
-                                    f"{int(_family_reversed(table).sum())} reversed at that level",
+                                    f"{int((family_high < 0).sum())} reversed at that level",
                       n_pairs=int(table["folds"].sum()), n_datasets=table["dataset"].nunique(),
                       margin=stats.MARGIN, analysis=evidence.PRIMARY, sens_verdict=sens_verdict,
                       method="per dataset: Nadeau-Bengio corrected t on paired folds; reversal Bonferroni-corrected",
@@ -452,18 +461,19 @@ def vgg19_mobilenet_small(by_profile: dict) -> dict:
         sens = table[table["at_floor"] == ""]
         counts = table["verdict"].str.split(" ").str[0].value_counts().to_dict()
         worst = table.loc[table["high"].fillna(np.inf).idxmin()]
+        family_low, family_high = _family_bounds(table)
         parts = [f"{r.candidate} - {r.other}: {r.estimate:+.1f} [{r.low:+.1f}, {r.high:+.1f}] {r.verdict}"
                  for r in table.itertuples()]
         return claim_row("Apostolopoulos 2022", claim, profile, _suitable_verdict(table),
                       f"{len(table)} paired comparisons on {SMALL_DATASET}, verdicts {counts}: " + "; ".join(parts)
                       + f"; reversed with the family's error held at 2.5 % (Bonferroni over {len(table)}): "
-                      f"{int(_family_reversed(table).sum())}"
+                      f"{int((family_high < 0).sum())}"
                       + f". Sensitivity (at-floor comparisons left out): {_suitable_verdict(sens)}.",
                       estimate=worst["estimate"], ci_low=worst["low"], ci_high=worst["high"],
                       estimate_of=f"the comparison most against: {worst['candidate']} - {worst['other']} on "
                                   f"{SMALL_DATASET}; unadjusted 95 % CI (Bonferroni over {len(table)}: "
-                                  f"[{_family_bounds(table)[0][worst.name]:+.1f}, {_family_bounds(table)[1][worst.name]:+.1f}]), "
-                                  f"{int(_family_reversed(table).sum())} reversed at that level",
+                                  f"[{family_low[worst.name]:+.1f}, {family_high[worst.name]:+.1f}]), "
+                                  f"{int((family_high < 0).sum())} reversed at that level",
                       n_pairs=int(table["folds"].sum()), n_datasets=1, margin=stats.MARGIN,
                       analysis=evidence.PRIMARY, sens_verdict=_suitable_verdict(sens),
                       method="per dataset: Nadeau-Bengio corrected t on paired folds; reversal Bonferroni-corrected",
